@@ -1,0 +1,143 @@
+//! `zynqdet detect`: still images through the network, detections printed, optionally drawn.
+
+use crate::annotate;
+use crate::model::load_network;
+use crate::ModelArgs;
+use anyhow::{Context, Result};
+use darknet_port::image_input::{letterbox, load_image};
+use darknet_port::network::{CpuRunner, Found, Network, Timings};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct DetectArgs {
+    /// Image files (JPEG, PNG, BMP).
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// Report a class when its probability exceeds this.
+    #[arg(long, default_value_t = 0.3)]
+    pub thresh: f32,
+    /// IoU above which NMS suppresses the less probable box (0 disables NMS). The default is
+    /// the reference Tincy-YOLO system's.
+    #[arg(long, default_value_t = 0.3)]
+    pub nms: f32,
+    /// Write each image annotated with its detections to this directory (as <name>.png).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object per image instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the time of each layer.
+    #[arg(long, short)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Serialize)]
+pub struct JsonDetection<'a> {
+    class: &'a str,
+    class_id: usize,
+    prob: f32,
+    #[serde(rename = "box")]
+    bbox: [f32; 4],
+}
+
+#[derive(Serialize)]
+struct JsonImage<'a> {
+    image: String,
+    width: usize,
+    height: usize,
+    detections: Vec<JsonDetection<'a>>,
+}
+
+pub fn json_detections(found: &[Found]) -> Vec<JsonDetection<'_>> {
+    found
+        .iter()
+        .map(|f| JsonDetection {
+            class: &f.class,
+            class_id: f.class_id,
+            prob: f.prob,
+            bbox: f.bbox.map(|v| (v * 10.0).round() / 10.0),
+        })
+        .collect()
+}
+
+pub fn run(args: &DetectArgs) -> Result<ExitCode> {
+    if !(0.0..1.0).contains(&args.thresh) {
+        anyhow::bail!("--thresh {} must be in [0, 1)", args.thresh);
+    }
+    let network = load_network(&args.model)?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    let mut failures = 0;
+    for path in &args.images {
+        if let Err(e) = detect_one(&network, path, args) {
+            eprintln!("zynqdet: error: {e:#}");
+            failures += 1;
+        }
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn detect_one(network: &Network, path: &Path, args: &DetectArgs) -> Result<()> {
+    let image = load_image(path)?;
+    let start = Instant::now();
+    let mut timings = Timings::new();
+    let t0 = Instant::now();
+    let input = letterbox(&image, network.width, network.height);
+    timings.push(("   letterbox".into(), t0.elapsed()));
+    let output = network.forward(&input, &mut CpuRunner, &mut timings)?;
+    let t0 = Instant::now();
+    let found = network.decode(&output, image.width, image.height, args.thresh, args.nms)?;
+    timings.push(("   decode+nms".into(), t0.elapsed()));
+    let total = start.elapsed();
+
+    if args.json {
+        let line = JsonImage {
+            image: path.display().to_string(),
+            width: image.width,
+            height: image.height,
+            detections: json_detections(&found),
+        };
+        println!("{}", serde_json::to_string(&line)?);
+    } else {
+        println!(
+            "{}: Predicted in {:.1} ms.",
+            path.display(),
+            total.as_secs_f64() * 1e3
+        );
+        for f in &found {
+            let [x0, y0, x1, y1] = f.bbox;
+            println!(
+                "{}: {:.0}%\t({:.0}, {:.0})-({:.0}, {:.0})",
+                f.class,
+                f.prob * 100.0,
+                x0,
+                y0,
+                x1,
+                y1
+            );
+        }
+    }
+    if args.verbose {
+        for (name, t) in &timings {
+            eprintln!("  {name:<16} {:>8.2} ms", t.as_secs_f64() * 1e3);
+        }
+        eprintln!("  {:<16} {:>8.2} ms", "total", total.as_secs_f64() * 1e3);
+    }
+    if let Some(dir) = &args.out {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
+        let out_path = dir.join(format!("{stem}.png"));
+        annotate::save_annotated(path, &found, network.names.len(), &out_path)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Which model runs, and the import subcommand.
+
+use crate::ModelArgs;
+use anyhow::{Context, Result};
+use darknet_port::model_file::ModelFile;
+use darknet_port::network::Network;
+use darknet_port::qnn_import::{self, ImportOptions, VOC_NAMES};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The imported Tinier-YOLO that ships in the repository (models/tinier-yolo/), built in so
+/// that the binary on the board needs no other file.
+const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/tinier-yolo/tinier-yolo.zdm");
+const BUILTIN_NAME: &str = "built-in tinier-yolo.zdm";
+
+pub fn load_network(args: &ModelArgs) -> Result<Network> {
+    match &args.model {
+        Some(path) => Ok(Network::load(path)?),
+        None => {
+            let model = ModelFile::from_bytes(BUILTIN_MODEL)
+                .map_err(|m| anyhow::anyhow!("{BUILTIN_NAME}: {m}"))?;
+            Ok(Network::from_model(&model, Path::new(BUILTIN_NAME))?)
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// Directory with the cfg, the *-convN-W.npy / *-convN-bias.npy files and binparam/.
+    pub dir: PathBuf,
+    /// Output model file.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Class names, one per line (default: PASCAL VOC's 20 classes).
+    #[arg(long, value_name = "FILE")]
+    pub names: Option<PathBuf>,
+}
+
+pub fn import_qnn(args: &ImportArgs) -> Result<ExitCode> {
+    let names = match &args.names {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("{}", path.display()))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        None => VOC_NAMES.iter().map(|s| s.to_string()).collect(),
+    };
+    let model = qnn_import::import(&ImportOptions {
+        dir: args.dir.clone(),
+        names,
+    })?;
+    // Building the network checks that the cfg and the tensors agree before anything is written.
+    let network = Network::from_model(&model, &args.dir)?;
+    model.save(&args.out)?;
+    let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{}: {} layers, {} tensors, {} bytes",
+        args.out.display(),
+        network.layers.len(),
+        model.tensors.len(),
+        bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! Boxes, detections and Darknet's per-class NMS (`do_nms_sort`).
+
+/// A box in Darknet's form: centre and size, relative to the image (0..1) until scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BBox {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
+fn overlap(x1: f32, w1: f32, x2: f32, w2: f32) -> f32 {
+    let left = (x1 - w1 / 2.0).max(x2 - w2 / 2.0);
+    let right = (x1 + w1 / 2.0).min(x2 + w2 / 2.0);
+    right - left
+}
+
+impl BBox {
+    pub fn intersection(&self, other: &BBox) -> f32 {
+        let w = overlap(self.x, self.w, other.x, other.w);
+        let h = overlap(self.y, self.h, other.y, other.h);
+        if w < 0.0 || h < 0.0 {
+            0.0
+        } else {
+            w * h
+        }
+    }
+
+    pub fn iou(&self, other: &BBox) -> f32 {
+        let i = self.intersection(other);
+        let u = self.w * self.h + other.w * other.h - i;
+        if u <= 0.0 {
+            0.0
+        } else {
+            i / u
+        }
+    }
+}
+
+/// One candidate box with its objectness and per-class probabilities (zero below threshold).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub bbox: BBox,
+    pub objectness: f32,
+    pub prob: Vec<f32>,
+}
+
+/// Darknet's `do_nms_sort`: drop boxes without objectness, then for each class sort by that
+/// class's probability (descending) and zero the class in every box that overlaps a better one
+/// by more than `threshold` IoU.
+pub fn nms_sort(dets: &mut Vec<Detection>, classes: usize, threshold: f32) {
+    dets.retain(|d| d.objectness != 0.0);
+    for k in 0..classes {
+        dets.sort_by(|a, b| b.prob[k].total_cmp(&a.prob[k]));
+        for i in 0..dets.len() {
+            if dets[i].prob[k] == 0.0 {
+                continue;
+            }
+            let a = dets[i].bbox;
+            for other in &mut dets[i + 1..] {
+                if a.iou(&other.bbox) > threshold {
+                    other.prob[k] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x: f32, p0: f32, p1: f32) -> Detection {
+        Detection {
+            bbox: BBox {
+                x,
+                y: 0.5,
+                w: 0.2,
+                h: 0.2,
+            },
+            objectness: 1.0,
+            prob: vec![p0, p1],
+        }
+    }
+
+    #[test]
+    fn iou_of_known_boxes() {
+        let a = BBox {
+            x: 0.5,
+            y: 0.5,
+            w: 0.2,
+            h: 0.2,
+        };
+        assert!((a.iou(&a) - 1.0).abs() < 1e-6);
+        let b = BBox { x: 0.6, ..a };
+        assert!((a.iou(&b) - (0.02 / 0.06)).abs() < 1e-6);
+        let c = BBox { x: 0.9, ..a };
+        assert_eq!(a.iou(&c), 0.0);
+    }
+
+    #[test]
+    fn nms_is_per_class() {
+        let mut dets = vec![det(0.50, 0.9, 0.0), det(0.52, 0.8, 0.7), det(0.9, 0.6, 0.0)];
+        dets.push(Detection {
+            objectness: 0.0,
+            ..det(0.1, 0.0, 0.0)
+        });
+        nms_sort(&mut dets, 2, 0.45);
+        assert_eq!(dets.len(), 3);
+        let find = |x: f32| dets.iter().find(|d| d.bbox.x == x).unwrap();
+        assert_eq!(find(0.50).prob, vec![0.9, 0.0]);
+        // suppressed for class 0 by the better overlapping box, kept for class 1
+        assert_eq!(find(0.52).prob, vec![0.0, 0.7]);
+        assert_eq!(find(0.9).prob, vec![0.6, 0.0]);
+    }
+}

@@ -1,0 +1,330 @@
+//! The binarized convolution of the accelerator: 1-bit weights (+1/-1), unsigned `bits`-bit
+//! activations, stride 1, zero padding of `size/2`, and a per-channel multi-threshold activation.
+//!
+//! Arithmetic (the QNN-MO-PYNQ W1A3 engine, exact integers):
+//! - a weight bit 1 means -1, 0 means +1; `acc = sum(w * a)` over the window and input channels;
+//! - the output level is the number of thresholds `t_i` with `acc >= t_i` (`2^bits - 1`
+//!   signed 16-bit thresholds per output channel), bit-inverted when the channel's invert flag
+//!   is set. The engine's accumulator is 16-bit signed; `size*size*channels*(2^bits-1)` stays
+//!   below 2^15 for every layer the engine accepts (3*3*512*7 = 32256).
+
+use super::qtensor::QTensor;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinaryConv {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Kernel side (odd); padding is `size / 2`.
+    pub size: usize,
+    pub bits: usize,
+    /// `[out][ky*size+kx][word]`, bit c%64 of word c/64 is the weight of input channel c;
+    /// set means -1. Bits at or above `in_channels` are zero.
+    pub weights: Vec<u64>,
+    /// `[out][2^bits - 1]`.
+    pub thresholds: Vec<i16>,
+    pub invert: Vec<bool>,
+}
+
+impl BinaryConv {
+    pub fn words(&self) -> usize {
+        self.in_channels.div_ceil(64)
+    }
+
+    pub fn threshold_count(&self) -> usize {
+        (1 << self.bits) - 1
+    }
+
+    /// Checks that the tensors agree with the declared shape.
+    pub fn validate(&self) -> Result<(), String> {
+        let taps = self.size * self.size;
+        if self.size.is_multiple_of(2) {
+            return Err(format!("kernel size {} is not odd", self.size));
+        }
+        if self.weights.len() != self.out_channels * taps * self.words() {
+            return Err(format!(
+                "weights hold {} words, {}x{}x{} needs {}",
+                self.weights.len(),
+                self.out_channels,
+                taps,
+                self.words(),
+                self.out_channels * taps * self.words()
+            ));
+        }
+        if self.thresholds.len() != self.out_channels * self.threshold_count() {
+            return Err(format!(
+                "{} thresholds for {} channels of {} bits",
+                self.thresholds.len(),
+                self.out_channels,
+                self.bits
+            ));
+        }
+        if self.invert.len() != self.out_channels {
+            return Err(format!(
+                "{} invert flags for {} channels",
+                self.invert.len(),
+                self.out_channels
+            ));
+        }
+        let tail = self.in_channels % 64;
+        if tail != 0 {
+            let mask = !0u64 << tail;
+            if self
+                .weights
+                .chunks(self.words())
+                .any(|w| w[self.words() - 1] & mask != 0)
+            {
+                return Err("weight bits set beyond the input channels".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn weight_is_negative(&self, out: usize, tap: usize, c: usize) -> bool {
+        let w = self.weights[(out * self.size * self.size + tap) * self.words() + c / 64];
+        (w >> (c % 64)) & 1 == 1
+    }
+
+    /// The output level of channel `out` for accumulator `acc`.
+    pub fn activate(&self, out: usize, acc: i32) -> u8 {
+        let n = self.threshold_count();
+        let thresholds = &self.thresholds[out * n..(out + 1) * n];
+        let level = thresholds.iter().filter(|&&t| acc >= i32::from(t)).count() as u8;
+        if self.invert[out] {
+            !level & ((1u16 << self.bits) - 1) as u8
+        } else {
+            level
+        }
+    }
+
+    /// Straightforward scalar version: one multiply-accumulate per weight. The reference that
+    /// the fast kernels are tested against.
+    pub fn forward_reference(&self, input: &QTensor) -> QTensor {
+        assert_eq!(input.channels, self.in_channels);
+        let (h, w) = (input.height, input.width);
+        let pad = (self.size / 2) as isize;
+        let mut out = QTensor::zeros(h, w, self.out_channels, self.bits);
+        for y in 0..h {
+            for x in 0..w {
+                for o in 0..self.out_channels {
+                    let mut acc = 0i32;
+                    for ky in 0..self.size {
+                        for kx in 0..self.size {
+                            let iy = y as isize + ky as isize - pad;
+                            let ix = x as isize + kx as isize - pad;
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                continue;
+                            }
+                            let tap = ky * self.size + kx;
+                            for c in 0..self.in_channels {
+                                let a = i32::from(input.get(iy as usize, ix as usize, c));
+                                acc += if self.weight_is_negative(o, tap, c) {
+                                    -a
+                                } else {
+                                    a
+                                };
+                            }
+                        }
+                    }
+                    out.set(y, x, o, self.activate(o, acc));
+                }
+            }
+        }
+        out
+    }
+
+    /// Bit-packed version: with `a = sum_b 2^b a_b` and `n` the set of channels with weight -1,
+    /// `sum(w*a) = sum_b 2^b (popcount(A_b) - 2 popcount(A_b & N))`.
+    pub fn forward(&self, input: &QTensor) -> QTensor {
+        let mut out = QTensor::zeros(input.height, input.width, self.out_channels, self.bits);
+        self.forward_rows(input, &mut out, 0..input.height);
+        out
+    }
+
+    /// Computes output rows `rows` into `out` (which must have the output's shape); lets callers
+    /// split a layer over threads or engines.
+    pub fn forward_rows(&self, input: &QTensor, out: &mut QTensor, rows: std::ops::Range<usize>) {
+        assert_eq!(input.channels, self.in_channels);
+        assert_eq!(input.bits, self.bits);
+        assert_eq!(
+            (out.height, out.width, out.channels, out.bits),
+            (input.height, input.width, self.out_channels, self.bits)
+        );
+        let (h, w) = (input.height as isize, input.width as isize);
+        let pad = (self.size / 2) as isize;
+        let words = self.words();
+        let taps = self.size * self.size;
+        let bits = self.bits;
+        let mut window: Vec<(usize, &[u64])> = Vec::with_capacity(taps);
+        let mut levels = vec![0u8; self.out_channels];
+        for y in rows {
+            for x in 0..input.width {
+                window.clear();
+                let mut sum_a = 0i32;
+                for ky in 0..self.size {
+                    for kx in 0..self.size {
+                        let iy = y as isize + ky as isize - pad;
+                        let ix = x as isize + kx as isize - pad;
+                        if iy < 0 || ix < 0 || iy >= h || ix >= w {
+                            continue;
+                        }
+                        let planes = input.pixel(iy as usize, ix as usize);
+                        for (b, plane) in planes.chunks_exact(words).enumerate() {
+                            let ones: u32 = plane.iter().map(|v| v.count_ones()).sum();
+                            sum_a += (ones as i32) << b;
+                        }
+                        window.push((ky * self.size + kx, planes));
+                    }
+                }
+                for (o, level) in levels.iter_mut().enumerate() {
+                    let kernel = &self.weights[o * taps * words..(o + 1) * taps * words];
+                    let mut negative = 0i32;
+                    for &(tap, planes) in &window {
+                        let wk = &kernel[tap * words..(tap + 1) * words];
+                        for (b, plane) in planes.chunks_exact(words).enumerate() {
+                            let ones: u32 = plane
+                                .iter()
+                                .zip(wk)
+                                .map(|(a, n)| (a & n).count_ones())
+                                .sum();
+                            negative += (ones as i32) << b;
+                        }
+                    }
+                    *level = self.activate(o, sum_a - 2 * negative);
+                }
+                write_levels(out, y, x, &levels, bits);
+            }
+        }
+    }
+}
+
+/// Stores one pixel's levels into its bit planes (clearing what was there).
+fn write_levels(out: &mut QTensor, y: usize, x: usize, levels: &[u8], bits: usize) {
+    let words = out.words();
+    let planes = out.pixel_mut(y, x);
+    planes.fill(0);
+    for (c, &level) in levels.iter().enumerate() {
+        for b in 0..bits {
+            planes[b * words + c / 64] |= u64::from((level >> b) & 1) << (c % 64);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random generator for tests (xorshift64*).
+    pub(crate) struct TestRng(pub u64);
+    impl TestRng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    pub(crate) fn random_layer(
+        rng: &mut TestRng,
+        cin: usize,
+        cout: usize,
+        size: usize,
+    ) -> BinaryConv {
+        let words = cin.div_ceil(64);
+        let mut weights = Vec::new();
+        for _ in 0..cout * size * size {
+            for wi in 0..words {
+                let valid = (cin - wi * 64).min(64);
+                let mask = if valid == 64 { !0 } else { (1u64 << valid) - 1 };
+                weights.push(rng.next() & mask);
+            }
+        }
+        let mut thresholds = Vec::new();
+        let mut invert = Vec::new();
+        for _ in 0..cout {
+            let base = (rng.next() % 64) as i16 - 32;
+            let step = (rng.next() % 6) as i16 + 1;
+            thresholds.extend((0..7).map(|i| base + i * step));
+            invert.push(rng.next().is_multiple_of(5));
+        }
+        BinaryConv {
+            in_channels: cin,
+            out_channels: cout,
+            size,
+            bits: 3,
+            weights,
+            thresholds,
+            invert,
+        }
+    }
+
+    pub(crate) fn random_input(rng: &mut TestRng, h: usize, w: usize, c: usize) -> QTensor {
+        let mut t = QTensor::zeros(h, w, c, 3);
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..c {
+                    // skew towards small levels, as real activations are
+                    let v = (rng.next() % 8) as u8;
+                    t.set(y, x, ch, if v > 5 { v } else { v / 2 });
+                }
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn popcount_kernel_matches_reference() {
+        let mut rng = TestRng(0x1234_5678_9abc_def1);
+        for &(cin, cout, size, h, w) in &[
+            (16, 8, 3, 5, 7),
+            (64, 32, 3, 4, 4),
+            (70, 5, 3, 3, 6),
+            (130, 9, 1, 3, 2),
+            (3, 2, 3, 1, 1),
+        ] {
+            let layer = random_layer(&mut rng, cin, cout, size);
+            layer.validate().unwrap();
+            let input = random_input(&mut rng, h, w, cin);
+            assert_eq!(
+                layer.forward(&input),
+                layer.forward_reference(&input),
+                "{cin}->{cout} k{size}"
+            );
+        }
+    }
+
+    #[test]
+    fn threshold_activation_and_invert() {
+        let layer = BinaryConv {
+            in_channels: 1,
+            out_channels: 2,
+            size: 1,
+            bits: 3,
+            weights: vec![0, 1],
+            thresholds: vec![0, 1, 2, 3, 4, 5, 6, -6, -5, -4, -3, -2, -1, 0],
+            invert: vec![false, true],
+        };
+        layer.validate().unwrap();
+        assert_eq!(layer.activate(0, -1), 0);
+        assert_eq!(layer.activate(0, 3), 4);
+        assert_eq!(layer.activate(0, 100), 7);
+        // channel 1: acc = -a; levels count thresholds <= acc, then inverted
+        assert_eq!(layer.activate(1, -3), !4 & 7);
+        let mut input = QTensor::zeros(1, 1, 1, 3);
+        input.set(0, 0, 0, 3);
+        let out = layer.forward(&input);
+        assert_eq!(out.get(0, 0, 0), 4);
+        assert_eq!(out.get(0, 0, 1), !4 & 7);
+    }
+
+    #[test]
+    fn validate_rejects_mismatched_tensors() {
+        let mut rng = TestRng(7);
+        let mut layer = random_layer(&mut rng, 16, 4, 3);
+        layer.weights.pop();
+        assert!(layer.validate().unwrap_err().contains("weights hold"));
+        let mut layer = random_layer(&mut rng, 16, 4, 3);
+        layer.weights[0] |= 1 << 20;
+        assert!(layer.validate().unwrap_err().contains("beyond"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Darknet port: the `.cfg` description of a network, model import, the layers (float and
+//! binarized/quantized), Darknet's region decoding and NMS.
+//!
+//! Pure computation: no threads, no device I/O beyond reading model and image files.
+
+pub mod boxes;
+pub mod cfg;
+pub mod error;
+pub mod image_input;
+pub mod jpeg;
+pub mod layers;
+pub mod model_file;
+pub mod network;
+pub mod npy;
+pub mod qnn_import;
+
+pub use error::{Error, Result};
