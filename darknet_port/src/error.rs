@@ -24,6 +24,9 @@ pub enum Error {
     Image { path: PathBuf, message: String },
     #[error("model: {0}")]
     Model(String),
+    /// A failure of whatever ran a segment of binarized layers (an accelerator backend).
+    #[error("engine: {0}")]
+    Engine(String),
 }
 
 impl Error {

@@ -13,5 +13,6 @@ pub mod model_file;
 pub mod network;
 pub mod npy;
 pub mod qnn_import;
+pub mod qnn_layout;
 
 pub use error::{Error, Result};

@@ -3,29 +3,18 @@
 //! The directory holds the Darknet cfg, the float first and last layers as NumPy arrays
 //! (`*-conv{N}-W.npy` of shape `(kh, kw, in, out)` and `*-conv{N}-bias.npy`, N counting the
 //! cfg's convolutional sections from 0), and `binparam/L-P-{weights,thres}.bin`: the binarized
-//! layers split over the W1A3 engine's 32 processing elements, in the order the engine loads
-//! them. `docs/register-map.md` and the comments below give that layout:
-//!
-//! - A layer of more than 256 output channels is stored as several passes (consecutive L), each
-//!   computing 256 channels; pass p holds channels `256p..256p+256`.
-//! - Within a pass, PE `pe` computes channels `nm*32 + pe` for `nm` in `0..out/32`.
-//! - `weights.bin`: u64 LE words; word `(nm*k*k + tap)*chunks + chunk` holds, in bit `s`, the
-//!   weight of input channel `chunk*64 + s` at kernel tap `tap = ky*k + kx` (1 = -1, 0 = +1),
-//!   with `chunks = ceil(in/64)`.
-//! - `thres.bin`: two u64 LE words per `nm`, the high then the low half of a 128-bit entry:
-//!   seven signed 16-bit thresholds at bits `16i`, and an invert flag at bit 112.
+//! layers split over the W1A3 engine's 32 processing elements (layout in [`crate::qnn_layout`]),
+//! numbered from L=1, a layer of several passes taking consecutive numbers.
 
 use crate::cfg::Cfg;
 use crate::error::{Error, Result};
+use crate::layers::BinaryConv;
 use crate::model_file::{ModelFile, QuantizationInfo, TensorData};
 use crate::npy;
 use std::path::{Path, PathBuf};
 
-/// The engine's geometry and arithmetic (QNN-MO-PYNQ `W1A3/config.h`).
-pub const PE_COUNT: usize = 32;
-pub const SIMD_WIDTH: usize = 64;
-pub const MAX_OUT_CHANNELS_PER_PASS: usize = 256;
-pub const ACTIVATION_BITS: usize = 3;
+use crate::qnn_layout::{self, ACTIVATION_BITS, PE_COUNT, THRESHOLD_WORDS};
+
 /// The reference system clips the first layer's output to [0, 4] before quantizing.
 pub const INPUT_CLIP: f32 = 4.0;
 
@@ -96,74 +85,30 @@ fn read_u64s(path: &Path, expected_words: usize) -> Result<Vec<u64>> {
         .collect())
 }
 
-/// Binarized layer parameters in the product's layout (see `BinaryConv`).
-struct BinaryParams {
-    weights: Vec<u64>,
-    thresholds: Vec<i16>,
-    invert: Vec<u8>,
-}
-
 fn import_binary_layer(
     binparam: &Path,
     first_file_index: usize,
     in_channels: usize,
     out_channels: usize,
     size: usize,
-) -> Result<BinaryParams> {
-    let taps = size * size;
-    let chunks = in_channels.div_ceil(SIMD_WIDTH);
-    let passes = out_channels.div_ceil(MAX_OUT_CHANNELS_PER_PASS);
-    let per_pass = out_channels / passes;
-    if per_pass * passes != out_channels || !per_pass.is_multiple_of(PE_COUNT) {
-        return Err(Error::format(
-            binparam,
-            format!("{out_channels} output channels do not split into passes of whole PE folds"),
-        ));
-    }
-    let fold = per_pass / PE_COUNT;
-    let levels = (1 << ACTIVATION_BITS) - 1;
-    let valid_mask = |chunk: usize| {
-        let valid = (in_channels - chunk * SIMD_WIDTH).min(SIMD_WIDTH);
-        if valid == 64 {
-            !0u64
-        } else {
-            (1u64 << valid) - 1
-        }
-    };
-    let mut weights = vec![0u64; out_channels * taps * chunks];
-    let mut thresholds = vec![0i16; out_channels * levels];
-    let mut invert = vec![0u8; out_channels];
+) -> Result<BinaryConv> {
+    let (passes, per_pass, _) =
+        qnn_layout::passes(out_channels).map_err(|m| Error::format(binparam, m))?;
+    let weight_words = qnn_layout::pe_weight_words(in_channels, per_pass, size);
+    let threshold_words = per_pass / PE_COUNT * THRESHOLD_WORDS;
+    let mut conv = qnn_layout::empty_layer(in_channels, out_channels, size);
     for pass in 0..passes {
         let file_index = first_file_index + pass;
         for pe in 0..PE_COUNT {
             let wpath = binparam.join(format!("{file_index}-{pe}-weights.bin"));
             let tpath = binparam.join(format!("{file_index}-{pe}-thres.bin"));
-            let w = read_u64s(&wpath, fold * taps * chunks)?;
-            let t = read_u64s(&tpath, fold * 2)?;
-            for nm in 0..fold {
-                let oc = pass * per_pass + nm * PE_COUNT + pe;
-                for tap in 0..taps {
-                    for chunk in 0..chunks {
-                        weights[(oc * taps + tap) * chunks + chunk] =
-                            w[(nm * taps + tap) * chunks + chunk] & valid_mask(chunk);
-                    }
-                }
-                let entry = (u128::from(t[2 * nm]) << 64) | u128::from(t[2 * nm + 1]);
-                for (i, th) in thresholds[oc * levels..(oc + 1) * levels]
-                    .iter_mut()
-                    .enumerate()
-                {
-                    *th = ((entry >> (16 * i)) & 0xffff) as u16 as i16;
-                }
-                invert[oc] = ((entry >> (16 * levels)) & 1) as u8;
-            }
+            let w = read_u64s(&wpath, weight_words)?;
+            let t = read_u64s(&tpath, threshold_words)?;
+            qnn_layout::set_pe_words(&mut conv, pass, pe, &w, &t)
+                .map_err(|m| Error::format(&wpath, m))?;
         }
     }
-    Ok(BinaryParams {
-        weights,
-        thresholds,
-        invert,
-    })
+    Ok(conv)
 }
 
 /// Reads the directory and returns the model; nothing is written.
@@ -188,23 +133,26 @@ pub fn import(options: &ImportOptions) -> Result<ModelFile> {
         let filters = s.int_at_least("filters", 1, 1)? as usize;
         let size = s.int_at_least("size", 1, 1)? as usize;
         if s.int_or("binary", 0)? != 0 {
-            let p = import_binary_layer(&binparam, next_file_index, channels, filters, size)?;
-            next_file_index += filters.div_ceil(MAX_OUT_CHANNELS_PER_PASS);
-            let chunks = channels.div_ceil(64);
+            let conv = import_binary_layer(&binparam, next_file_index, channels, filters, size)?;
+            next_file_index += qnn_layout::passes(filters)
+                .map_err(|m| Error::format(&binparam, m))?
+                .0;
+            let (chunks, levels) = (conv.words(), conv.threshold_count());
+            let invert = conv.invert.iter().map(|&b| u8::from(b)).collect();
             tensors.push((
                 format!("layer{li}.weights"),
                 vec![filters, size * size, chunks],
-                TensorData::U64(p.weights),
+                TensorData::U64(conv.weights),
             ));
             tensors.push((
                 format!("layer{li}.thresholds"),
-                vec![filters, (1 << ACTIVATION_BITS) - 1],
-                TensorData::I16(p.thresholds),
+                vec![filters, levels],
+                TensorData::I16(conv.thresholds),
             ));
             tensors.push((
                 format!("layer{li}.invert"),
                 vec![filters],
-                TensorData::U8(p.invert),
+                TensorData::U8(invert),
             ));
         } else {
             let wpath = find_one(dir, &format!("-conv{conv_number}-W.npy"))?;
