@@ -103,12 +103,17 @@ struct BitReader<'a> {
     count: u32,
     /// A marker was met in the entropy-coded data: feed zeros from now on (as stb_image does).
     marker: Option<u8>,
+    /// Zero bytes fed past the end of the data or at a marker; they sit at the end of `bits`.
+    fake_bytes: u32,
+    /// Set when a block consumed fed zeros: the image data was truncated.
+    truncated: bool,
 }
 
 impl<'a> BitReader<'a> {
     fn fill(&mut self) {
         while self.count <= 24 {
             let mut byte = 0u32;
+            let mut real = false;
             if self.marker.is_none() && self.pos < self.data.len() {
                 let b = self.data[self.pos];
                 if b == 0xff {
@@ -116,6 +121,7 @@ impl<'a> BitReader<'a> {
                     if next == 0 {
                         self.pos += 2;
                         byte = 0xff;
+                        real = true;
                     } else {
                         // leave the marker for the caller
                         self.marker = Some(next);
@@ -123,10 +129,21 @@ impl<'a> BitReader<'a> {
                 } else {
                     self.pos += 1;
                     byte = u32::from(b);
+                    real = true;
                 }
+            }
+            if !real {
+                self.fake_bytes += 1;
             }
             self.bits |= byte << (24 - self.count);
             self.count += 8;
+        }
+    }
+
+    /// Records whether any fed zero bits have been consumed.
+    fn check_truncation(&mut self) {
+        if self.count < 8 * self.fake_bytes {
+            self.truncated = true;
         }
     }
 
@@ -181,6 +198,8 @@ impl<'a> BitReader<'a> {
 
     /// Drops the bit buffer and skips an RSTn marker at the current position.
     fn restart(&mut self) {
+        self.check_truncation();
+        self.fake_bytes = 0;
         self.bits = 0;
         self.count = 0;
         self.marker = None;
@@ -515,6 +534,8 @@ impl<'a> Decoder<'a> {
             bits: 0,
             count: 0,
             marker: None,
+            fake_bytes: 0,
+            truncated: false,
         };
         let mut todo = if self.restart_interval > 0 {
             self.restart_interval
@@ -567,6 +588,10 @@ impl<'a> Decoder<'a> {
         })();
         self.comps = comps;
         result?;
+        bits.check_truncation();
+        if bits.truncated {
+            return corrupt("the image data ends before the last block (truncated file?)");
+        }
         // continue after the entropy-coded data, at the next marker
         self.pos = bits.pos;
         while self.pos + 1 < self.data.len()
