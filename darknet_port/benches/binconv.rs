@@ -39,7 +39,7 @@ fn main() {
                 state ^= state >> 7;
                 state ^= state << 17;
                 let v = (state % 16) as u8;
-                input.set(y, x, c, if v < 8 { 0 } else { v - 8 });
+                input.set(y, x, c, v.saturating_sub(8));
             }
         }
     }
