@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// Darknet's `detect` default.
+pub const DARKNET_NMS: f32 = 0.45;
+
 #[derive(clap::Args, Debug)]
 pub struct DetectArgs {
     /// Image files (JPEG, PNG, BMP).
@@ -19,10 +22,10 @@ pub struct DetectArgs {
     /// Report a class when its probability exceeds this.
     #[arg(long, default_value_t = 0.3)]
     pub thresh: f32,
-    /// IoU above which NMS suppresses the less probable box (0 disables NMS). The default is
-    /// the reference Tincy-YOLO system's.
-    #[arg(long, default_value_t = 0.3)]
-    pub nms: f32,
+    /// IoU above which NMS suppresses the less probable box (0 disables NMS). Default: the
+    /// value the model's reference results use (0.3 for Tinier-YOLO), else Darknet's 0.45.
+    #[arg(long)]
+    pub nms: Option<f32>,
     /// Write each image annotated with its detections to this directory (as <name>.png).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -97,7 +100,8 @@ fn detect_one(network: &Network, path: &Path, args: &DetectArgs) -> Result<()> {
     timings.push(("   letterbox".into(), t0.elapsed()));
     let output = network.forward(&input, &mut CpuRunner, &mut timings)?;
     let t0 = Instant::now();
-    let found = network.decode(&output, image.width, image.height, args.thresh, args.nms)?;
+    let nms = args.nms.or(network.nms).unwrap_or(DARKNET_NMS);
+    let found = network.decode(&output, image.width, image.height, args.thresh, nms)?;
     timings.push(("   decode+nms".into(), t0.elapsed()));
     let total = start.elapsed();
 

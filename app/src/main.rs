@@ -42,10 +42,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// The model a command uses: `--model FILE`, or the Tinier-YOLO model built into the binary.
+/// The model a command uses: `--model FILE`, a Darknet `--cfg` with its `--weights`, or the
+/// Tinier-YOLO model built into the binary.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Model file (.zdm); defaults to the built-in Tinier-YOLO (PASCAL VOC).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cfg", "weights"])]
     pub model: Option<PathBuf>,
+    /// Darknet network description (YOLOv2/v3/v4-tiny family); needs --weights.
+    #[arg(long, value_name = "FILE", requires = "weights")]
+    pub cfg: Option<PathBuf>,
+    /// Darknet .weights for --cfg.
+    #[arg(long, value_name = "FILE", requires = "cfg")]
+    pub weights: Option<PathBuf>,
+    /// Class names for --cfg, one per line (default: the class numbers).
+    #[arg(long, value_name = "FILE", requires = "cfg")]
+    pub names: Option<PathBuf>,
 }

@@ -2,8 +2,10 @@
 
 use crate::ModelArgs;
 use anyhow::{Context, Result};
+use darknet_port::darknet_weights;
 use darknet_port::model_file::ModelFile;
 use darknet_port::network::Network;
+use darknet_port::plan::{LayerPlan, Plan};
 use darknet_port::qnn_import::{self, ImportOptions, VOC_NAMES};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,19 @@ const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/tinier-yolo/tinier-yol
 const BUILTIN_NAME: &str = "built-in tinier-yolo.zdm";
 
 pub fn load_network(args: &ModelArgs) -> Result<Network> {
+    if let (Some(cfg), Some(weights)) = (&args.cfg, &args.weights) {
+        let names = match &args.names {
+            Some(path) => darknet_weights::read_names(path)?,
+            None => Vec::new(),
+        };
+        let mut model = darknet_weights::import(cfg, weights, names)?;
+        if args.names.is_none() {
+            model.names = (0..classes_in(&model, cfg)?)
+                .map(|i| i.to_string())
+                .collect();
+        }
+        return Ok(Network::from_model(&model, cfg)?);
+    }
     match &args.model {
         Some(path) => Ok(Network::load(path)?),
         None => {
@@ -22,6 +37,21 @@ pub fn load_network(args: &ModelArgs) -> Result<Network> {
             Ok(Network::from_model(&model, Path::new(BUILTIN_NAME))?)
         }
     }
+}
+
+/// The number of classes the cfg's detection layers predict.
+fn classes_in(model: &ModelFile, cfg: &Path) -> Result<usize> {
+    let parsed = darknet_port::cfg::Cfg::parse(&model.cfg, cfg)?;
+    let plan = Plan::from_cfg(&parsed)?;
+    Ok(plan
+        .layers
+        .iter()
+        .find_map(|l| match &l.plan {
+            LayerPlan::Region(r) => Some(r.classes),
+            LayerPlan::Yolo(y) => Some(y.classes),
+            _ => None,
+        })
+        .unwrap_or(0))
 }
 
 #[derive(clap::Args, Debug)]

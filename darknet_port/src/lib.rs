@@ -5,6 +5,7 @@
 
 pub mod boxes;
 pub mod cfg;
+pub mod darknet_weights;
 pub mod error;
 pub mod image_input;
 pub mod jpeg;
@@ -12,6 +13,7 @@ pub mod layers;
 pub mod model_file;
 pub mod network;
 pub mod npy;
+pub mod plan;
 pub mod qnn_import;
 pub mod qnn_layout;
 

@@ -73,6 +73,9 @@ pub struct ModelHeader {
     pub cfg: String,
     pub names: Vec<String>,
     pub quantization: Option<QuantizationInfo>,
+    /// The NMS threshold of the model's reference results, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nms: Option<f32>,
     /// FNV-1a 64 of the data section, hex.
     pub data_fnv1a64: String,
     pub tensors: Vec<TensorEntry>,
@@ -139,6 +142,7 @@ pub struct ModelFile {
     pub cfg: String,
     pub names: Vec<String>,
     pub quantization: Option<QuantizationInfo>,
+    pub nms: Option<f32>,
     pub tensors: Vec<(String, Vec<usize>, TensorData)>,
 }
 
@@ -175,6 +179,7 @@ impl ModelFile {
             cfg: self.cfg.clone(),
             names: self.names.clone(),
             quantization: self.quantization,
+            nms: self.nms,
             data_fnv1a64: format!("{:016x}", fnv1a64(&data)),
             tensors: entries,
         };
@@ -268,6 +273,7 @@ impl ModelFile {
             cfg: header.cfg,
             names: header.names,
             quantization: header.quantization,
+            nms: header.nms,
             tensors,
         })
     }
@@ -324,6 +330,7 @@ mod tests {
                 clip: 4.0,
                 transposed: true,
             }),
+            nms: Some(0.3),
             tensors: vec![
                 ("b".into(), vec![3], TensorData::U8(vec![1, 2, 3])),
                 ("w".into(), vec![2], TensorData::F32(vec![1.5, -2.0])),

@@ -4,13 +4,15 @@
 //! where it runs.
 
 use crate::boxes::{nms_sort, Detection};
-use crate::cfg::{Cfg, SectionView};
+use crate::cfg::Cfg;
 use crate::error::{Error, Result};
 use crate::layers::quantize::dequantize;
+use crate::layers::upsample::upsample;
 use crate::layers::{
-    Activation, BinaryConv, FloatConv, MaxPool, QTensor, Quantizer, Region, Tensor,
+    BinaryConv, FloatConv, MaxPool, QTensor, Quantizer, Region, Route, Shortcut, Tensor, Yolo,
 };
 use crate::model_file::{ModelFile, QuantizationInfo};
+use crate::plan::{LayerPlan, Plan};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,11 @@ pub enum Layer {
     Conv(FloatConv),
     Binary(BinaryConv),
     MaxPool(MaxPool),
+    Route(Route),
+    Upsample(usize),
+    Shortcut(Shortcut),
     Region(Region),
+    Yolo(Yolo),
 }
 
 impl Layer {
@@ -28,10 +34,22 @@ impl Layer {
             Layer::Conv(_) => "conv",
             Layer::Binary(_) => "binconv",
             Layer::MaxPool(_) => "maxpool",
+            Layer::Route(_) => "route",
+            Layer::Upsample(_) => "upsample",
+            Layer::Shortcut(_) => "shortcut",
             Layer::Region(_) => "region",
+            Layer::Yolo(_) => "yolo",
         }
     }
+
+    fn is_head(&self) -> bool {
+        matches!(self, Layer::Region(_) | Layer::Yolo(_))
+    }
 }
+
+/// The outputs of a network's detection layers (`[region]`, `[yolo]`), by layer index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heads(pub Vec<(usize, Tensor)>);
 
 /// One accelerator call: a binarized convolution, optionally followed by a max-pool.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +103,8 @@ pub struct Network {
     pub layers: Vec<Layer>,
     pub names: Vec<String>,
     pub quantization: Option<QuantizationInfo>,
+    /// The NMS threshold the model's reference results use, when it has one.
+    pub nms: Option<f32>,
 }
 
 /// A detection as the user sees it: class, probability and box corners in image pixels.
@@ -106,167 +126,132 @@ impl Network {
     /// Builds the layers that `model.cfg` describes with the parameters in `model`; `origin` is
     /// named in errors.
     pub fn from_model(model: &ModelFile, origin: &Path) -> Result<Network> {
-        let cfg_path = origin.join("cfg");
-        let cfg = Cfg::parse(&model.cfg, &cfg_path)?;
-        let net = cfg.section(0);
-        if !matches!(net.name(), "net" | "network") {
-            return Err(net.error(net.line(), "the first section must be [net]"));
-        }
-        let width = net.int_at_least("width", 416, 1)? as usize;
-        let height = net.int_at_least("height", 416, 1)? as usize;
-        let channels = net.int_at_least("channels", 3, 1)? as usize;
+        let cfg = Cfg::parse(&model.cfg, &origin.join("cfg"))?;
+        let plan = Plan::from_cfg(&cfg)?;
         let model_err = |m: String| Error::format(origin, m);
-
-        let mut layers = Vec::new();
-        let (mut c, mut h, mut w) = (channels, height, width);
-        for index in 1..cfg.sections.len() {
-            let s = cfg.section(index);
-            let li = index - 1;
-            let layer = match s.name() {
-                "convolutional" | "conv" => {
-                    let filters = s.int_at_least("filters", 1, 1)? as usize;
-                    let size = s.int_at_least("size", 1, 1)? as usize;
-                    let stride = s.int_at_least("stride", 1, 1)? as usize;
-                    let pad = if s.int_or("pad", 0)? != 0 {
-                        size / 2
-                    } else {
-                        s.int_at_least("padding", 0, 0)? as usize
-                    };
-                    let activation = activation(&s)?;
-                    if s.int_or("binary", 0)? != 0 {
-                        let q = model.quantization.ok_or_else(|| {
-                            model_err(format!(
-                                "layer {li} is binary but the model has no quantization settings"
-                            ))
-                        })?;
-                        if stride != 1 || pad != size / 2 {
-                            return Err(s.error(
-                                s.line(),
-                                "binary layers support stride 1 with same padding only",
-                            ));
-                        }
-                        let conv = BinaryConv {
-                            in_channels: c,
-                            out_channels: filters,
-                            size,
-                            bits: q.bits,
-                            weights: model
-                                .u64(&format!("layer{li}.weights"))
-                                .map_err(&model_err)?
-                                .1
-                                .to_vec(),
-                            thresholds: model
-                                .i16(&format!("layer{li}.thresholds"))
-                                .map_err(&model_err)?
-                                .1
-                                .to_vec(),
-                            invert: model
-                                .u8(&format!("layer{li}.invert"))
-                                .map_err(&model_err)?
-                                .1
-                                .iter()
-                                .map(|&v| v != 0)
-                                .collect(),
-                        };
-                        conv.validate()
-                            .map_err(|m| model_err(format!("layer {li}: {m}")))?;
-                        c = filters;
-                        Layer::Binary(conv)
-                    } else {
-                        let conv = FloatConv {
-                            in_channels: c,
-                            out_channels: filters,
-                            size,
-                            stride,
-                            pad,
-                            weights: model
-                                .f32(&format!("layer{li}.weights"))
-                                .map_err(&model_err)?
-                                .1
-                                .to_vec(),
-                            bias: model
-                                .f32(&format!("layer{li}.biases"))
-                                .map_err(&model_err)?
-                                .1
-                                .to_vec(),
-                            activation,
-                        };
-                        conv.validate()
-                            .map_err(|m| model_err(format!("layer {li}: {m}")))?;
-                        h = conv.output_dim(h);
-                        w = conv.output_dim(w);
-                        c = filters;
-                        Layer::Conv(conv)
-                    }
-                }
-                "maxpool" | "max" => {
-                    let size = s.int_at_least("size", 1, 1)? as usize;
-                    let stride = s.int_at_least("stride", size as i64, 1)? as usize;
-                    let padding = s.int_at_least("padding", size as i64 - 1, 0)? as usize;
-                    let pool = MaxPool {
-                        size,
-                        stride,
-                        padding,
-                    };
-                    if size + stride > w + padding + stride || size > h + padding {
-                        return Err(s.error(
-                            s.line(),
-                            format!("[maxpool] of size {size} does not fit a {w}x{h} input"),
-                        ));
-                    }
-                    h = pool.output_dim(h);
-                    w = pool.output_dim(w);
-                    Layer::MaxPool(pool)
-                }
-                "region" => {
-                    let region = Region {
-                        classes: s.int_at_least("classes", 20, 1)? as usize,
-                        coords: s.int_at_least("coords", 4, 1)? as usize,
-                        num: s.int_at_least("num", 1, 1)? as usize,
-                        anchors: s.float_list("anchors")?.unwrap_or_default(),
-                        softmax: s.int_or("softmax", 0)? != 0,
-                    };
-                    region
-                        .validate()
-                        .map_err(|m| s.error(s.line(), format!("[region]: {m}")))?;
-                    if region.channels() != c {
-                        return Err(s.error(
-                            s.line(),
-                            format!(
-                                "[region] needs {} input channels, the layer before gives {c}",
-                                region.channels()
-                            ),
-                        ));
-                    }
-                    if region.classes != model.names.len() {
+        let mut layers = Vec::with_capacity(plan.layers.len());
+        for (li, planned) in plan.layers.iter().enumerate() {
+            let layer = match &planned.plan {
+                LayerPlan::Conv(c) if c.binary => {
+                    let q = model.quantization.ok_or_else(|| {
+                        model_err(format!(
+                            "layer {li} is binary but the model has no quantization settings"
+                        ))
+                    })?;
+                    if c.stride != 1 || c.pad != c.size / 2 {
                         return Err(model_err(format!(
-                            "[region] has {} classes but the model names {}",
-                            region.classes,
-                            model.names.len()
+                            "layer {li}: binary layers support stride 1 with same padding only"
                         )));
                     }
-                    Layer::Region(region)
+                    let conv = BinaryConv {
+                        in_channels: planned.input.channels,
+                        out_channels: c.filters,
+                        size: c.size,
+                        bits: q.bits,
+                        weights: model
+                            .u64(&format!("layer{li}.weights"))
+                            .map_err(&model_err)?
+                            .1
+                            .to_vec(),
+                        thresholds: model
+                            .i16(&format!("layer{li}.thresholds"))
+                            .map_err(&model_err)?
+                            .1
+                            .to_vec(),
+                        invert: model
+                            .u8(&format!("layer{li}.invert"))
+                            .map_err(&model_err)?
+                            .1
+                            .iter()
+                            .map(|&v| v != 0)
+                            .collect(),
+                    };
+                    conv.validate()
+                        .map_err(|m| model_err(format!("layer {li}: {m}")))?;
+                    Layer::Binary(conv)
                 }
-                other => {
-                    return Err(s.error(
-                        s.line(),
-                        format!("section [{other}] is not supported by this engine"),
-                    ))
+                LayerPlan::Conv(c) => {
+                    let conv = FloatConv {
+                        in_channels: planned.input.channels,
+                        out_channels: c.filters,
+                        size: c.size,
+                        stride: c.stride,
+                        pad: c.pad,
+                        weights: model
+                            .f32(&format!("layer{li}.weights"))
+                            .map_err(&model_err)?
+                            .1
+                            .to_vec(),
+                        bias: model
+                            .f32(&format!("layer{li}.biases"))
+                            .map_err(&model_err)?
+                            .1
+                            .to_vec(),
+                        activation: c.activation,
+                    };
+                    conv.validate()
+                        .map_err(|m| model_err(format!("layer {li}: {m}")))?;
+                    Layer::Conv(conv)
                 }
+                LayerPlan::MaxPool(p) => Layer::MaxPool(*p),
+                LayerPlan::Route(r) => Layer::Route(r.clone()),
+                LayerPlan::Upsample(s) => Layer::Upsample(*s),
+                LayerPlan::Shortcut(s) => Layer::Shortcut(s.clone()),
+                LayerPlan::Region(r) => Layer::Region(r.clone()),
+                LayerPlan::Yolo(y) => Layer::Yolo(y.clone()),
             };
+            let classes = match &layer {
+                Layer::Region(r) => Some(r.classes),
+                Layer::Yolo(y) => Some(y.classes),
+                _ => None,
+            };
+            if let Some(classes) = classes {
+                if classes != model.names.len() {
+                    return Err(model_err(format!(
+                        "layer {li} has {classes} classes but the model names {}",
+                        model.names.len()
+                    )));
+                }
+            }
             layers.push(layer);
+        }
+        if !layers.iter().any(Layer::is_head) {
+            return Err(model_err(
+                "the network has no [region] or [yolo] layer".into(),
+            ));
         }
         let network = Network {
             name: model.name.clone(),
-            width,
-            height,
-            channels,
+            width: plan.input.width,
+            height: plan.input.height,
+            channels: plan.input.channels,
             layers,
             names: model.names.clone(),
             quantization: model.quantization,
+            nms: model.nms,
         };
-        network.segments().map_err(model_err)?;
+        network.check_references().map_err(model_err)?;
         Ok(network)
+    }
+
+    /// Routes and shortcuts may only read layers whose output exists as floats: not a layer
+    /// inside a binarized segment, except the segment's last.
+    fn check_references(&self) -> std::result::Result<(), String> {
+        let segments = self.segments()?;
+        let hidden = |l: usize| segments.iter().any(|(s, e, _)| l >= *s && l + 1 < *e);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let refs: Vec<usize> = match layer {
+                Layer::Route(r) => r.layers.clone(),
+                Layer::Shortcut(s) => vec![s.from],
+                _ => continue,
+            };
+            if let Some(l) = refs.into_iter().find(|&l| hidden(l)) {
+                return Err(format!(
+                    "layer {i} reads layer {l}, which is inside a binarized segment"
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn quantizer(&self) -> Option<Quantizer> {
@@ -313,13 +298,13 @@ impl Network {
         Ok(out)
     }
 
-    /// Runs the network on a letterboxed CHW image and returns the last layer's output.
+    /// Runs the network on a letterboxed CHW image and returns its detection layers' outputs.
     pub fn forward(
         &self,
         image: &Tensor,
         runner: &mut dyn SegmentRunner,
         timings: &mut Timings,
-    ) -> Result<Tensor> {
+    ) -> Result<Heads> {
         if (image.channels, image.height, image.width) != (self.channels, self.height, self.width) {
             return Err(Error::Model(format!(
                 "input is {}x{}x{}, the network takes {}x{}x{}",
@@ -327,59 +312,76 @@ impl Network {
             )));
         }
         let segments = self.segments().map_err(Error::Model)?;
-        let mut act = image.clone();
+        let mut outputs: Vec<Option<Tensor>> = vec![None; self.layers.len()];
         let mut i = 0;
         while i < self.layers.len() {
+            let input = match i {
+                0 => image,
+                _ => outputs[i - 1].as_ref().expect("layers run in order"),
+            };
             if let Some((_, end, segment)) = segments.iter().find(|(s, _, _)| *s == i) {
                 let quantizer = self.quantizer().expect("binary layers imply quantization");
                 let start = Instant::now();
-                let q = quantizer.quantize(&act, self.transposed());
+                let q = quantizer.quantize(input, self.transposed());
                 timings.push(("   quantize".into(), start.elapsed()));
                 let q = runner.run(segment, q, timings)?;
                 let start = Instant::now();
-                act = dequantize(&q, self.transposed());
+                outputs[end - 1] = Some(dequantize(&q, self.transposed()));
                 timings.push(("   dequantize".into(), start.elapsed()));
                 i = *end;
                 continue;
             }
             let start = Instant::now();
-            act = match &self.layers[i] {
-                Layer::Conv(conv) => conv.forward(&act),
-                Layer::MaxPool(pool) => pool.forward(&act),
-                Layer::Region(region) => region.forward(&act),
+            let earlier = |l: usize| outputs[l].as_ref().expect("references checked at build");
+            let out = match &self.layers[i] {
+                Layer::Conv(conv) => conv.forward(input),
+                Layer::MaxPool(pool) => pool.forward(input),
+                Layer::Route(route) => {
+                    let parts: Vec<&Tensor> = route.layers.iter().map(|&l| earlier(l)).collect();
+                    route.forward(&parts)
+                }
+                Layer::Upsample(stride) => upsample(input, *stride),
+                Layer::Shortcut(s) => s.forward(input, earlier(s.from)),
+                Layer::Region(region) => region.forward(input),
+                Layer::Yolo(yolo) => yolo.forward(input),
                 Layer::Binary(_) => unreachable!("binary layers run in segments"),
             };
             timings.push((format!("{i:>2} {}", self.layers[i].kind()), start.elapsed()));
+            outputs[i] = Some(out);
             i += 1;
         }
-        Ok(act)
+        let heads = self
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_head())
+            .map(|(i, _)| (i, outputs[i].take().expect("every layer ran")))
+            .collect();
+        Ok(Heads(heads))
     }
 
-    pub fn region(&self) -> Option<&Region> {
-        self.layers.iter().rev().find_map(|l| match l {
-            Layer::Region(r) => Some(r),
-            _ => None,
-        })
-    }
-
-    /// Decodes the last layer's output for an image of `image_w` x `image_h`: region boxes,
-    /// Darknet's per-class NMS, then one entry per (box, class) above `thresh`, as Darknet's
-    /// `draw_detections` reports them, most probable first.
+    /// Decodes the detection layers' outputs for an image of `image_w` x `image_h`: boxes of
+    /// every head, Darknet's per-class NMS over all of them, then one entry per (box, class)
+    /// above `thresh`, as Darknet's `draw_detections` reports them, most probable first.
     pub fn decode(
         &self,
-        output: &Tensor,
+        heads: &Heads,
         image_w: usize,
         image_h: usize,
         thresh: f32,
         nms: f32,
     ) -> Result<Vec<Found>> {
-        let region = self
-            .region()
-            .ok_or_else(|| Error::Model("the network has no [region] layer".into()))?;
-        let mut dets: Vec<Detection> =
-            region.detections(output, image_w, image_h, self.width, self.height, thresh);
+        let (w, h, nw, nh) = (image_w, image_h, self.width, self.height);
+        let mut dets: Vec<Detection> = Vec::new();
+        for (i, output) in &heads.0 {
+            match self.layers.get(*i) {
+                Some(Layer::Region(r)) => dets.extend(r.detections(output, w, h, nw, nh, thresh)),
+                Some(Layer::Yolo(y)) => dets.extend(y.detections(output, w, h, nw, nh, thresh)),
+                _ => return Err(Error::Model(format!("layer {i} is not a detection layer"))),
+            }
+        }
         if nms > 0.0 {
-            nms_sort(&mut dets, region.classes, nms);
+            nms_sort(&mut dets, self.names.len(), nms);
         }
         let (iw, ih) = (image_w as f32, image_h as f32);
         let mut found = Vec::new();
@@ -403,20 +405,4 @@ impl Network {
         found.sort_by(|a, b| b.prob.total_cmp(&a.prob));
         Ok(found)
     }
-}
-
-fn activation(s: &SectionView) -> Result<Activation> {
-    let name = s.str_or("activation", "logistic");
-    Activation::parse(name).ok_or_else(|| {
-        let line = s
-            .section
-            .options
-            .iter()
-            .find(|o| o.key == "activation")
-            .map_or(s.line(), |o| o.line);
-        s.error(
-            line,
-            format!("[{}] key `activation`: `{name}` is not supported", s.name()),
-        )
-    })
 }

@@ -218,6 +218,8 @@ pub fn import(options: &ImportOptions) -> Result<ModelFile> {
             clip: INPUT_CLIP,
             transposed: true,
         }),
+        // The reference system's Darknet fork runs NMS at 0.3.
+        nms: Some(0.3),
         tensors,
     })
 }

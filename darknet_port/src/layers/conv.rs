@@ -77,53 +77,54 @@ impl FloatConv {
         Ok(())
     }
 
-    /// Direct convolution: each weight is applied to a whole output row at a time, with the
-    /// row's valid range computed once so the inner loop carries no bounds tests.
+    /// im2col and a single-precision GEMM: `out[o][p] = sum_k w[o][k] * col[k][p]` with
+    /// `k = (i, ky, kx)` and `p` the output position. A 1x1 stride-1 unpadded convolution uses
+    /// the input itself as the column matrix.
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
-        let (ih, iw) = (input.height, input.width);
-        let (oh, ow) = (self.output_dim(ih), self.output_dim(iw));
-        let (k, s, pad) = (self.size, self.stride, self.pad as isize);
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
-        // For each kx: the output columns whose input column is inside the image.
-        let col_ranges: Vec<(usize, usize)> = (0..k)
-            .map(|kx| {
-                let first = (0..ow)
-                    .find(|&x| (x * s) as isize + kx as isize - pad >= 0)
-                    .unwrap_or(ow);
-                let end = (0..ow)
-                    .rev()
-                    .find(|&x| (((x * s) as isize + kx as isize - pad) as usize) < iw)
-                    .map_or(first, |x| x + 1);
-                (first, end.max(first))
-            })
-            .collect();
-        for o in 0..self.out_channels {
-            let out_plane = &mut out.data[o * oh * ow..(o + 1) * oh * ow];
-            out_plane.fill(self.bias[o]);
-            for i in 0..self.in_channels {
-                let in_plane = &input.data[i * ih * iw..(i + 1) * ih * iw];
-                let kernel = &self.weights[(o * self.in_channels + i) * k * k..][..k * k];
-                for y in 0..oh {
-                    let out_row = &mut out_plane[y * ow..(y + 1) * ow];
-                    for ky in 0..k {
-                        let iy = (y * s) as isize + ky as isize - pad;
-                        if iy < 0 || iy as usize >= ih {
-                            continue;
-                        }
-                        let in_row = &in_plane[iy as usize * iw..(iy as usize + 1) * iw];
-                        for (kx, &(x0, x1)) in col_ranges.iter().enumerate() {
-                            let w = kernel[ky * k + kx];
-                            for (x, o) in out_row[x0..x1].iter_mut().enumerate() {
-                                *o += w * in_row[(x0 + x) * s + kx - self.pad];
-                            }
-                        }
-                    }
-                }
-            }
-            for v in out_plane.iter_mut() {
-                *v = self.activation.apply(*v);
-            }
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let (m, k, n) = (
+            self.out_channels,
+            self.in_channels * self.size * self.size,
+            oh * ow,
+        );
+        let columns;
+        let col: &[f32] = if self.size == 1 && self.stride == 1 && self.pad == 0 {
+            &input.data
+        } else {
+            columns = im2col(input, self.size, self.stride, self.pad, oh, ow);
+            &columns
+        };
+        let mut out = Tensor::zeros(m, oh, ow);
+        for (o, plane) in out.data.chunks_exact_mut(n).enumerate() {
+            plane.fill(self.bias[o]);
+        }
+        assert_eq!(
+            (self.weights.len(), col.len(), out.data.len()),
+            (m * k, k * n, m * n)
+        );
+        // SAFETY: the three buffers have exactly the sizes the row-major strides below describe
+        // (checked just above): A is m x k, B is k x n, C is m x n, and C does not alias A or B.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                self.weights.as_ptr(),
+                k as isize,
+                1,
+                col.as_ptr(),
+                n as isize,
+                1,
+                1.0,
+                out.data.as_mut_ptr(),
+                n as isize,
+                1,
+            );
+        }
+        for v in &mut out.data {
+            *v = self.activation.apply(*v);
         }
         out
     }
@@ -159,6 +160,31 @@ impl FloatConv {
     }
 }
 
+/// The column matrix of a convolution: row `(i, ky, kx)` holds, for every output position, the
+/// input pixel that the kernel tap sees there (zero in the padding).
+fn im2col(input: &Tensor, k: usize, stride: usize, pad: usize, oh: usize, ow: usize) -> Vec<f32> {
+    let (ih, iw) = (input.height, input.width);
+    let mut col = vec![0f32; input.channels * k * k * oh * ow];
+    for (row, dst) in col.chunks_exact_mut(oh * ow).enumerate() {
+        let (i, ky, kx) = (row / (k * k), row / k % k, row % k);
+        let plane = &input.data[i * ih * iw..(i + 1) * ih * iw];
+        for y in 0..oh {
+            let iy = (y * stride + ky) as isize - pad as isize;
+            if iy < 0 || iy as usize >= ih {
+                continue;
+            }
+            let src = &plane[iy as usize * iw..(iy as usize + 1) * iw];
+            for (x, d) in dst[y * ow..(y + 1) * ow].iter_mut().enumerate() {
+                let ix = (x * stride + kx) as isize - pad as isize;
+                if ix >= 0 && (ix as usize) < iw {
+                    *d = src[ix as usize];
+                }
+            }
+        }
+    }
+    col
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +204,7 @@ mod tests {
             (3, 2, 3, 1, 1, 5, 5),
             (5, 3, 1, 1, 0, 4, 3),
             (2, 2, 3, 2, 1, 4, 4),
+            (4, 3, 1, 1, 0, 3, 5),
         ] {
             let conv = FloatConv {
                 in_channels: cin,

@@ -7,6 +7,10 @@ pub mod maxpool;
 pub mod qtensor;
 pub mod quantize;
 pub mod region;
+pub mod route;
+pub mod shortcut;
+pub mod upsample;
+pub mod yolo;
 
 pub use binconv::BinaryConv;
 pub use conv::{Activation, FloatConv};
@@ -14,6 +18,9 @@ pub use maxpool::MaxPool;
 pub use qtensor::QTensor;
 pub use quantize::Quantizer;
 pub use region::Region;
+pub use route::Route;
+pub use shortcut::Shortcut;
+pub use yolo::Yolo;
 
 /// A float feature map in Darknet's layout: `data[c][y][x]`.
 #[derive(Debug, Clone, PartialEq)]
