@@ -125,8 +125,10 @@ fn parse_shape(text: &str) -> std::result::Result<Vec<usize>, String> {
         .collect()
 }
 
-#[cfg(test)]
-pub(crate) fn encode_f32(shape: &[usize], data: &[f32], major: u8) -> Vec<u8> {
+/// Encodes a C-ordered little-endian float32 array as `.npy` (format `major`, 1 or 2): for
+/// handing tensors to NumPy-based tools.
+pub fn encode_f32(shape: &[usize], data: &[f32], major: u8) -> Vec<u8> {
+    assert_eq!(shape.iter().product::<usize>(), data.len());
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape_text = if shape.len() == 1 {
         format!("({},)", dims[0])
