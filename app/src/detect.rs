@@ -5,7 +5,10 @@ use crate::model::load_network;
 use crate::ModelArgs;
 use anyhow::{Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
-use darknet_port::network::{CpuRunner, Found, Network, Timings};
+use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, Timings};
+use pl_driver::udmabuf::UdmabufOptions;
+use pl_driver::uio::{UioOptions, DEFAULT_UIO_NAME};
+use pl_driver::DriverConfig;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,8 +38,41 @@ pub struct DetectArgs {
     /// Print the time of each layer.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Where the binarized middle layers run: `model` drives a software model of the PL engine
+    /// through the real driver, `uio` the engine on the board, `cpu` skips the driver.
+    #[arg(long, value_enum, default_value_t = Backend::Model)]
+    pub backend: Backend,
+    /// UIO name of the engine (with --backend uio): its device-tree node name, `BlackBoxJam` for
+    /// the Ultra96 design's HLS block.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_UIO_NAME)]
+    pub uio_name: String,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Model,
+    Cpu,
+    Uio,
+}
+
+fn make_runner(args: &DetectArgs) -> Result<Box<dyn SegmentRunner>> {
+    Ok(match args.backend {
+        Backend::Cpu => Box::new(CpuRunner),
+        Backend::Model => Box::new(pl_driver::model_runner(DriverConfig::default())?.0),
+        Backend::Uio => {
+            let uio = UioOptions {
+                name: args.uio_name.clone(),
+                ..UioOptions::default()
+            };
+            Box::new(pl_driver::uio_runner(
+                &uio,
+                &UdmabufOptions::default(),
+                DriverConfig::default(),
+            )?)
+        }
+    })
 }
 
 #[derive(Serialize)]
@@ -77,9 +113,10 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
     }
+    let mut runner = make_runner(args)?;
     let mut failures = 0;
     for path in &args.images {
-        if let Err(e) = detect_one(&network, path, args) {
+        if let Err(e) = detect_one(&network, runner.as_mut(), path, args) {
             eprintln!("zynqdet: error: {e:#}");
             failures += 1;
         }
@@ -91,14 +128,19 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     })
 }
 
-fn detect_one(network: &Network, path: &Path, args: &DetectArgs) -> Result<()> {
+fn detect_one(
+    network: &Network,
+    runner: &mut dyn SegmentRunner,
+    path: &Path,
+    args: &DetectArgs,
+) -> Result<()> {
     let image = load_image(path)?;
     let start = Instant::now();
     let mut timings = Timings::new();
     let t0 = Instant::now();
     let input = letterbox(&image, network.width, network.height);
     timings.push(("   letterbox".into(), t0.elapsed()));
-    let output = network.forward(&input, &mut CpuRunner, &mut timings)?;
+    let output = network.forward(&input, runner, &mut timings)?;
     let t0 = Instant::now();
     let nms = args.nms.or(network.nms).unwrap_or(DARKNET_NMS);
     let found = network.decode(&output, image.width, image.height, args.thresh, nms)?;

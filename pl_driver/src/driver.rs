@@ -174,7 +174,12 @@ pub struct Driver<R: RegisterWindow, M: PhysMemory> {
     act: [Option<M::Buffer>; 2],
     /// Outputs of the passes of a multi-pass layer.
     pass_out: Vec<M::Buffer>,
+    /// Reused host memory for packing the input.
+    staging: Vec<u8>,
 }
+
+/// Size of the staging buffer for packing: a few rows, small enough to stay in cache.
+const STAGING_BYTES: usize = 256 << 10;
 
 impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
     pub fn new(regs: R, mem: M, config: DriverConfig) -> Result<Self> {
@@ -186,6 +191,7 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
             loaded: None,
             act: [None, None],
             pass_out: Vec::new(),
+            staging: Vec::new(),
         };
         if driver.use_interrupts() {
             driver.enable_interrupts()?;
@@ -226,18 +232,18 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
         input: &QTensor,
         timings: &mut Timings,
     ) -> Result<QTensor> {
-        let Some(first) = segment.steps.first() else {
+        let Some(first_step) = segment.steps.first() else {
             return Ok(input.clone());
         };
         if input.height != input.width
-            || input.channels != first.conv.in_channels
+            || input.channels != first_step.conv.in_channels
             || input.bits != ACTIVATION_BITS
         {
             return Err(Error::Unsupported {
-                layer: first.layer,
+                layer: first_step.layer,
                 message: format!(
                     "input of {}x{} pixels, {} channels of {} bits; the engine takes a square map of {} {ACTIVATION_BITS}-bit channels",
-                    input.height, input.width, input.channels, input.bits, first.conv.in_channels
+                    input.height, input.width, input.channels, input.bits, first_step.conv.in_channels
                 ),
             });
         }
@@ -252,10 +258,24 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
 
         let start = Instant::now();
         let mut cur = 0;
-        let bytes = input.to_packed_pixels(BYTES_PER_PIXEL);
-        let buf = self.activation(cur, bytes.len())?;
-        buf.write(0, &bytes)?;
+        let row = input.width * BYTES_PER_PIXEL;
+        // Through a small reused buffer: no full-size copy, no fresh pages every frame.
+        let rows = (STAGING_BYTES / row).max(1);
+        let mut staging = std::mem::take(&mut self.staging);
+        let buf = self.activation(cur, input.height * row)?;
+        for first in (0..input.height).step_by(rows) {
+            let n = rows.min(input.height - first);
+            staging.resize(n * row, 0);
+            layout::pack_rows(input, first, &mut staging).map_err(|message| {
+                Error::Unsupported {
+                    layer: first_step.layer,
+                    message,
+                }
+            })?;
+            buf.write(first * row, &staging)?;
+        }
         buf.sync_for_device()?;
+        self.staging = staging;
         timings.push(("   pack (pl)".into(), start.elapsed()));
 
         for (step, g) in segment.steps.iter().zip(&geometry) {
@@ -292,24 +312,19 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
         }
 
         let start = Instant::now();
-        let last = segment.steps.last().map_or(first, |s| s);
+        let last = segment.steps.last().map_or(first_step, |s| s);
         let dim = geometry.last().map_or(input.height, CallGeometry::out_dim);
         let mut bytes = vec![0u8; layout::activation_bytes(dim)];
         let buf = self.activation(cur, bytes.len())?;
         buf.sync_for_cpu()?;
         buf.read(0, &mut bytes)?;
-        let out = QTensor::from_packed_pixels(
-            &bytes,
-            dim,
-            dim,
-            last.conv.out_channels,
-            ACTIVATION_BITS,
-            BYTES_PER_PIXEL,
-        )
-        .map_err(|message| Error::Unsupported {
-            layer: last.layer,
-            message,
-        })?;
+        let out =
+            layout::unpack_activations(&bytes, dim, last.conv.out_channels).map_err(|message| {
+                Error::Unsupported {
+                    layer: last.layer,
+                    message,
+                }
+            })?;
         timings.push(("   unpack (pl)".into(), start.elapsed()));
         Ok(out)
     }

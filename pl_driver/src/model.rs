@@ -18,10 +18,8 @@ use crate::error::{Error, Result};
 use crate::hw::{DmaBuffer, PhysMemory, RegisterWindow};
 use crate::layout::{self, KERNEL_SIZES, MAX_DIM, PES_PER_BANK, TMEM_WORDS};
 use crate::regs;
-use darknet_port::layers::{BinaryConv, MaxPool, QTensor};
-use darknet_port::qnn_layout::{
-    self, ACTIVATION_BITS, BYTES_PER_PIXEL, MAX_IN_CHANNELS, MAX_OUT_CHANNELS_PER_PASS, PE_COUNT,
-};
+use darknet_port::layers::{BinaryConv, MaxPool};
+use darknet_port::qnn_layout::{self, MAX_IN_CHANNELS, MAX_OUT_CHANNELS_PER_PASS, PE_COUNT};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -373,17 +371,6 @@ impl State {
         Ok(&a.data[off..off + len])
     }
 
-    fn write_region(&mut self, what: &str, addr: u64, bytes: &[u8]) -> Result<(), String> {
-        let (base, off) = self.region(what, addr, bytes.len())?;
-        let a = self
-            .allocations
-            .get_mut(&base)
-            .ok_or("allocation vanished")?;
-        a.data[off..off + bytes.len()].copy_from_slice(bytes);
-        a.engine_dirty = true;
-        Ok(())
-    }
-
     fn init(&mut self) -> Result<(), String> {
         let k = self.reg(regs::KERNEL_DIM) as usize;
         if !KERNEL_SIZES.contains(&k) {
@@ -483,20 +470,20 @@ impl State {
         let conv = self.conv(k, ifm_ch, ofm_ch)?;
         let in_addr = self.addr(regs::IN1_LO, regs::IN1_HI);
         let bytes = self.read_region("IN1", in_addr, layout::activation_bytes(ifm_dim))?;
-        let input = QTensor::from_packed_pixels(
-            bytes,
-            ifm_dim,
-            ifm_dim,
-            ifm_ch,
-            ACTIVATION_BITS,
-            BYTES_PER_PIXEL,
-        )?;
+        let input = layout::unpack_activations(bytes, ifm_dim, ifm_ch)?;
         let mut out = conv.forward(&input);
         if let Some(pool) = pool {
             out = pool.forward_quantized(&out);
         }
         let out_addr = self.addr(regs::OUT_LO, regs::OUT_HI);
-        self.write_region("OUT", out_addr, &out.to_packed_pixels(BYTES_PER_PIXEL))?;
+        let len = layout::activation_bytes(out.height);
+        let (base, off) = self.region("OUT", out_addr, len)?;
+        let a = self
+            .allocations
+            .get_mut(&base)
+            .ok_or("allocation vanished")?;
+        layout::pack_rows(&out, 0, &mut a.data[off..off + len])?;
+        a.engine_dirty = true;
         self.calls.computes += 1;
         Ok(())
     }
