@@ -225,7 +225,9 @@ impl RegisterWindow for ModelRegisters {
                 v
             }
             regs::ISR => s.isr,
-            o if (o as usize) < regs::REGISTER_SPAN => s.regs[o as usize / 4],
+            regs::GIE | regs::IER => s.regs[offset as usize / 4],
+            // The argument registers are write-only on the released engine: reading them back
+            // tells a driver nothing, so the model gives nothing.
             _ => 0,
         })
     }
