@@ -178,6 +178,9 @@ pub struct Driver<R: RegisterWindow, M: PhysMemory> {
     staging: Vec<u8>,
 }
 
+/// How often a polling wait asks the device whether it is still there.
+const CHECK_INTERVAL: Duration = Duration::from_millis(1);
+
 /// Size of the staging buffer for packing: a few rows, small enough to stay in cache.
 const STAGING_BYTES: usize = 256 << 10;
 
@@ -276,7 +279,7 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
         }
         buf.sync_for_device()?;
         self.staging = staging;
-        timings.push(("   pack (pl)".into(), start.elapsed()));
+        timings.push(("   pl pack".into(), start.elapsed()));
 
         for (step, g) in segment.steps.iter().zip(&geometry) {
             let start = Instant::now();
@@ -304,11 +307,11 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
             }
             cur = next;
             let what = if step.pool.is_some() {
-                "binconv+pool"
+                "conv+pool"
             } else {
                 "binconv"
             };
-            timings.push((format!("{:>2} {what} (pl)", step.layer), start.elapsed()));
+            timings.push((format!("{:>2} pl {what}", step.layer), start.elapsed()));
         }
 
         let start = Instant::now();
@@ -325,7 +328,7 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
                     message,
                 }
             })?;
-        timings.push(("   unpack (pl)".into(), start.elapsed()));
+        timings.push(("   pl unpack".into(), start.elapsed()));
         Ok(out)
     }
 
@@ -488,13 +491,18 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
     fn poll_done(&mut self, call: &str) -> Result<()> {
         let start = Instant::now();
         let mut polls = 0u32;
+        let mut checked: Option<Instant> = None;
         loop {
             let ctrl = self.regs.read32(regs::AP_CTRL)?;
             if ctrl & regs::AP_DONE != 0 {
                 return Ok(());
             }
-            // A vanished device or a faulted model must not look like a slow engine.
-            self.regs.check()?;
+            // A vanished device or a faulted model must not look like a slow engine; checking
+            // costs system calls, so not at every poll.
+            if checked.is_none_or(|t| t.elapsed() >= CHECK_INTERVAL) {
+                self.regs.check()?;
+                checked = Some(Instant::now());
+            }
             let waited = start.elapsed();
             if waited >= self.config.timeout {
                 return Err(self.timeout(ctrl, waited, call));

@@ -364,7 +364,7 @@ impl State {
 
     fn read_region(&self, what: &str, addr: u64, len: usize) -> Result<&[u8], String> {
         let (base, off) = self.region(what, addr, len)?;
-        let a = &self.allocations[&base];
+        let a = self.allocations.get(&base).ok_or("allocation vanished")?;
         if a.cpu_dirty {
             return Err(format!(
                 "{what} = 0x{addr:X}: the buffer was written by the CPU without sync_for_device"
