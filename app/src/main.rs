@@ -3,6 +3,7 @@
 mod annotate;
 mod detect;
 mod model;
+mod quant;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Import a QNN-MO-PYNQ network directory (cfg, .npy float layers, binparam/) into a model file.
     ImportQnn(model::ImportArgs),
+    /// Measure the input ranges of a model's float convolutions on sample images, for INT8/INT16.
+    Calibrate(quant::CalibrateArgs),
+    /// Score INT16 and INT8 against FP32 (mAP@0.5, changed class sets, frame time) on images.
+    Agreement(quant::AgreementArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +37,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Detect(args) => detect::run(&args),
         Command::ImportQnn(args) => model::import_qnn(&args),
+        Command::Calibrate(args) => quant::calibrate(&args),
+        Command::Agreement(args) => quant::agreement(&args),
     };
     match result {
         Ok(code) => code,
@@ -58,4 +65,14 @@ pub struct ModelArgs {
     /// Class names for --cfg, one per line (default: the class numbers).
     #[arg(long, value_name = "FILE", requires = "cfg")]
     pub names: Option<PathBuf>,
+    /// Arithmetic of the float convolutions: fp32, int16 or int8 (power-of-two scales; needs a
+    /// calibration, see `zynqdet calibrate`).
+    #[arg(long, default_value = "fp32", value_parser = quant::parse_precision)]
+    pub precision: darknet_port::layers::Precision,
+    /// Per-layer exceptions to --precision, as LAYER=PRECISION pairs: `0=fp32,15=int16`.
+    #[arg(long, value_name = "LIST", value_parser = quant::parse_overrides)]
+    pub layer_precision: Option<quant::Overrides>,
+    /// Calibration file (default: beside the model, `<model>.calib.json`).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 use crate::ModelArgs;
 use anyhow::{Context, Result};
 use darknet_port::darknet_weights;
+use darknet_port::layers::Precision;
 use darknet_port::model_file::ModelFile;
 use darknet_port::network::Network;
 use darknet_port::plan::{LayerPlan, Plan};
@@ -15,7 +16,25 @@ use std::process::ExitCode;
 const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/tinier-yolo/tinier-yolo.zdm");
 const BUILTIN_NAME: &str = "built-in tinier-yolo.zdm";
 
+/// The network `args` name, at the precision they ask for.
 pub fn load_network(args: &ModelArgs) -> Result<Network> {
+    let network = load_fp32_network(args)?;
+    let overrides = args.layer_precision.as_ref().map_or(&[][..], |o| &o.0[..]);
+    if args.precision == Precision::Fp32 && overrides.iter().all(|o| o.1 == Precision::Fp32) {
+        return Ok(network);
+    }
+    let calibration = crate::quant::load_calibration(args)?;
+    Ok(network.with_precision(args.precision, overrides, &calibration)?)
+}
+
+/// Where a model's calibration lives unless `--calibration` says otherwise: beside the model.
+pub fn default_calibration_path(args: &ModelArgs) -> Option<PathBuf> {
+    let model = args.cfg.as_ref().or(args.model.as_ref())?;
+    Some(model.with_extension("calib.json"))
+}
+
+/// The network `args` name, with float convolutions in FP32.
+pub fn load_fp32_network(args: &ModelArgs) -> Result<Network> {
     if let (Some(cfg), Some(weights)) = (&args.cfg, &args.weights) {
         let names = match &args.names {
             Some(path) => darknet_weights::read_names(path)?,

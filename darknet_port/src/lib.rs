@@ -10,6 +10,7 @@ pub mod error;
 pub mod image_input;
 pub mod jpeg;
 pub mod layers;
+pub mod metrics;
 pub mod model_file;
 pub mod network;
 pub mod npy;

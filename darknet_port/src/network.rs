@@ -9,16 +9,20 @@ use crate::error::{Error, Result};
 use crate::layers::quantize::dequantize;
 use crate::layers::upsample::upsample;
 use crate::layers::{
-    BinaryConv, FloatConv, MaxPool, QTensor, Quantizer, Region, Route, Shortcut, Tensor, Yolo,
+    BinaryConv, FloatConv, IntConv, MaxPool, Precision, QTensor, Quantizer, Region, Route,
+    Shortcut, Tensor, Yolo,
 };
 use crate::model_file::{ModelFile, QuantizationInfo};
 use crate::plan::{LayerPlan, Plan};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layer {
     Conv(FloatConv),
+    /// A float convolution run in INT8 or INT16 (see [`IntConv`]).
+    IntConv(IntConv),
     Binary(BinaryConv),
     MaxPool(MaxPool),
     Route(Route),
@@ -32,6 +36,10 @@ impl Layer {
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Conv(_) => "conv",
+            Layer::IntConv(c) => match c.precision {
+                Precision::Int16 => "conv-int16",
+                _ => "conv-int8",
+            },
             Layer::Binary(_) => "binconv",
             Layer::MaxPool(_) => "maxpool",
             Layer::Route(_) => "route",
@@ -106,6 +114,23 @@ pub struct Network {
     /// The NMS threshold the model's reference results use, when it has one.
     pub nms: Option<f32>,
 }
+
+/// The largest input magnitude of each float convolution over a set of calibration images:
+/// what fixes the power-of-two scale of its quantized input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub model: String,
+    pub images: usize,
+    /// (layer index, largest |input|)
+    pub input_max_abs: Vec<(usize, f32)>,
+    /// (layer index, counts of |input| in [`HISTOGRAM_BINS`] equal bins over `[0, max]`):
+    /// lets a scale trade clipping of rare large values against resolution.
+    #[serde(default)]
+    pub input_histograms: Vec<(usize, Vec<u64>)>,
+}
+
+/// Bins of a calibration histogram.
+pub const HISTOGRAM_BINS: usize = 512;
 
 /// A detection as the user sees it: class, probability and box corners in image pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -305,6 +330,102 @@ impl Network {
         runner: &mut dyn SegmentRunner,
         timings: &mut Timings,
     ) -> Result<Heads> {
+        self.run(image, runner, timings, &mut |_, _| {})
+    }
+
+    /// Measures, over `images` (letterboxed), the input range of every float convolution.
+    pub fn calibrate(
+        &self,
+        images: &[Tensor],
+        runner: &mut dyn SegmentRunner,
+    ) -> Result<Calibration> {
+        let convs: Vec<usize> = (0..self.layers.len())
+            .filter(|&i| matches!(self.layers[i], Layer::Conv(_)))
+            .collect();
+        // Two passes: the ranges first, then histograms over them.
+        let mut max_abs = vec![0f32; self.layers.len()];
+        for image in images {
+            self.run(image, runner, &mut Timings::new(), &mut |i, input| {
+                let m = input.data.iter().fold(0f32, |m, v| m.max(v.abs()));
+                max_abs[i] = max_abs[i].max(m);
+            })?;
+        }
+        let mut histograms = vec![vec![0u64; HISTOGRAM_BINS]; self.layers.len()];
+        for image in images {
+            self.run(image, runner, &mut Timings::new(), &mut |i, input| {
+                if max_abs[i] > 0.0 && matches!(self.layers[i], Layer::Conv(_)) {
+                    let scale = HISTOGRAM_BINS as f32 / max_abs[i];
+                    for v in &input.data {
+                        let bin = ((v.abs() * scale) as usize).min(HISTOGRAM_BINS - 1);
+                        histograms[i][bin] += 1;
+                    }
+                }
+            })?;
+        }
+        Ok(Calibration {
+            model: self.name.clone(),
+            images: images.len(),
+            input_max_abs: convs.iter().map(|&i| (i, max_abs[i])).collect(),
+            input_histograms: convs
+                .iter()
+                .map(|&i| (i, std::mem::take(&mut histograms[i])))
+                .collect(),
+        })
+    }
+
+    /// The same network with its float convolutions at `precision`, except the layers named in
+    /// `overrides`; quantized inputs take their scales from `calibration`.
+    pub fn with_precision(
+        &self,
+        precision: Precision,
+        overrides: &[(usize, Precision)],
+        calibration: &Calibration,
+    ) -> Result<Network> {
+        let mut out = self.clone();
+        for (i, layer) in out.layers.iter_mut().enumerate() {
+            let wanted = overrides
+                .iter()
+                .find(|(l, _)| *l == i)
+                .map_or(precision, |o| o.1);
+            let Layer::Conv(conv) = layer else {
+                if overrides.iter().any(|(l, _)| *l == i) {
+                    return Err(Error::Model(format!(
+                        "layer {i} is not a float convolution: its precision cannot be set"
+                    )));
+                }
+                continue;
+            };
+            if wanted == Precision::Fp32 {
+                continue;
+            }
+            let max_abs = calibration
+                .input_max_abs
+                .iter()
+                .find(|(l, _)| *l == i)
+                .map(|m| m.1)
+                .ok_or_else(|| {
+                    Error::Model(format!(
+                        "the calibration has no range for layer {i}: calibrate this model again"
+                    ))
+                })?;
+            let histogram = calibration
+                .input_histograms
+                .iter()
+                .find(|(l, _)| *l == i)
+                .map(|h| h.1.as_slice())
+                .unwrap_or(&[]);
+            *layer = Layer::IntConv(IntConv::from_float(conv, wanted, max_abs, histogram));
+        }
+        Ok(out)
+    }
+
+    fn run(
+        &self,
+        image: &Tensor,
+        runner: &mut dyn SegmentRunner,
+        timings: &mut Timings,
+        observe: &mut dyn FnMut(usize, &Tensor),
+    ) -> Result<Heads> {
         if (image.channels, image.height, image.width) != (self.channels, self.height, self.width) {
             return Err(Error::Model(format!(
                 "input is {}x{}x{}, the network takes {}x{}x{}",
@@ -331,10 +452,12 @@ impl Network {
                 i = *end;
                 continue;
             }
+            observe(i, input);
             let start = Instant::now();
             let earlier = |l: usize| outputs[l].as_ref().expect("references checked at build");
             let out = match &self.layers[i] {
                 Layer::Conv(conv) => conv.forward(input),
+                Layer::IntConv(conv) => conv.forward(input),
                 Layer::MaxPool(pool) => pool.forward(input),
                 Layer::Route(route) => {
                     let parts: Vec<&Tensor> = route.layers.iter().map(|&l| earlier(l)).collect();

@@ -3,6 +3,7 @@
 
 pub mod binconv;
 pub mod conv;
+pub mod intconv;
 pub mod maxpool;
 pub mod qtensor;
 pub mod quantize;
@@ -14,6 +15,7 @@ pub mod yolo;
 
 pub use binconv::BinaryConv;
 pub use conv::{Activation, FloatConv};
+pub use intconv::{IntConv, Precision};
 pub use maxpool::MaxPool;
 pub use qtensor::QTensor;
 pub use quantize::Quantizer;

@@ -1,0 +1,237 @@
+//! Quantization levels: `--precision`, `zynqdet calibrate` and the `zynqdet agreement` report.
+
+use crate::model::{default_calibration_path, load_fp32_network};
+use crate::ModelArgs;
+use anyhow::{bail, Context, Result};
+use darknet_port::image_input::{letterbox, load_image};
+use darknet_port::layers::{Precision, Tensor};
+use darknet_port::metrics::mean_average_precision;
+use darknet_port::network::{Calibration, CpuRunner, Found, Network, Timings};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+pub fn parse_precision(text: &str) -> Result<Precision, String> {
+    Precision::parse(text).ok_or_else(|| format!("`{text}` is not fp32, int16 or int8"))
+}
+
+/// Per-layer precisions, `LAYER=PRECISION` pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overrides(pub Vec<(usize, Precision)>);
+
+pub fn parse_overrides(text: &str) -> Result<Overrides, String> {
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|pair| {
+            let (layer, precision) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("`{pair}` is not LAYER=PRECISION"))?;
+            let layer = layer
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{layer}` is not a layer number"))?;
+            Ok((layer, parse_precision(precision.trim())?))
+        })
+        .collect::<Result<_, String>>()
+        .map(Overrides)
+}
+
+pub fn load_calibration(args: &ModelArgs) -> Result<Calibration> {
+    let path = args
+        .calibration
+        .clone()
+        .or_else(|| default_calibration_path(args))
+        .context(
+            "INT8/INT16 need a calibration: give --calibration FILE (made by `zynqdet calibrate`)",
+        )?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: cannot read the calibration (make it with `zynqdet calibrate`)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a calibration file", path.display()))
+}
+
+/// Image files named directly or found (sorted) in the named directories.
+fn image_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("{}: cannot list", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        matches!(
+                            e.to_ascii_lowercase().as_str(),
+                            "jpg" | "jpeg" | "png" | "bmp"
+                        )
+                    })
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    if out.is_empty() {
+        bail!("no images given");
+    }
+    Ok(out)
+}
+
+/// Letterboxed network inputs with the original sizes.
+fn load_inputs(network: &Network, paths: &[PathBuf]) -> Result<Vec<(Tensor, usize, usize)>> {
+    paths
+        .iter()
+        .map(|p| {
+            let im = load_image(p)?;
+            Ok((
+                letterbox(&im, network.width, network.height),
+                im.width,
+                im.height,
+            ))
+        })
+        .collect()
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CalibrateArgs {
+    /// Sample images (files or directories) that look like what the model will see.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the calibration (default: beside the model, `<model>.calib.json`).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
+    let network = load_fp32_network(&args.model)?;
+    let out = args
+        .out
+        .clone()
+        .or_else(|| default_calibration_path(&args.model))
+        .context("the built-in model has no file beside which to save: give --out FILE")?;
+    let paths = image_paths(&args.inputs)?;
+    let inputs: Vec<Tensor> = load_inputs(&network, &paths)?
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    let calibration = network.calibrate(&inputs, &mut CpuRunner)?;
+    let tmp = out.with_extension("json.partial");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&calibration)?)
+        .with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
+    println!(
+        "{}: input ranges of {} convolutions from {} images",
+        out.display(),
+        calibration.input_max_abs.len(),
+        paths.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AgreementArgs {
+    /// Images (files or directories) to score on.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Levels to score against FP32.
+    #[arg(long, value_delimiter = ',', default_value = "int16,int8", value_parser = parse_precision)]
+    pub levels: Vec<Precision>,
+    #[arg(long, default_value_t = 0.3)]
+    pub thresh: f32,
+    #[arg(long)]
+    pub nms: Option<f32>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// One level's detections on every frame, and its mean frame time.
+fn detect_all(
+    network: &Network,
+    inputs: &[(Tensor, usize, usize)],
+    thresh: f32,
+    nms: f32,
+) -> Result<(Vec<Vec<Found>>, Duration)> {
+    let mut all = Vec::with_capacity(inputs.len());
+    let start = Instant::now();
+    for (input, w, h) in inputs {
+        let heads = network.forward(input, &mut CpuRunner, &mut Timings::new())?;
+        all.push(network.decode(&heads, *w, *h, thresh, nms)?);
+    }
+    Ok((all, start.elapsed() / inputs.len().max(1) as u32))
+}
+
+fn class_set(found: &[Found]) -> BTreeSet<usize> {
+    found.iter().map(|f| f.class_id).collect()
+}
+
+pub fn agreement(args: &AgreementArgs) -> Result<ExitCode> {
+    let fp32 = load_fp32_network(&args.model)?;
+    let calibration = load_calibration(&args.model)?;
+    let paths = image_paths(&args.inputs)?;
+    let inputs = load_inputs(&fp32, &paths)?;
+    let nms = args.nms.or(fp32.nms).unwrap_or(crate::detect::DARKNET_NMS);
+    let (truth, fp32_time) = detect_all(&fp32, &inputs, args.thresh, nms)?;
+    println!(
+        "agreement of {} on {} frames (FP32 detections as ground truth)",
+        fp32.name,
+        inputs.len()
+    );
+    println!(
+        "{:<7} {:>8} {:>18} {:>12} {:>8}",
+        "level", "mAP@0.5", "class set changed", "frame ms", "speed"
+    );
+    println!(
+        "{:<7} {:>8.3} {:>18} {:>12.1} {:>7.2}x",
+        "fp32",
+        1.0,
+        0,
+        fp32_time.as_secs_f64() * 1e3,
+        1.0
+    );
+    for &level in &args.levels {
+        let network = fp32.with_precision(level, &[], &calibration)?;
+        let (found, time) = detect_all(&network, &inputs, args.thresh, nms)?;
+        let map = mean_average_precision(&truth, &found, fp32.names.len(), 0.5);
+        let changed = truth
+            .iter()
+            .zip(&found)
+            .filter(|(t, f)| class_set(t) != class_set(f))
+            .count();
+        println!(
+            "{:<7} {:>8.3} {:>18} {:>12.1} {:>7.2}x",
+            level.name(),
+            map,
+            format!("{changed} of {}", inputs.len()),
+            time.as_secs_f64() * 1e3,
+            fp32_time.as_secs_f64() / time.as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_parse() {
+        let o = parse_overrides("0=fp32, 15=int16").unwrap();
+        assert_eq!(o.0, vec![(0, Precision::Fp32), (15, Precision::Int16)]);
+        assert!(parse_overrides("0:fp32")
+            .unwrap_err()
+            .contains("LAYER=PRECISION"));
+        assert!(parse_overrides("x=int8")
+            .unwrap_err()
+            .contains("layer number"));
+        assert!(parse_precision("int4").is_err());
+    }
+}
