@@ -1,9 +1,12 @@
 //! `zynqdet`: object detection for Zynq UltraScale+ boards, and its host mode on a PC.
 
 mod annotate;
+mod bench_pipeline;
 mod detect;
 mod model;
+mod pipeline;
 mod quant;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -30,6 +33,10 @@ enum Command {
     Calibrate(quant::CalibrateArgs),
     /// Score INT16 and INT8 against FP32 (mAP@0.5, changed class sets, frame time) on images.
     Agreement(quant::AgreementArgs),
+    /// Run the real-time pipeline: a camera or a recording in, annotated video and detections out.
+    Run(run::RunArgs),
+    /// Measure the pipeline's throughput against its slowest stage and the sequential sum.
+    BenchPipeline(bench_pipeline::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +46,8 @@ fn main() -> ExitCode {
         Command::ImportQnn(args) => model::import_qnn(&args),
         Command::Calibrate(args) => quant::calibrate(&args),
         Command::Agreement(args) => quant::agreement(&args),
+        Command::Run(args) => run::run(&args),
+        Command::BenchPipeline(args) => bench_pipeline::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,199 @@
+//! Counters and latency distributions of a run.
+
+use super::Stage;
+use std::fmt;
+use std::time::Duration;
+
+/// Bucket width: 2% (latencies are reported to within that).
+const GROWTH: f64 = 1.02;
+/// Buckets from 1 µs up to about 1000 s.
+const BUCKETS: usize = 1100;
+
+/// A latency distribution in logarithmic buckets: constant memory however long the run.
+#[derive(Clone)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    n: u64,
+    sum: Duration,
+    max: Duration,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: vec![0; BUCKETS],
+            n: 0,
+            sum: Duration::ZERO,
+            max: Duration::ZERO,
+        }
+    }
+}
+
+impl Histogram {
+    fn bucket(d: Duration) -> usize {
+        let us = d.as_secs_f64() * 1e6;
+        if us < 1.0 {
+            0
+        } else {
+            ((us.ln() / GROWTH.ln()) as usize + 1).min(BUCKETS - 1)
+        }
+    }
+
+    /// The upper edge of bucket `i`.
+    fn edge(i: usize) -> Duration {
+        Duration::from_secs_f64(GROWTH.powi(i as i32) * 1e-6)
+    }
+
+    pub fn record(&mut self, d: Duration) {
+        self.counts[Self::bucket(d)] += 1;
+        self.n += 1;
+        self.sum += d;
+        self.max = self.max.max(d);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    pub fn mean(&self) -> Duration {
+        if self.n == 0 {
+            Duration::ZERO
+        } else {
+            self.sum / self.n as u32
+        }
+    }
+
+    /// The `q` quantile (0..=1), to within a bucket; never above the largest sample.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.n == 0 {
+            return Duration::ZERO;
+        }
+        let target = ((q * self.n as f64).ceil() as u64).clamp(1, self.n);
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= target {
+                return Self::edge(i).min(self.max);
+            }
+        }
+        self.max
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Default)]
+pub struct Report {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub dropped: u64,
+    /// From the first frame captured to the last one written.
+    pub elapsed: Duration,
+    /// Frames written after the first few, and the time they took: the steady-state rate,
+    /// without the start-up (model load, first frame through every stage).
+    pub steady: Option<(u64, Duration)>,
+    /// Processing time of each stage, per frame.
+    pub stages: Vec<(Stage, Histogram)>,
+    /// From capture to written.
+    pub end_to_end: Histogram,
+    /// Frame buffers the pools had to allocate: a handful however long the run.
+    pub buffers_allocated: usize,
+}
+
+impl Report {
+    pub fn throughput(&self) -> f64 {
+        if self.elapsed.is_zero() {
+            0.0
+        } else {
+            self.frames_out as f64 / self.elapsed.as_secs_f64()
+        }
+    }
+
+    pub fn steady_throughput(&self) -> Option<f64> {
+        self.steady
+            .filter(|(n, d)| *n > 0 && !d.is_zero())
+            .map(|(n, d)| n as f64 / d.as_secs_f64())
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "frames: {} in, {} out, {} dropped; {:.2} frames/s over {:.1} s; {} frame buffers allocated",
+            self.frames_in,
+            self.frames_out,
+            self.dropped,
+            self.throughput(),
+            self.elapsed.as_secs_f64(),
+            self.buffers_allocated
+        )?;
+        writeln!(
+            f,
+            "  {:<12} {:>6} {:>9} {:>9} {:>9}",
+            "stage", "frames", "mean ms", "p50 ms", "p99 ms"
+        )?;
+        for (stage, h) in self
+            .stages
+            .iter()
+            .chain([(Stage::EndToEnd, self.end_to_end.clone())].iter())
+        {
+            writeln!(
+                f,
+                "  {:<12} {:>6} {:>9.2} {:>9.2} {:>9.2}",
+                stage.name(),
+                h.count(),
+                ms(h.mean()),
+                ms(h.quantile(0.5)),
+                ms(h.quantile(0.99))
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_within_two_percent() {
+        let mut h = Histogram::default();
+        for ms in 1..=100u64 {
+            h.record(Duration::from_millis(ms));
+        }
+        let close = |d: Duration, want: f64| (ms(d) - want).abs() <= want * 0.021;
+        assert!(close(h.quantile(0.5), 50.0), "{:?}", h.quantile(0.5));
+        assert!(close(h.quantile(0.99), 99.0), "{:?}", h.quantile(0.99));
+        assert_eq!(h.quantile(1.0), Duration::from_millis(100));
+        assert_eq!(h.count(), 100);
+        assert!((ms(h.mean()) - 50.5).abs() < 0.01);
+        assert_eq!(Histogram::default().quantile(0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn report_prints_every_stage_and_counts() {
+        let mut h = Histogram::default();
+        h.record(Duration::from_millis(8));
+        let r = Report {
+            frames_in: 3,
+            frames_out: 2,
+            dropped: 1,
+            elapsed: Duration::from_secs(1),
+            steady: None,
+            stages: vec![(Stage::Preprocess, h.clone())],
+            end_to_end: h,
+            buffers_allocated: 4,
+        };
+        let text = r.to_string();
+        assert!(
+            text.contains("3 in, 2 out, 1 dropped; 2.00 frames/s"),
+            "{text}"
+        );
+        assert!(text.contains("preprocess"), "{text}");
+        assert!(text.contains("end-to-end"), "{text}");
+    }
+}
