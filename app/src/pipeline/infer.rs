@@ -76,8 +76,6 @@ struct Call {
 /// The worker side: a `SegmentRunner` that sends the segment to the accelerator thread.
 pub struct RemoteRunner {
     requests: Sender<AccelRequest>,
-    reply_tx: Sender<AccelReply>,
-    reply_rx: Receiver<AccelReply>,
     calls: Vec<Call>,
     /// Set when the accelerator thread stopped or failed: that thread reports the cause.
     pub accel_gone: bool,
@@ -85,11 +83,8 @@ pub struct RemoteRunner {
 
 impl RemoteRunner {
     pub fn new(requests: Sender<AccelRequest>) -> RemoteRunner {
-        let (reply_tx, reply_rx) = bounded(1);
         RemoteRunner {
             requests,
-            reply_tx,
-            reply_rx,
             calls: Vec::new(),
             accel_gone: false,
         }
@@ -126,12 +121,15 @@ impl SegmentRunner for RemoteRunner {
         let gone = || darknet_port::Error::Model("the accelerator thread has stopped".into());
         let first_layer = segment.steps.first().map(|s| s.layer).ok_or_else(gone)?;
         let called = Instant::now();
+        // A reply channel per call, whose only sender travels with the request: if the
+        // accelerator thread dies (even by a panic) the request is dropped and recv returns.
+        let (reply_tx, reply_rx) = bounded(1);
         let sent = self.requests.send(AccelRequest {
             first_layer,
             input,
-            reply: self.reply_tx.clone(),
+            reply: reply_tx,
         });
-        let reply = match sent.ok().and_then(|_| self.reply_rx.recv().ok()) {
+        let reply = match sent.ok().and_then(|_| reply_rx.recv().ok()) {
             Some(r) => r,
             None => {
                 self.accel_gone = true;
@@ -189,6 +187,34 @@ mod tests {
             times[1].1 > times[0].1,
             "the segment is the big part: {times:?}"
         );
+    }
+
+    struct PanickingRunner;
+
+    impl SegmentRunner for PanickingRunner {
+        fn run(
+            &mut self,
+            _: &Segment,
+            _: QTensor,
+            _: &mut Timings,
+        ) -> darknet_port::Result<QTensor> {
+            panic!("a runner bug");
+        }
+    }
+
+    #[test]
+    fn a_panicking_accelerator_is_an_error_not_a_hang() {
+        let network = Arc::new(builtin_network());
+        let (tx, rx) = bounded(1);
+        let net = network.clone();
+        let accel = std::thread::spawn(move || serve(net, Box::new(PanickingRunner), rx));
+        let mut remote = RemoteRunner::new(tx);
+        let input = darknet_port::layers::Tensor::zeros(3, network.height, network.width);
+        assert!(network
+            .forward(&input, &mut remote, &mut Vec::new())
+            .is_err());
+        assert!(remote.accel_gone);
+        assert!(accel.join().is_err(), "the accelerator thread panicked");
     }
 
     #[test]
