@@ -539,11 +539,18 @@ fn bad_options_and_missing_inputs_are_one_line_errors() {
     assert_clean_failure(&o, &["out.mp4: cannot tell the output format"]);
 }
 
+/// Says so on the real stderr: the test harness captures `eprintln!` of passing tests, and a
+/// skipped device test must be visible in the CI log.
+fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
 #[test]
 fn camera_device() {
     let dev = Path::new("/dev/video0");
     if !dev.exists() {
-        eprintln!("SKIPPED camera_device: no /dev/video0 on this machine");
+        skipped("camera_device", "no /dev/video0 on this machine");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -557,7 +564,7 @@ fn camera_device() {
 fn framebuffer_device() {
     let dev = Path::new("/dev/fb0");
     if !dev.exists() {
-        eprintln!("SKIPPED framebuffer_device: no /dev/fb0 on this machine");
+        skipped("framebuffer_device", "no /dev/fb0 on this machine");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
