@@ -330,8 +330,7 @@ module w1a3_core #(
   logic t1_v, t1_inb, t1_first, t1_last, t1_pl, t1_rl;
   logic [NFW-1:0] t1_nm;
   logic [1:0] t1_slot;
-  logic [DW-1:0] t1_ix;
-  logic [CHW-1:0] t1_ci;
+  logic [LBW+1:0] t1_col;            // column * chunks + chunk (registered: no multiply in S1)
   logic [WCW-1:0] t1_wa;
 
   always_ff @(posedge clk or negedge rst_n) begin
@@ -376,14 +375,13 @@ module w1a3_core #(
       t1_pl <= tap_last && nm_last;
       t1_rl <= tap_last && nm_last && (ox == c_ofm_dim - 1'b1);
       t1_slot <= iy[1:0];
-      t1_ix <= ix[DW-1:0];
-      t1_ci <= ci;
+      t1_col <= (LBW+2)'(ix) * (LBW+2)'(d_chunks) + (LBW+2)'(ci);
       t1_wa <= wa;
     end
   end
 
-  // S1: addresses (row slot base + column * chunks + chunk)
-  assign lb_raddr = LBW'(d_base[t1_slot] + (LBW+2)'(t1_ix) * (LBW+2)'(d_chunks) + (LBW+2)'(t1_ci));
+  // S1: line-buffer address = row slot base + column offset
+  assign lb_raddr = LBW'(d_base[t1_slot] + t1_col);
 
   // token flags through S2..S7
   localparam int FV = 0, FINB = 1, FFIRST = 2, FLAST = 3, FPL = 4, FRL = 5, FNM = 6;
