@@ -28,6 +28,9 @@ typedef struct {
     uint32_t simd;    /* input channels per weight word */
     uint32_t max_out; /* output channels per pass */
     uint32_t max_in;  /* input channels; a pixel is 3*max_in/8 bytes */
+    /* capacity: a compute call needs 4*IFM_DIM*ceil(IFM_CH/simd) <= lb_depth (line buffer of
+       four rows) and POOL_IN_DIM <= pool_depth; beyond that the results are undefined */
+    uint32_t lb_depth, pool_depth;
 } w1a3_geometry;
 
 /* AXI traffic since creation. */
@@ -51,10 +54,12 @@ size_t w1a3_sim_mem_size(const w1a3_sim *sim);
 
 /*
  * DDR model. Read data arrives `read_latency` cycles after the address is accepted (default
- * 64); with `shared_bandwidth` (default on) reads and writes together move at most one
- * 16-byte beat per cycle, otherwise each direction moves one beat per cycle.
+ * 64); data beats (16 bytes) move only on every `beat_interval`-th cycle (default 1); with
+ * `shared_bandwidth` (default on) reads and writes share those beats, otherwise each
+ * direction has its own.
  */
-void w1a3_sim_set_memory_model(w1a3_sim *sim, uint32_t read_latency, int shared_bandwidth);
+void w1a3_sim_set_memory_model(w1a3_sim *sim, uint32_t read_latency, int shared_bandwidth,
+                               uint32_t beat_interval);
 
 /* AXI4-Lite accesses through the engine's s_axi_control port (each takes a few cycles). */
 uint32_t w1a3_reg_read(w1a3_sim *sim, uint32_t offset);

@@ -14,7 +14,7 @@
 #include <string>
 
 #ifndef W1A3_PE
-#error "build with -DW1A3_PE=... -DW1A3_SIMD=... -DW1A3_MAX_OUT=... -DW1A3_MAX_IN=..."
+#error "build with -DW1A3_PE=... (the RTL parameters, see the Makefile)"
 #endif
 
 namespace {
@@ -38,6 +38,7 @@ struct w1a3_sim {
     uint64_t cycle = 0;
     uint32_t latency = 64;
     bool shared = true;
+    uint32_t interval = 1;      // data beats move on every interval-th cycle
     bool prefer_write = false;  // round-robin between R and W under shared bandwidth
     std::deque<Burst> ar, aw, b;
     w1a3_traffic traffic{};
@@ -84,8 +85,9 @@ struct w1a3_sim {
     void tick() {
         Vengine &t = *top;
         // ---- drive the slave side from the model state
-        bool r_can = !ar.empty() && ar.front().ready <= cycle;
-        bool w_can = !aw.empty();
+        bool slot = (cycle % interval) == 0;
+        bool r_can = slot && !ar.empty() && ar.front().ready <= cycle;
+        bool w_can = slot && !aw.empty();
         bool r_go = r_can, w_go = w_can;
         if (shared && r_can && w_can) {
             r_go = !prefer_write;
@@ -194,7 +196,7 @@ struct w1a3_sim {
 extern "C" {
 
 w1a3_geometry w1a3_sim_geometry(void) {
-    return {W1A3_PE, W1A3_SIMD, W1A3_MAX_OUT, W1A3_MAX_IN};
+    return {W1A3_PE, W1A3_SIMD, W1A3_MAX_OUT, W1A3_MAX_IN, W1A3_LB_DEPTH, W1A3_POOL_DEPTH};
 }
 
 w1a3_sim *w1a3_sim_new(uint8_t *mem, uint64_t mem_phys, size_t mem_bytes) {
@@ -232,9 +234,11 @@ uint8_t *w1a3_sim_mem(w1a3_sim *s) { return s->mem; }
 uint64_t w1a3_sim_mem_phys(const w1a3_sim *s) { return s->phys; }
 size_t w1a3_sim_mem_size(const w1a3_sim *s) { return s->size; }
 
-void w1a3_sim_set_memory_model(w1a3_sim *s, uint32_t read_latency, int shared_bandwidth) {
+void w1a3_sim_set_memory_model(w1a3_sim *s, uint32_t read_latency, int shared_bandwidth,
+                               uint32_t beat_interval) {
     s->latency = read_latency;
     s->shared = shared_bandwidth != 0;
+    s->interval = beat_interval ? beat_interval : 1;
 }
 
 void w1a3_reg_write(w1a3_sim *s, uint32_t offset, uint32_t value) {

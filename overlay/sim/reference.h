@@ -8,6 +8,7 @@
 
 struct Geometry {
     int pe, simd, max_out, max_in;
+    int lb_depth, pool_depth;  // capacity limits (engine_api.h)
     int nf_max() const { return max_out / pe; }
     int ch_max() const { return max_in / simd; }
     int pix_bytes() const { return 3 * max_in / 8; }

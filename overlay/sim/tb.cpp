@@ -6,7 +6,8 @@
 //   tb --golden DIR           Tinier-YOLO conv1..conv7 on DIR/golden/input.bin, compared with
 //                             DIR/golden/verification.bin; prints cycles per call
 //   --summary FILE            key=value figures for overlay/report
-//   --latency L --no-shared   DDR model (default: 64-cycle reads, 16 bytes/cycle shared)
+//   --latency L --no-shared --beat-interval N
+//                             DDR model (default: 64-cycle reads, 16 bytes/cycle shared)
 // Exit status 1 on any mismatch.
 #include "engine_api.h"
 #include "reference.h"
@@ -46,7 +47,8 @@ void check(bool ok, const char *what) {
 
 Geometry geometry() {
     w1a3_geometry g = w1a3_sim_geometry();
-    return {int(g.pe), int(g.simd), int(g.max_out), int(g.max_in)};
+    return {int(g.pe), int(g.simd), int(g.max_out), int(g.max_in), int(g.lb_depth),
+            int(g.pool_depth)};
 }
 
 // Page-aligned bump allocation in the model's arena, as the driver's u-dma-buf allocator does.
@@ -200,6 +202,19 @@ void test_regs() {
     for (int ch = 0; ch < g.max_in; ch++) ok &= get_act(ar.ptr(out), ch) == (ch < g.pe ? 7 : 0);
     ok &= ar.ptr(out)[g.pix_bytes()] == 0xEE;
     check(ok, "1x1 call writes one pixel of levels 7 and nothing more");
+    // auto-restart: the engine starts itself again after each call until the bit is cleared
+    w1a3_reg_write(s, IER, 0);
+    w1a3_reg_write(s, AP_CTRL, AP_START | 0x80);
+    int dones = 0;
+    for (int i = 0; i < 200000 && dones < 3; i++)
+        if (w1a3_reg_read(s, AP_CTRL) & AP_DONE) dones++;
+    w1a3_reg_write(s, AP_CTRL, 0);
+    uint32_t last = 0;
+    for (int i = 0; i < 100000 && !(last & AP_IDLE); i++) last = w1a3_reg_read(s, AP_CTRL);
+    w1a3_step(s, 1000);
+    ctrl = w1a3_reg_read(s, AP_CTRL);
+    check(dones == 3 && (ctrl & AP_IDLE) && !(ctrl & AP_START) && !(w1a3_reg_read(s, AP_CTRL) & AP_DONE),
+          "auto-restart repeats calls and stops when cleared");
     if (const char *e = w1a3_sim_error(s)) {
         printf("FAIL: memory model: %s\n", e);
         failures++;
@@ -251,6 +266,8 @@ Call random_call(std::mt19937_64 &rng, const Geometry &g, int idx) {
     if (idx % 5 == 4) c.ifm_dim = 10 + int(rng() % 12);  // more rows than the line buffer
     int chunks = (c.ifm_ch + g.simd - 1) / g.simd;
     if (c.ifm_dim > 9 && chunks * c.ofm_ch / g.pe > 8) c.ifm_ch = 1 + int(rng() % g.simd);
+    // the line buffer holds four rows
+    while (4 * c.ifm_dim * ((c.ifm_ch + g.simd - 1) / g.simd) > g.lb_depth) c.ifm_ch -= g.simd;
     c.ofm_dim = c.stride ? (c.ifm_dim + 1) / 2 : c.ifm_dim;
     c.type = (rng() % 2) ? 2 : 1;
     if (c.type == 2) {
@@ -304,9 +321,12 @@ bool run_random(w1a3_sim *s, Arena &ar, std::mt19937_64 &rng, const Geometry &g,
 
     std::vector<uint8_t> ref(out_bytes);
     bool in_range = reference_call(g, c, p, ip, ref.data());
-    bool ok = memcmp(ref.data(), ar.ptr(out), out_bytes) == 0;
-    for (size_t i = 0; i < 4096; i++) ok &= ar.ptr(out)[out_bytes + i] == 0x5A;
-    if (!ok) {
+    bool same = memcmp(ref.data(), ar.ptr(out), out_bytes) == 0;
+    bool guard = true;
+    for (size_t i = 0; i < 4096; i++) guard &= ar.ptr(out)[out_bytes + i] == 0x5A;
+    if (!guard) printf("  bytes after the output buffer were written\n");
+    bool ok = same && guard;
+    if (!same) {
         for (int px = 0; px < c.out_dim() * c.out_dim(); px++)
             for (int ch = 0; ch < g.max_in; ch++) {
                 int e = get_act(&ref[size_t(px) * pb], ch), a = get_act(ar.ptr(out) + size_t(px) * pb, ch);
@@ -355,12 +375,16 @@ void test_random(int n, uint64_t seed) {
     for (size_t i = 0; i < calls.size(); i++) {
         const Call &c = calls[i];
         bool dirty = (i % 3) == 2;
+        // vary the DDR model so that rows arrive late and the writer meets back-pressure
+        const uint32_t lat[] = {64, 5, 300, 64}, gap[] = {1, 1, 3, 7};
+        w1a3_sim_set_memory_model(s, lat[i % 4], (i % 8) < 4, gap[i % 4]);
         uint64_t cyc = 0;
         bool ok = run_random(s, ar, rng, g, c, dirty, &cyc);
         char d[200];
         describe(d, sizeof d, c);
-        printf("%s: random %2zu: %s%s (%" PRIu64 " cycles)\n", ok ? "PASS" : "FAIL", i, d,
-               dirty ? " junk>=IFM_CH" : "", cyc);
+        printf("%s: random %2zu: %s%s, DDR %u/%u%s (%" PRIu64 " cycles)\n", ok ? "PASS" : "FAIL",
+               i, d, dirty ? ", junk>=IFM_CH" : "", lat[i % 4], gap[i % 4],
+               (i % 8) < 4 ? "" : " split", cyc);
         bad += !ok;
     }
     failures += bad;
@@ -398,7 +422,8 @@ struct GoldenLayer {
     std::vector<int> passes;  // binparam layer numbers
 };
 
-void test_golden(const std::string &dir, uint32_t latency, bool shared, const char *summary) {
+void test_golden(const std::string &dir, uint32_t latency, bool shared, uint32_t interval,
+                 const char *summary) {
     Geometry g = geometry();
     if (g.pe != 32 || g.simd != 64 || g.max_out != 256 || g.max_in != 512) {
         printf("FAIL: the golden test needs the full engine geometry (32 PEs x 64 lanes)\n");
@@ -416,7 +441,7 @@ void test_golden(const std::string &dir, uint32_t latency, bool shared, const ch
     };
     const int pb = g.pix_bytes();
     w1a3_sim *s = w1a3_sim_new(nullptr, 0x7000'0000ull, 64 << 20);
-    w1a3_sim_set_memory_model(s, latency, shared);
+    w1a3_sim_set_memory_model(s, latency, shared, interval);
     Arena ar{s};
     size_t b1 = ar.alloc(buffer_bytes(g, 3)), b2 = ar.alloc(buffer_bytes(g, 3));
     size_t act[2] = {ar.alloc(208 * 208 * pb), ar.alloc(208 * 208 * pb)};
@@ -488,16 +513,17 @@ void test_golden(const std::string &dir, uint32_t latency, bool shared, const ch
     for (size_t i = 0; i < expect.size(); i++) diff += ar.ptr(act[cur])[i] != expect[i];
     uint64_t frame = total_init + total_compute;
     printf("golden: conv1..conv7 (10 passes): weights %" PRIu64 " + compute %" PRIu64
-           " = %" PRIu64 " cycles per frame = %.1f fps at 250 MHz (DDR model: %u-cycle reads, %s)\n",
-           total_init, total_compute, frame, 250e6 / double(frame), latency,
-           shared ? "16 B/cycle shared by reads and writes" : "16 B/cycle each way");
+           " = %" PRIu64 " cycles per frame = %.1f fps at 250 MHz (DDR model: %u-cycle reads, "
+           "16 B every %u cycle(s)%s)\n",
+           total_init, total_compute, frame, 250e6 / double(frame), latency, interval,
+           shared ? " shared by reads and writes" : " each way");
     printf("golden: AXI traffic per frame: %" PRIu64 " read beats, %" PRIu64 " write beats (%.1f MB)\n",
            t1.read_beats - t0.read_beats, t1.write_beats - t0.write_beats,
            double(t1.read_beats - t0.read_beats + t1.write_beats - t0.write_beats) * 16 / 1e6);
     if (sum) {
         fprintf(sum, "frame init=%" PRIu64 " compute=%" PRIu64 " total=%" PRIu64 "\n", total_init, total_compute, frame);
         fprintf(sum, "traffic read_beats=%" PRIu64 " write_beats=%" PRIu64 "\n", t1.read_beats - t0.read_beats, t1.write_beats - t0.write_beats);
-        fprintf(sum, "ddr latency=%u shared=%d\n", latency, shared ? 1 : 0);
+        fprintf(sum, "ddr latency=%u shared=%d interval=%u\n", latency, shared ? 1 : 0, interval);
         fprintf(sum, "golden %s\n", match ? "PASS" : "FAIL");
     }
     if (sum) fclose(sum);
@@ -522,6 +548,7 @@ int main(int argc, char **argv) {
     const char *summary = nullptr;
     uint32_t latency = 64;
     bool shared = true;
+    uint32_t interval = 1;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--regs") regs = true;
@@ -531,17 +558,19 @@ int main(int argc, char **argv) {
         else if (a == "--summary" && i + 1 < argc) summary = argv[++i];
         else if (a == "--latency" && i + 1 < argc) latency = uint32_t(atoi(argv[++i]));
         else if (a == "--no-shared") shared = false;
+        else if (a == "--beat-interval" && i + 1 < argc) interval = uint32_t(atoi(argv[++i]));
         else {
             fprintf(stderr, "usage: %s [--regs] [--random N] [--seed S] [--golden DIR] "
-                            "[--summary FILE] [--latency L] [--no-shared]\n", argv[0]);
+                            "[--summary FILE] [--latency L] [--no-shared] [--beat-interval N]\n", argv[0]);
             return 2;
         }
     }
     Geometry g = geometry();
-    printf("engine model: PE=%d SIMD=%d MAX_OUT=%d MAX_IN=%d\n", g.pe, g.simd, g.max_out, g.max_in);
+    printf("engine model: PE=%d SIMD=%d MAX_OUT=%d MAX_IN=%d, line buffer %d chunks, pool rows %d\n",
+           g.pe, g.simd, g.max_out, g.max_in, g.lb_depth, g.pool_depth);
     if (regs) test_regs();
     if (random_n >= 0) test_random(random_n, seed);
-    if (!golden.empty()) test_golden(golden, latency, shared, summary);
+    if (!golden.empty()) test_golden(golden, latency, shared, interval, summary);
     printf("%s (%d failures)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }
