@@ -1,14 +1,16 @@
 //! Quantization levels: `--precision`, `zynqdet calibrate` and the `zynqdet agreement` report.
 
 use crate::model::{default_calibration_path, load_fp32_network};
+use crate::pipeline::preprocess::to_rgb;
+use crate::pipeline::source::{self, SourceOptions};
 use crate::ModelArgs;
 use anyhow::{bail, Context, Result};
-use darknet_port::image_input::{letterbox, load_image};
+use darknet_port::image_input::{from_rgb8, letterbox, load_image};
 use darknet_port::layers::{Precision, Tensor};
 use darknet_port::metrics::mean_average_precision;
 use darknet_port::network::{Calibration, CpuRunner, Found, Network, Timings};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -55,11 +57,45 @@ pub fn load_calibration(args: &ModelArgs) -> Result<Calibration> {
         .with_context(|| format!("{}: not a calibration file", path.display()))
 }
 
-/// Image files named directly or found (sorted) in the named directories.
-fn image_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+fn is_video(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        matches!(
+            e.to_ascii_lowercase().as_str(),
+            "avi" | "y4m" | "mp4" | "mkv" | "mov"
+        )
+    })
+}
+
+/// Letterboxed network inputs, with the original sizes, from image files, directories of
+/// images and videos (every `every`-th frame).
+fn load_inputs(
+    network: &Network,
+    inputs: &[PathBuf],
+    every: usize,
+) -> Result<Vec<(Tensor, usize, usize)>> {
     let mut out = Vec::new();
     for input in inputs {
-        if input.is_dir() {
+        if is_video(input) {
+            let mut source = source::open(&input.to_string_lossy(), &SourceOptions::default())?;
+            let mut rgb = Vec::new();
+            while let Some(frame) = source.next_frame(Vec::new())? {
+                if frame.index % every.max(1) as u64 != 0 {
+                    continue;
+                }
+                let (w, h) = to_rgb(
+                    frame.format,
+                    frame.width,
+                    frame.height,
+                    &frame.data,
+                    &mut rgb,
+                )
+                .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
+                let im = from_rgb8(w, h, &rgb[..w * h * 3]);
+                out.push((letterbox(&im, network.width, network.height), w, h));
+            }
+            continue;
+        }
+        let paths = if input.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(input)
                 .with_context(|| format!("{}: cannot list", input.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -73,37 +109,33 @@ fn image_paths(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 })
                 .collect();
             found.sort();
-            out.extend(found);
+            found
         } else {
-            out.push(input.clone());
+            vec![input.clone()]
+        };
+        for p in paths {
+            let im = load_image(&p)?;
+            out.push((
+                letterbox(&im, network.width, network.height),
+                im.width,
+                im.height,
+            ));
         }
     }
     if out.is_empty() {
-        bail!("no images given");
+        bail!("no images or frames in the inputs");
     }
     Ok(out)
 }
 
-/// Letterboxed network inputs with the original sizes.
-fn load_inputs(network: &Network, paths: &[PathBuf]) -> Result<Vec<(Tensor, usize, usize)>> {
-    paths
-        .iter()
-        .map(|p| {
-            let im = load_image(p)?;
-            Ok((
-                letterbox(&im, network.width, network.height),
-                im.width,
-                im.height,
-            ))
-        })
-        .collect()
-}
-
 #[derive(clap::Args, Debug)]
 pub struct CalibrateArgs {
-    /// Sample images (files or directories) that look like what the model will see.
+    /// Sample images, directories of images or videos that look like what the model will see.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+    /// Use every N-th frame of videos.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
     /// Where to write the calibration (default: beside the model, `<model>.calib.json`).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
@@ -118,8 +150,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         .clone()
         .or_else(|| default_calibration_path(&args.model))
         .context("the built-in model has no file beside which to save: give --out FILE")?;
-    let paths = image_paths(&args.inputs)?;
-    let inputs: Vec<Tensor> = load_inputs(&network, &paths)?
+    let inputs: Vec<Tensor> = load_inputs(&network, &args.inputs, args.every)?
         .into_iter()
         .map(|i| i.0)
         .collect();
@@ -129,19 +160,22 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<ExitCode> {
         .with_context(|| format!("{}: cannot write", tmp.display()))?;
     std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
     println!(
-        "{}: input ranges of {} convolutions from {} images",
+        "{}: input ranges of {} convolutions from {} images or frames",
         out.display(),
         calibration.input_max_abs.len(),
-        paths.len()
+        inputs.len()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args, Debug)]
 pub struct AgreementArgs {
-    /// Images (files or directories) to score on.
+    /// Images, directories of images or videos to score on.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+    /// Use every N-th frame of videos.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
     /// Levels to score against FP32.
     #[arg(long, value_delimiter = ',', default_value = "int16,int8", value_parser = parse_precision)]
     pub levels: Vec<Precision>,
@@ -176,8 +210,7 @@ fn class_set(found: &[Found]) -> BTreeSet<usize> {
 pub fn agreement(args: &AgreementArgs) -> Result<ExitCode> {
     let fp32 = load_fp32_network(&args.model)?;
     let calibration = load_calibration(&args.model)?;
-    let paths = image_paths(&args.inputs)?;
-    let inputs = load_inputs(&fp32, &paths)?;
+    let inputs = load_inputs(&fp32, &args.inputs, args.every)?;
     let nms = args.nms.or(fp32.nms).unwrap_or(crate::detect::DARKNET_NMS);
     let (truth, fp32_time) = detect_all(&fp32, &inputs, args.thresh, nms)?;
     println!(

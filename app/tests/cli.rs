@@ -250,11 +250,20 @@ fn import_reports_truncated_parameters_and_bad_cfg_values() {
 fn calibrated_int8_keeps_the_detections() {
     let dir = tempfile::tempdir().unwrap();
     let calibration = dir.path().join("tinier.calib.json");
-    let o = zynqdet(&["calibrate", "--out", calibration.to_str().unwrap(), sample().to_str().unwrap()]);
+    let o = zynqdet(&[
+        "calibrate",
+        "--out",
+        calibration.to_str().unwrap(),
+        sample().to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&calibration).unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(parsed["input_max_abs"].as_array().unwrap().len(), 2, "conv0 and conv8");
+    assert_eq!(
+        parsed["input_max_abs"].as_array().unwrap().len(),
+        2,
+        "conv0 and conv8"
+    );
 
     let o = zynqdet(&[
         "detect",
@@ -267,7 +276,12 @@ fn calibrated_int8_keeps_the_detections() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
-    let mut classes: Vec<&str> = v["detections"].as_array().unwrap().iter().map(|d| d["class"].as_str().unwrap()).collect();
+    let mut classes: Vec<&str> = v["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["class"].as_str().unwrap())
+        .collect();
     classes.sort();
     assert_eq!(classes, ["bicycle", "car", "dog"]);
 
