@@ -2,6 +2,7 @@
 //! two-pass arithmetic, and the letterbox (aspect-preserving resize centred on grey 0.5).
 
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::layers::Tensor;
 use std::path::Path;
 
@@ -52,8 +53,67 @@ pub fn letterbox_size(w: usize, h: usize, net_w: usize, net_h: usize) -> (usize,
 }
 
 /// Darknet's `resize_image`: horizontal then vertical linear interpolation with scale
-/// `(in-1)/(out-1)`, the last column and row copied.
+/// `(in-1)/(out-1)`, the last column and row copied. Runs on the [`kernels::active`] table;
+/// the result is [`resize_reference`]'s, bit for bit.
 pub fn resize(im: &Tensor, w: usize, h: usize) -> Tensor {
+    let (iw, ih) = (im.width, im.height);
+    let mut out = Tensor::zeros(im.channels, h, w);
+    if w == 0 || h == 0 || iw == 0 || ih == 0 {
+        return out;
+    }
+    let k = kernels::active();
+    let w_scale = if w > 1 {
+        (iw - 1) as f32 / (w - 1) as f32
+    } else {
+        0.0
+    };
+    let h_scale = if h > 1 {
+        (ih - 1) as f32 / (h - 1) as f32
+    } else {
+        0.0
+    };
+    // Columns that interpolate (all but the last, none in a one-pixel-wide image), with
+    // Darknet's weights computed once; the rest copy the source's last column.
+    let lerp_w = if iw == 1 { 0 } else { w - 1 };
+    let mut ix = Vec::with_capacity(lerp_w);
+    let (mut wa, mut wb) = (Vec::with_capacity(lerp_w), Vec::with_capacity(lerp_w));
+    for c in 0..lerp_w {
+        let sx = c as f32 * w_scale;
+        let i = sx as usize;
+        let dx = sx - i as f32;
+        ix.push(i as u32);
+        wa.push(1.0 - dx);
+        wb.push(dx);
+    }
+    let mut part = vec![0f32; ih * w];
+    for (src, dst) in im
+        .data
+        .chunks_exact(iw * ih)
+        .zip(out.data.chunks_exact_mut(w * h))
+    {
+        (k.resize_h)(src, iw, ih, &ix, &wa, &wb, &mut part, w);
+        for (r, row) in part.chunks_exact_mut(w).enumerate() {
+            row[lerp_w..].fill(src[r * iw + iw - 1]);
+        }
+        for (r, row) in dst.chunks_exact_mut(w).enumerate() {
+            let sy = r as f32 * h_scale;
+            let iy = sy as usize;
+            let dy = sy - iy as f32;
+            let top = &part[iy * w..][..w];
+            if r == h - 1 || ih == 1 {
+                for (d, &t) in row.iter_mut().zip(top) {
+                    *d = (1.0 - dy) * t;
+                }
+            } else {
+                (k.resize_v)(top, &part[(iy + 1) * w..][..w], 1.0 - dy, dy, row);
+            }
+        }
+    }
+    out
+}
+
+/// Darknet's `resize_image` as written: the reference of [`resize`].
+pub fn resize_reference(im: &Tensor, w: usize, h: usize) -> Tensor {
     let (iw, ih) = (im.width, im.height);
     let mut part = Tensor::zeros(im.channels, ih, w);
     let w_scale = if w > 1 {

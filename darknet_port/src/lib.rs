@@ -9,6 +9,7 @@ pub mod darknet_weights;
 pub mod error;
 pub mod image_input;
 pub mod jpeg;
+pub mod kernels;
 pub mod layers;
 pub mod metrics;
 pub mod model_file;

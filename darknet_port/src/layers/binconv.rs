@@ -9,6 +9,7 @@
 //!   below 2^15 for every layer the engine accepts (3*3*512*7 = 32256).
 
 use super::qtensor::QTensor;
+use crate::kernels::{self, BIN_GROUP};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinaryConv {
@@ -141,7 +142,7 @@ impl BinaryConv {
     }
 
     /// Computes output rows `rows` into `out` (which must have the output's shape); lets callers
-    /// split a layer over threads or engines.
+    /// split a layer over threads or engines. Runs on the [`kernels::active`] table.
     pub fn forward_rows(&self, input: &QTensor, out: &mut QTensor, rows: std::ops::Range<usize>) {
         assert_eq!(input.channels, self.in_channels);
         assert_eq!(input.bits, self.bits);
@@ -149,108 +150,145 @@ impl BinaryConv {
             (out.height, out.width, out.channels, out.bits),
             (input.height, input.width, self.out_channels, self.bits)
         );
-        #[cfg(target_arch = "x86_64")]
-        if has_popcnt() {
-            // SAFETY: the CPU supports POPCNT (checked at run time just above).
-            unsafe { self.forward_rows_popcnt(input, out, rows) };
-            return;
-        }
-        self.forward_rows_generic(input, out, rows);
-    }
-
-    /// The same kernel compiled for CPUs with the POPCNT instruction (count_ones becomes one
-    /// instruction instead of a bit-twiddling sequence).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    unsafe fn forward_rows_popcnt(
-        &self,
-        input: &QTensor,
-        out: &mut QTensor,
-        rows: std::ops::Range<usize>,
-    ) {
-        self.forward_rows_generic(input, out, rows);
-    }
-
-    #[inline(always)]
-    fn forward_rows_generic(
-        &self,
-        input: &QTensor,
-        out: &mut QTensor,
-        rows: std::ops::Range<usize>,
-    ) {
+        let kernels = kernels::active();
+        let layer = DenseLayer::new(self);
         let (h, w) = (input.height as isize, input.width as isize);
         let pad = (self.size / 2) as isize;
-        let words = self.words();
-        let taps = self.size * self.size;
-        let bits = self.bits;
-        let span = taps * words;
-        // The window of one output pixel, plane-major: `[bit][tap][word]`, zero where the
-        // window leaves the image. Each plane lines up word for word with a kernel
-        // (`[tap][word]`), so the inner loop is one AND + popcount per word.
-        let mut window = vec![0u64; bits * span];
-        let mut levels = vec![0u8; self.out_channels];
+        let (bits, words, span) = (self.bits, self.words(), layer.span);
+        let (channels, width, padded) = (self.in_channels, input.width, layer.padded);
+        let n = self.threshold_count();
+        // The windows of one row of output pixels, each plane-major: `[bit][dense bits]`, zero
+        // where the window leaves the image; a plane lines up bit for bit with a dense kernel.
+        let mut windows = vec![0u64; width * bits * span];
+        let mut sums = vec![0i32; width];
+        let mut neg = vec![0i32; width * padded];
+        let mut levels = vec![0u8; width * padded];
+        let per_pixel = bits * span;
         for y in rows {
-            for x in 0..input.width {
-                window.fill(0);
-                for ky in 0..self.size {
-                    for kx in 0..self.size {
-                        let iy = y as isize + ky as isize - pad;
-                        let ix = x as isize + kx as isize - pad;
-                        if iy < 0 || ix < 0 || iy >= h || ix >= w {
-                            continue;
-                        }
-                        let planes = input.pixel(iy as usize, ix as usize);
-                        let tap = ky * self.size + kx;
+            windows.fill(0);
+            // Tap by tap along the row: each tap's place in the window is fixed, and the output
+            // pixels whose input lies inside the image are one range.
+            for ky in 0..self.size {
+                let iy = y as isize + ky as isize - pad;
+                if iy < 0 || iy >= h {
+                    continue;
+                }
+                for kx in 0..self.size {
+                    let shift = kx as isize - pad;
+                    let first = (-shift).clamp(0, w) as usize;
+                    let end = (w - shift).clamp(0, w) as usize;
+                    let offset = (ky * self.size + kx) * channels;
+                    for x in first..end {
+                        let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
+                        let window = &mut windows[x * per_pixel..(x + 1) * per_pixel];
                         for b in 0..bits {
-                            window[b * span + tap * words..][..words]
-                                .copy_from_slice(&planes[b * words..(b + 1) * words]);
+                            let plane = &mut window[b * span..(b + 1) * span];
+                            put_bits(plane, offset, &planes[b * words..(b + 1) * words], channels);
                         }
                     }
                 }
-                let sum_a: i32 = window
-                    .chunks_exact(span)
-                    .enumerate()
-                    .map(|(b, plane)| {
+            }
+            for (x, sum) in sums.iter_mut().enumerate() {
+                let window = &windows[x * per_pixel..(x + 1) * per_pixel];
+                *sum = (0..bits)
+                    .map(|b| {
+                        let plane = &window[b * span..(b + 1) * span];
                         (plane.iter().map(|v| v.count_ones()).sum::<u32>() as i32) << b
                     })
                     .sum();
-                for (o, level) in levels.iter_mut().enumerate() {
-                    let kernel = &self.weights[o * span..(o + 1) * span];
-                    let negative: i32 = window
-                        .chunks_exact(span)
-                        .enumerate()
-                        .map(|(b, plane)| {
-                            let ones: u32 = plane
-                                .iter()
-                                .zip(kernel)
-                                .map(|(a, n)| (a & n).count_ones())
-                                .sum();
-                            (ones as i32) << b
-                        })
-                        .sum();
-                    *level = self.activate(o, sum_a - 2 * negative);
-                }
-                write_levels(out, y, x, &levels, bits);
+            }
+            (kernels.popcount_dots)(&windows, bits, span, &layer.weights, &mut neg);
+            (kernels.activate)(&neg, &sums, &layer.thresholds, n, &layer.flip, &mut levels);
+            for (x, levels) in levels.chunks_exact(padded).enumerate() {
+                (kernels.pack_planes)(&levels[..self.out_channels], bits, out.pixel_mut(y, x));
             }
         }
     }
 }
 
-/// Whether the CPU has POPCNT, detected once.
-#[cfg(target_arch = "x86_64")]
-fn has_popcnt() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("popcnt"))
+/// A layer in the kernels' layout. Weights are *dense*: tap `t`'s channels occupy bits
+/// `t*in_channels..(t+1)*in_channels` of one bit string, so a 16-channel 3x3 kernel takes 3
+/// words instead of 9 (one a tap); for channel counts that are multiples of 64 nothing changes.
+/// Per-channel arrays come in groups of [`BIN_GROUP`] channels (padded with zeros), the unit of
+/// the SIMD kernels.
+struct DenseLayer {
+    /// Words of a dense kernel (and of each plane of a dense window).
+    span: usize,
+    /// Output channels rounded up to a whole group.
+    padded: usize,
+    /// `[o / 8][span][o % 8]`.
+    weights: Vec<u64>,
+    /// `[o / 8][threshold][o % 8]`.
+    thresholds: Vec<i32>,
+    /// What a level is XORed with: all ones for inverted channels.
+    flip: Vec<i32>,
 }
 
-/// Stores one pixel's levels into its bit planes (clearing what was there).
-fn write_levels(out: &mut QTensor, y: usize, x: usize, levels: &[u8], bits: usize) {
-    let words = out.words();
-    let planes = out.pixel_mut(y, x);
-    planes.fill(0);
-    for (c, &level) in levels.iter().enumerate() {
-        for b in 0..bits {
-            planes[b * words + c / 64] |= u64::from((level >> b) & 1) << (c % 64);
+impl DenseLayer {
+    fn new(layer: &BinaryConv) -> DenseLayer {
+        let taps = layer.size * layer.size;
+        let (channels, words) = (layer.in_channels, layer.words());
+        let span = (taps * channels).div_ceil(64).max(1);
+        let padded = layer.out_channels.div_ceil(BIN_GROUP) * BIN_GROUP;
+        let n = layer.threshold_count();
+        let mut weights = vec![0u64; padded * span];
+        let mut thresholds = vec![0i32; padded * n];
+        let mut flip = vec![0i32; padded];
+        let mut dense = vec![0u64; span];
+        for o in 0..layer.out_channels {
+            dense.fill(0);
+            for t in 0..taps {
+                let kernel = &layer.weights[(o * taps + t) * words..][..words];
+                put_bits(&mut dense, t * channels, kernel, channels);
+            }
+            let (group, lane) = (o / BIN_GROUP, o % BIN_GROUP);
+            for (s, &word) in dense.iter().enumerate() {
+                weights[(group * span + s) * BIN_GROUP + lane] = word;
+            }
+            for t in 0..n {
+                thresholds[(group * n + t) * BIN_GROUP + lane] =
+                    i32::from(layer.thresholds[o * n + t]);
+            }
+        }
+        for (f, &invert) in flip.iter_mut().zip(&layer.invert) {
+            if invert {
+                *f = (1 << layer.bits) - 1;
+            }
+        }
+        DenseLayer {
+            span,
+            padded,
+            weights,
+            thresholds,
+            flip,
+        }
+    }
+}
+
+/// ORs the first `count` bits of `src` into `dst` starting at bit `offset`.
+#[inline(always)]
+fn put_bits(dst: &mut [u64], offset: usize, src: &[u64], count: usize) {
+    if offset.is_multiple_of(64) && count.is_multiple_of(64) {
+        // whole words (channel counts that are multiples of 64): a copy
+        let (at, words) = (offset / 64, count / 64);
+        dst[at..at + words].copy_from_slice(&src[..words]);
+        return;
+    }
+    for (i, &word) in src.iter().enumerate() {
+        let take = count.saturating_sub(i * 64).min(64);
+        if take == 0 {
+            break;
+        }
+        let bits = if take == 64 {
+            word
+        } else {
+            word & ((1u64 << take) - 1)
+        };
+        let at = offset + i * 64;
+        let shift = at % 64;
+        dst[at / 64] |= bits << shift;
+        if shift != 0 && shift + take > 64 {
+            dst[at / 64 + 1] |= bits >> (64 - shift);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
 use super::Tensor;
+use crate::kernels;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
@@ -82,6 +83,16 @@ impl FloatConv {
     /// the input itself as the column matrix.
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
+        if self.runs_direct() {
+            return self.forward_direct(input);
+        }
+        self.forward_gemm(input)
+    }
+
+    /// im2col and SGEMM, whatever the shape (what [`FloatConv::forward`] runs on shapes where the
+    /// direct kernel loses).
+    pub fn forward_gemm(&self, input: &Tensor) -> Tensor {
+        assert_eq!(input.channels, self.in_channels);
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let (m, k, n) = (
             self.out_channels,
@@ -121,6 +132,68 @@ impl FloatConv {
                 out.data.as_mut_ptr(),
                 n as isize,
                 1,
+            );
+        }
+        for v in &mut out.data {
+            *v = self.activation.apply(*v);
+        }
+        out
+    }
+
+    /// Whether [`FloatConv::forward`] runs the direct kernel rather than im2col and SGEMM: on
+    /// layers with few input channels (first layers, on RGB), where im2col costs more than the
+    /// arithmetic. Elsewhere `matrixmultiply`'s SGEMM is faster than a kernel that keeps the
+    /// reference's rounding could be: it detects the CPU itself and uses fused multiply-adds
+    /// (AVX2/FMA, AVX-512, NEON), which ours cannot without rounding differently from the
+    /// generic code (`cargo bench -p darknet_port --bench kernels` compares both).
+    pub fn runs_direct(&self) -> bool {
+        self.in_channels * self.size * self.size <= 36
+    }
+
+    /// The direct convolution of the kernel table: the terms of each output in the order of
+    /// [`FloatConv::forward_reference`], so its result is the reference's, bit for bit, on every
+    /// table.
+    pub fn forward_direct(&self, input: &Tensor) -> Tensor {
+        assert_eq!(input.channels, self.in_channels);
+        let (ih, iw) = (input.height, input.width);
+        let (oh, ow) = (self.output_dim(ih), self.output_dim(iw));
+        let (k, p) = (self.size, self.pad);
+        let mut out = Tensor::zeros(self.out_channels, oh, ow);
+        let conv = kernels::active().conv_direct;
+        let s = self.stride;
+        if p == 0 && k == 1 && s == 1 {
+            // Pointwise: each plane is one long row (no borders to skip).
+            conv(
+                &input.data,
+                1,
+                ih * iw,
+                1,
+                1,
+                &self.weights,
+                &self.bias,
+                &mut out.data,
+            );
+        } else {
+            let (ph, pw) = (ih + 2 * p, iw + 2 * p);
+            let mut padded = vec![0f32; self.in_channels * ph * pw];
+            for (src, dst) in input
+                .data
+                .chunks_exact(ih * iw)
+                .zip(padded.chunks_exact_mut(ph * pw))
+            {
+                for (s, d) in src.chunks_exact(iw).zip(dst[p * pw..].chunks_exact_mut(pw)) {
+                    d[p..p + iw].copy_from_slice(s);
+                }
+            }
+            conv(
+                &padded,
+                ph,
+                pw,
+                k,
+                s,
+                &self.weights,
+                &self.bias,
+                &mut out.data,
             );
         }
         for v in &mut out.data {

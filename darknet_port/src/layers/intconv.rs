@@ -11,6 +11,7 @@
 
 use super::conv::{Activation, FloatConv};
 use super::Tensor;
+use crate::kernels::{self, Kernels};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -215,12 +216,13 @@ impl IntConv {
         // input row in turn, so neither the weights nor the rows stream from memory per output.
         const BLOCK: usize = 16;
         let mut acc = [0i64; BLOCK];
+        let table = kernels::active();
         for first in (0..self.out_channels).step_by(BLOCK) {
             let count = BLOCK.min(self.out_channels - first);
             let kernels = &self.weights[first * span..(first + count) * span];
             for p in 0..n {
                 let row = &rows[p * span..(p + 1) * span];
-                dot_all(kernels, row, self.precision, &mut acc[..count]);
+                dot_all(table, kernels, row, self.precision, &mut acc[..count]);
                 for (j, a) in acc[..count].iter().enumerate() {
                     let o = first + j;
                     out.data[o * n + p] =
@@ -232,130 +234,11 @@ impl IntConv {
     }
 }
 
-/// `acc[o] = kernels[o] . row` for every kernel: the one dispatch point between the portable
-/// loop and the AVX2 multiply-add kernel (detected once).
-fn dot_all(kernels: &[i16], row: &[i16], precision: Precision, acc: &mut [i64]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked at run time just above).
-        unsafe { avx2::dot_all(kernels, row, precision, acc) };
-        return;
-    }
-    dot_all_scalar(kernels, row, precision, acc);
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
-}
-
-/// The portable reference of [`dot_all`].
-fn dot_all_scalar(kernels: &[i16], row: &[i16], precision: Precision, acc: &mut [i64]) {
-    for (a, kernel) in acc.iter_mut().zip(kernels.chunks_exact(row.len())) {
-        *a = match precision {
-            // 8-bit products summed in i32: 127*127*span stays far below 2^31.
-            Precision::Int8 => i64::from(
-                kernel
-                    .iter()
-                    .zip(row)
-                    .map(|(&x, &y)| i32::from(x) * i32::from(y))
-                    .sum::<i32>(),
-            ),
-            _ => kernel
-                .iter()
-                .zip(row)
-                .map(|(&x, &y)| i64::from(x) * i64::from(y))
-                .sum(),
-        };
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::Precision;
-    use std::arch::x86_64::*;
-
-    /// Four kernels at a time against one row: each 16-value slice of the row is loaded once
-    /// and multiplied into four accumulators with `vpmaddwd` (pairs of i16 products summed
-    /// into i32). INT8 values keep those sums small enough for i32 accumulators; INT16 sums
-    /// are widened to i64 every step.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn dot_all(
-        kernels: &[i16],
-        row: &[i16],
-        precision: Precision,
-        acc: &mut [i64],
-    ) {
-        let span = row.len();
-        let body = span / 16 * 16;
-        let mut o = 0;
-        while o + 4 <= acc.len() {
-            let k = [0, 1, 2, 3].map(|j| &kernels[(o + j) * span..(o + j + 1) * span]);
-            let sums = if precision == Precision::Int8 {
-                dot4_i32(k, row, body)
-            } else {
-                dot4_i64(k, row, body)
-            };
-            for j in 0..4 {
-                let tail: i64 = k[j][body..]
-                    .iter()
-                    .zip(&row[body..])
-                    .map(|(&x, &y)| i64::from(x) * i64::from(y))
-                    .sum();
-                acc[o + j] = sums[j] + tail;
-            }
-            o += 4;
-        }
-        super::dot_all_scalar(&kernels[o * span..], row, precision, &mut acc[o..]);
-    }
-
-    #[target_feature(enable = "avx2")]
-    unsafe fn dot4_i32(k: [&[i16]; 4], row: &[i16], body: usize) -> [i64; 4] {
-        let mut a = [_mm256_setzero_si256(); 4];
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 16 <= body <= every slice's length; unaligned loads are allowed.
-            let r = unsafe { _mm256_loadu_si256(row.as_ptr().add(i).cast()) };
-            for j in 0..4 {
-                // SAFETY: as above, the kernels are as long as the row.
-                let w = unsafe { _mm256_loadu_si256(k[j].as_ptr().add(i).cast()) };
-                a[j] = _mm256_add_epi32(a[j], _mm256_madd_epi16(w, r));
-            }
-            i += 16;
-        }
-        a.map(|v| {
-            let mut lanes = [0i32; 8];
-            // SAFETY: `lanes` holds exactly one 256-bit vector.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
-            lanes.iter().map(|&x| i64::from(x)).sum()
-        })
-    }
-
-    #[target_feature(enable = "avx2")]
-    unsafe fn dot4_i64(k: [&[i16]; 4], row: &[i16], body: usize) -> [i64; 4] {
-        let mut a = [_mm256_setzero_si256(); 4];
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 16 <= body <= every slice's length; unaligned loads are allowed.
-            let r = unsafe { _mm256_loadu_si256(row.as_ptr().add(i).cast()) };
-            for j in 0..4 {
-                // SAFETY: as above, the kernels are as long as the row.
-                let w = unsafe { _mm256_loadu_si256(k[j].as_ptr().add(i).cast()) };
-                // Symmetric 16-bit values: a pair sum is below 2 * 32767^2 < 2^31.
-                let pairs = _mm256_madd_epi16(w, r);
-                let low = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(pairs));
-                let high = _mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(pairs));
-                a[j] = _mm256_add_epi64(a[j], _mm256_add_epi64(low, high));
-            }
-            i += 16;
-        }
-        a.map(|v| {
-            let mut lanes = [0i64; 4];
-            // SAFETY: `lanes` holds exactly one 256-bit vector.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
-            lanes.iter().sum()
-        })
+/// `acc[o] = kernels[o] . row` for every kernel, with the table's kernel for the precision.
+fn dot_all(table: &Kernels, kernels: &[i16], row: &[i16], precision: Precision, acc: &mut [i64]) {
+    match precision {
+        Precision::Int8 => (table.dot_i8)(kernels, row, acc),
+        _ => (table.dot_i16)(kernels, row, acc),
     }
 }
 
@@ -372,24 +255,6 @@ mod tests {
         assert_eq!(shift_for(1.0, 16), 14);
         assert_eq!(quantize(1000.0, 0, 8), 127);
         assert_eq!(quantize(-1000.0, 0, 8), -127);
-    }
-
-    #[test]
-    fn simd_dot_products_match_the_scalar_reference() {
-        let mut rng = TestRng(3);
-        for (precision, top) in [(Precision::Int8, 127i64), (Precision::Int16, 32767)] {
-            for &(kernels, span) in &[(7usize, 4608usize), (4, 27), (9, 16), (1, 5), (5, 1)] {
-                let mut value = || ((rng.next() % (2 * top as u64 + 1)) as i64 - top) as i16;
-                let mut w: Vec<i16> = (0..kernels * span).map(|_| value()).collect();
-                let row: Vec<i16> = (0..span).map(|_| value()).collect();
-                // extremes, where an overflow would show
-                w[0] = top as i16;
-                let (mut fast, mut slow) = (vec![0i64; kernels], vec![0i64; kernels]);
-                dot_all(&w, &row, precision, &mut fast);
-                dot_all_scalar(&w, &row, precision, &mut slow);
-                assert_eq!(fast, slow, "{precision:?} {kernels}x{span}");
-            }
-        }
     }
 
     #[test]

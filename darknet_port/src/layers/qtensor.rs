@@ -45,6 +45,12 @@ impl QTensor {
         &self.data[start..start + stride]
     }
 
+    /// The planes of every pixel of row `y`, pixel after pixel.
+    pub fn row_mut(&mut self, y: usize) -> &mut [u64] {
+        let len = self.width * self.pixel_stride();
+        &mut self.data[y * len..(y + 1) * len]
+    }
+
     pub fn pixel_mut(&mut self, y: usize, x: usize) -> &mut [u64] {
         let stride = self.pixel_stride();
         let start = (y * self.width + x) * stride;

@@ -3,6 +3,7 @@
 //! (`round(clip(x, 0, 4) / 4 * 7)`, NumPy's round-half-to-even, in f32).
 
 use super::{QTensor, Tensor};
+use crate::kernels;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantizer {
@@ -14,14 +15,56 @@ impl Quantizer {
     #[inline]
     pub fn level(&self, x: f32) -> u8 {
         let top = ((1u32 << self.bits) - 1) as f32;
-        // NaN clamps to NaN, which the cast turns into level 0.
-        (x.clamp(0.0, self.max) / self.max * top).round_ties_even() as u8
+        kernels::generic::level(x, self.max, top)
     }
 
     /// Quantizes a CHW tensor. With `transpose`, the segment sees the image with rows and
     /// columns swapped: the reference system hands its accelerator the first layer's output
     /// column-major, and its binarized weights were exported for that orientation.
     pub fn quantize(&self, input: &Tensor, transpose: bool) -> QTensor {
+        let (h, w) = (input.height, input.width);
+        let (qh, qw) = if transpose { (w, h) } else { (h, w) };
+        let mut out = QTensor::zeros(qh, qw, input.channels, self.bits);
+        if h == 0 || w == 0 || input.channels == 0 {
+            return out;
+        }
+        let quantize_row = kernels::active().quantize_row;
+        let (channels, plane) = (input.channels, h * w);
+        if !transpose {
+            for y in 0..h {
+                let row = out.row_mut(y);
+                quantize_row(
+                    &input.data[y * w..],
+                    plane,
+                    channels,
+                    self.max,
+                    self.bits,
+                    row,
+                );
+            }
+            return out;
+        }
+        // An image row becomes a column of the output: quantize it whole, then scatter pixels.
+        let stride = out.pixel_stride();
+        let mut row = vec![0u64; w * stride];
+        for y in 0..h {
+            quantize_row(
+                &input.data[y * w..],
+                plane,
+                channels,
+                self.max,
+                self.bits,
+                &mut row,
+            );
+            for (x, pixel) in row.chunks_exact(stride).enumerate() {
+                out.pixel_mut(x, y).copy_from_slice(pixel);
+            }
+        }
+        out
+    }
+
+    /// Pixel by pixel, channel by channel: the reference of [`Quantizer::quantize`].
+    pub fn quantize_reference(&self, input: &Tensor, transpose: bool) -> QTensor {
         let (h, w) = (input.height, input.width);
         let (qh, qw) = if transpose { (w, h) } else { (h, w) };
         let mut out = QTensor::zeros(qh, qw, input.channels, self.bits);

@@ -1,0 +1,36 @@
+//! aarch64 kernels with NEON (Advanced SIMD), which every AArch64 CPU has (the Cortex-A53 of
+//! the Zynq UltraScale+ included) and the target enables: these kernels are plain functions;
+//! only their loads and stores need `unsafe`.
+
+mod binconv;
+mod colour;
+mod conv;
+mod dot;
+mod quantize;
+mod resize;
+
+use super::Kernels;
+
+static NEON: Kernels = Kernels {
+    name: "aarch64 neon",
+    popcount_dots: binconv::popcount_dots,
+    activate: binconv::activate,
+    pack_planes: binconv::pack_planes,
+    dot_i8: dot::dot_i8,
+    dot_i16: dot::dot_i16,
+    conv_direct: conv::conv_direct,
+    quantize_row: quantize::quantize_row,
+    resize_h: resize::resize_h,
+    resize_v: resize::resize_v,
+    yuyv_to_rgb: colour::yuyv_to_rgb,
+    nv12_to_rgb: colour::nv12_to_rgb,
+};
+
+/// The tables this CPU runs, slowest first.
+pub(super) fn supported() -> Vec<&'static Kernels> {
+    if std::arch::is_aarch64_feature_detected!("neon") {
+        vec![&NEON]
+    } else {
+        Vec::new()
+    }
+}

@@ -1,0 +1,48 @@
+//! The portable kernels: plain Rust, the reference of every SIMD version. Written for clarity
+//! first; loops run along contiguous memory so the compiler can vectorise them where that keeps
+//! the order of operations.
+
+mod binconv;
+mod colour;
+mod conv;
+mod dot;
+mod quantize;
+mod resize;
+
+pub use binconv::{activate, pack_planes, popcount_dots};
+pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
+pub use conv::conv_direct;
+pub use dot::{dot_i16, dot_i8};
+pub use quantize::{level, quantize_row};
+pub use resize::{resize_h, resize_v};
+
+use super::Kernels;
+
+pub(super) const TABLE: Kernels = Kernels {
+    name: "generic",
+    popcount_dots,
+    activate,
+    pack_planes,
+    dot_i8,
+    dot_i16,
+    conv_direct,
+    quantize_row,
+    resize_h,
+    resize_v,
+    yuyv_to_rgb,
+    nv12_to_rgb,
+};
+
+// The argument checks and shared pieces the SIMD versions reuse.
+#[allow(unused_imports)]
+pub(crate) use binconv::{check_activate, check_pack, check_popcount, popcount_dots_body};
+#[allow(unused_imports)]
+pub(crate) use colour::{check_nv12, check_yuyv};
+#[allow(unused_imports)]
+pub(crate) use conv::{check_conv, conv_span, ConvDims};
+#[allow(unused_imports)]
+pub(crate) use dot::check_dot;
+#[allow(unused_imports)]
+pub(crate) use quantize::check_quantize;
+#[allow(unused_imports)]
+pub(crate) use resize::check_resize_h;

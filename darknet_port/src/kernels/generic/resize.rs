@@ -1,0 +1,59 @@
+//! Darknet's bilinear resize, one pass at a time.
+
+pub(crate) fn check_resize_h(
+    src: &[f32],
+    src_w: usize,
+    rows: usize,
+    ix: &[u32],
+    wa: &[f32],
+    wb: &[f32],
+    dst: &[f32],
+    dst_w: usize,
+) {
+    let w = ix.len();
+    assert!(
+        wa.len() == w && wb.len() == w,
+        "one pair of weights a column"
+    );
+    assert_eq!(src.len(), src_w * rows, "{rows} rows of {src_w}");
+    assert!(
+        w <= dst_w && dst.len() == dst_w * rows,
+        "{rows} rows of {dst_w} >= {w}"
+    );
+    assert!(
+        ix.iter().all(|&i| (i as usize) + 1 < src_w),
+        "columns read inside the row"
+    );
+}
+
+pub fn resize_h(
+    src: &[f32],
+    src_w: usize,
+    rows: usize,
+    ix: &[u32],
+    wa: &[f32],
+    wb: &[f32],
+    dst: &mut [f32],
+    dst_w: usize,
+) {
+    check_resize_h(src, src_w, rows, ix, wa, wb, dst, dst_w);
+    if ix.is_empty() {
+        return;
+    }
+    for (s, d) in src.chunks_exact(src_w).zip(dst.chunks_exact_mut(dst_w)) {
+        for (c, out) in d[..ix.len()].iter_mut().enumerate() {
+            let i = ix[c] as usize;
+            *out = wa[c] * s[i] + wb[c] * s[i + 1];
+        }
+    }
+}
+
+pub fn resize_v(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]) {
+    assert!(
+        top.len() == dst.len() && bottom.len() == dst.len(),
+        "rows of one width"
+    );
+    for ((d, &t), &b) in dst.iter_mut().zip(top).zip(bottom) {
+        *d = wa * t + wb * b;
+    }
+}

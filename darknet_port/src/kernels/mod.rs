@@ -1,0 +1,239 @@
+//! The CPU kernels of the hot loops, and the one place that picks them.
+//!
+//! A [`Kernels`] table holds one function per kernel. [`generic()`] is the portable table: plain
+//! Rust, the reference every fast version is tested against. Each architecture folder builds
+//! tables that replace some entries with SIMD versions (`x86_64`: POPCNT, AVX2; `aarch64`:
+//! NEON). [`best()`] detects the CPU's features once and returns the fastest table it can run;
+//! `ZYNQDET_FORCE_GENERIC=1` (read at that moment, once a process) makes it return the generic
+//! one. Layers never test CPU features: they call [`active()`] once per forward pass and use its
+//! entries.
+//!
+//! Every kernel computes exactly what its generic twin computes, to the bit: integer kernels
+//! trivially, float kernels by doing each output's multiplies and adds in the generic order
+//! (lane by lane, no fused multiply-add), so a network gives the same detections on every table.
+//!
+//! Layouts the kernels share with their callers are described on each function type.
+
+// The kernels' signatures are flat lists of slices and sizes on purpose: they are entries of a
+// table of plain function pointers, the same for every architecture.
+#![allow(clippy::too_many_arguments)]
+
+pub mod generic;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+#[cfg(test)]
+mod tests;
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+/// Output channels of a binarized layer handled together by the popcount and threshold
+/// kernels: per-channel arrays are laid out in groups of `BIN_GROUP` (padded with zeros).
+pub const BIN_GROUP: usize = 8;
+
+/// The popcounts of a row of output pixels of a binarized convolution: for pixel `p` and
+/// channel `o`, `acc[p*channels + o] = sum_b 2^b * sum_s popcount(windows[(p*bits + b)*span + s]
+/// & weights[(o/8*span + s)*8 + o%8])`, the weighted count of activation bits that meet a -1
+/// weight. Each pixel's window is `bits` planes of `span` words; `weights` is `[o/8][s][o%8]`
+/// for `channels = weights.len() / span` (a multiple of [`BIN_GROUP`]).
+pub type PopcountDots =
+    fn(windows: &[u64], bits: usize, span: usize, weights: &[u64], acc: &mut [i32]);
+
+/// The multi-threshold activation of a binarized layer for a row of pixels: for pixel `p` and
+/// channel `o < channels = flip.len()` (a multiple of [`BIN_GROUP`]), with
+/// `a = sums[p] - 2*neg[p*channels + o]`,
+/// `levels[p*channels + o] = #{t < n : a >= thresholds[(o/8*n + t)*8 + o%8]} ^ flip[o]`.
+pub type Activate =
+    fn(neg: &[i32], sums: &[i32], thresholds: &[i32], n: usize, flip: &[i32], levels: &mut [u8]);
+
+/// Stores one pixel's levels as `bits` bit planes: bit `c % 64` of `planes[b*words + c/64]` is
+/// bit `b` of `levels[c]`, with `words = levels.len().div_ceil(64)` and `planes.len()` equal
+/// to `bits * words`. Every word is written (bits beyond the channels are zero).
+pub type PackPlanes = fn(levels: &[u8], bits: usize, planes: &mut [u64]);
+
+/// `acc[o] = kernels[o*span..][..span] . row` (`span = row.len()`) for every `o < acc.len()`,
+/// in exact integer arithmetic. The values must fit the kernel's width: `|v| <= 127` for
+/// [`Kernels::dot_i8`] (which sums in 32 bits: `127^2 * span < 2^31`), `|v| <= 32767` for
+/// [`Kernels::dot_i16`].
+pub type Dot = fn(kernels: &[i16], row: &[i16], acc: &mut [i64]);
+
+/// Convolution of a zero-padded CHW input (`channels` planes of `in_h` x `in_w`) with `k` x `k`
+/// kernels `weights[o][i][ky][kx]` and stride `stride`, into `out[o][y][x]` of
+/// `(in_h-k)/stride+1` x `(in_w-k)/stride+1`: each output starts at `bias[o]` and adds
+/// `weights * input` term by term in `(i, ky, kx)` order, one f32 multiply and one f32 add a
+/// term. `bias.len()` is the output channel count.
+pub type ConvDirect = fn(
+    input: &[f32],
+    in_h: usize,
+    in_w: usize,
+    k: usize,
+    stride: usize,
+    weights: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+);
+
+/// One image row of a CHW float tensor to bit-plane levels: channel `c` of pixel `x` is
+/// `src[c*plane + x]`; its level is `round_ties_even(clamp(v, 0, max) / max * (2^bits - 1))`
+/// (NaN gives 0); pixel `x` goes to `planes[x*bits*words..][..bits*words]` in the layout of
+/// [`PackPlanes`], `words = channels.div_ceil(64)`. The row is `planes.len() / (bits*words)`
+/// pixels long.
+pub type QuantizeRow =
+    fn(src: &[f32], plane: usize, channels: usize, max: f32, bits: usize, planes: &mut [u64]);
+
+/// Darknet's horizontal resize pass on `rows` rows of `src_w` values, into rows of `dst_w`:
+/// `dst[r*dst_w + c] = wa[c] * src[r*src_w + ix[c]] + wb[c] * src[r*src_w + ix[c] + 1]` (two
+/// multiplies, then the add) for `c < ix.len() <= dst_w`, every `ix[c] + 1 < src_w`; the rest
+/// of each row is left alone.
+pub type ResizeH = fn(
+    src: &[f32],
+    src_w: usize,
+    rows: usize,
+    ix: &[u32],
+    wa: &[f32],
+    wb: &[f32],
+    dst: &mut [f32],
+    dst_w: usize,
+);
+
+/// Darknet's vertical resize pass on one row: `dst[c] = wa * top[c] + wb * bottom[c]`.
+pub type ResizeV = fn(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]);
+
+/// One row of packed 4:2:2 video (Y0 U Y1 V per pair of pixels) to interleaved RGB, BT.601
+/// studio range with 8-bit fixed-point coefficients (see [`generic::yuv_to_rgb`]). The row is
+/// `dst.len() / 3` pixels; `src` holds at least `pixels.div_ceil(2) * 4` bytes.
+pub type YuyvToRgb = fn(src: &[u8], dst: &mut [u8]);
+
+/// One row of NV12 to interleaved RGB: `luma` holds the row's Y bytes, `chroma` the U, V pairs
+/// it shares with its neighbour row (at least `pixels.div_ceil(2) * 2` bytes).
+pub type Nv12ToRgb = fn(luma: &[u8], chroma: &[u8], dst: &mut [u8]);
+
+/// One implementation of every kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct Kernels {
+    /// What the table runs on, for logs and benchmarks: "generic", "x86_64 avx2", ...
+    pub name: &'static str,
+    pub popcount_dots: PopcountDots,
+    pub activate: Activate,
+    pub pack_planes: PackPlanes,
+    pub dot_i8: Dot,
+    pub dot_i16: Dot,
+    pub conv_direct: ConvDirect,
+    pub quantize_row: QuantizeRow,
+    pub resize_h: ResizeH,
+    pub resize_v: ResizeV,
+    pub yuyv_to_rgb: YuyvToRgb,
+    pub nv12_to_rgb: Nv12ToRgb,
+}
+
+/// The environment variable that makes [`best()`] return the generic table.
+pub const FORCE_GENERIC_VAR: &str = "ZYNQDET_FORCE_GENERIC";
+
+static GENERIC: Kernels = generic::TABLE;
+
+/// The portable table.
+pub fn generic() -> &'static Kernels {
+    &GENERIC
+}
+
+/// The fastest table this CPU runs, or the generic one when `ZYNQDET_FORCE_GENERIC=1`. The CPU
+/// and the variable are looked at on the first call only.
+pub fn best() -> &'static Kernels {
+    static BEST: OnceLock<&'static Kernels> = OnceLock::new();
+    BEST.get_or_init(|| {
+        if std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1") {
+            return generic();
+        }
+        *supported()
+            .last()
+            .expect("the generic table is always supported")
+    })
+}
+
+/// Every table this CPU can run, slowest first: the generic one, then each SIMD level. Tests
+/// and benchmarks compare them all with the generic one.
+pub fn supported() -> Vec<&'static Kernels> {
+    let mut tables = vec![generic()];
+    #[cfg(target_arch = "x86_64")]
+    tables.extend(x86_64::supported());
+    #[cfg(target_arch = "aarch64")]
+    tables.extend(aarch64::supported());
+    tables
+}
+
+thread_local! {
+    static OVERRIDE: Cell<Option<&'static Kernels>> = const { Cell::new(None) };
+}
+
+/// The table the layers use on this thread: [`best()`], unless [`with_kernels`] says otherwise.
+pub fn active() -> &'static Kernels {
+    OVERRIDE.with(Cell::get).unwrap_or_else(best)
+}
+
+/// Runs `f` with the layers on this thread using `kernels` (for comparing tables within one
+/// process, e.g. a whole network on the generic table and on the SIMD one).
+pub fn with_kernels<R>(kernels: &'static Kernels, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<&'static Kernels>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OVERRIDE.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OVERRIDE.with(|o| o.replace(Some(kernels))));
+    f()
+}
+
+fn check_frame(what: &str, w: usize, h: usize, have: usize, need: usize) {
+    assert!(
+        have >= need,
+        "{what} frame of {w}x{h} needs {need} bytes, it has {have}"
+    );
+}
+
+/// A packed 4:2:2 frame (rows of `w.div_ceil(2) * 4` bytes) to interleaved RGB in `dst`
+/// (resized to `w * h * 3`), with the [`active()`] table's kernel.
+///
+/// # Panics
+/// If `src` is shorter than the frame.
+pub fn yuyv_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) {
+    let stride = w.div_ceil(2) * 4;
+    check_frame("YUYV", w, h, src.len(), stride * h);
+    dst.clear();
+    dst.resize(w * h * 3, 0);
+    if w == 0 {
+        return;
+    }
+    let row = active().yuyv_to_rgb;
+    for (s, d) in src.chunks_exact(stride).zip(dst.chunks_exact_mut(w * 3)) {
+        row(s, d);
+    }
+}
+
+/// An NV12 frame (a `w` x `h` Y plane, then rows of `w.div_ceil(2)` U, V pairs for each pair
+/// of rows) to interleaved RGB in `dst` (resized to `w * h * 3`), with the [`active()`]
+/// table's kernel.
+///
+/// # Panics
+/// If `src` is shorter than the frame.
+pub fn nv12_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) {
+    let cstride = w.div_ceil(2) * 2;
+    check_frame("NV12", w, h, src.len(), w * h + cstride * h.div_ceil(2));
+    dst.clear();
+    dst.resize(w * h * 3, 0);
+    if w == 0 {
+        return;
+    }
+    let (luma, chroma) = src.split_at(w * h);
+    let row = active().nv12_to_rgb;
+    for (y, d) in dst.chunks_exact_mut(w * 3).enumerate() {
+        row(
+            &luma[y * w..][..w],
+            &chroma[y / 2 * cstride..][..cstride],
+            d,
+        );
+    }
+}

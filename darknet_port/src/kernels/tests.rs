@@ -1,0 +1,699 @@
+//! Every table this CPU runs against the generic one, kernel by kernel, on random and edge
+//! inputs (odd widths, tails after the last full vector, extreme values); and a check that the
+//! comparison itself catches a one-bit difference in any kernel's output.
+
+use super::*;
+use crate::layers::binconv::tests::TestRng;
+
+/// What one kernel was called with, and what it produced, for the report of a mismatch.
+fn differ<T: PartialEq + std::fmt::Debug>(
+    kernel: &str,
+    case: String,
+    got: &T,
+    want: &T,
+) -> Option<String> {
+    (got != want).then(|| format!("{kernel} {case}: got {got:?}, want {want:?}"))
+}
+
+/// f32 outputs compared bit for bit (so -0.0 against 0.0, or one ulp, is a difference).
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn words(rng: &mut TestRng, n: usize, kind: usize) -> Vec<u64> {
+    (0..n)
+        .map(|_| match kind {
+            0 => rng.next(),
+            1 => !0,
+            2 => 0,
+            // sparse bits, as real activations mostly are
+            _ => rng.next() & rng.next() & rng.next(),
+        })
+        .collect()
+}
+
+fn check_popcount(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &bits in &[1usize, 2, 3, 5, 6, 8] {
+        for &span in &[1usize, 2, 3, 5, 9, 17, 31, 32, 33, 72, 300] {
+            for &channels in &[8usize, 16, 24, 64] {
+                let kind = rng.next() as usize % 4;
+                let pixels = [1usize, 2, 3, 13][rng.next() as usize % 4];
+                let windows = words(rng, pixels * bits * span, kind);
+                let weight_kind = rng.next() as usize % 4;
+                let weights = words(rng, channels * span, weight_kind);
+                let (mut got, mut want) = (vec![7; pixels * channels], vec![-7; pixels * channels]);
+                (t.popcount_dots)(&windows, bits, span, &weights, &mut got);
+                (GENERIC.popcount_dots)(&windows, bits, span, &weights, &mut want);
+                let case = format!(
+                    "bits {bits} span {span} channels {channels} pixels {pixels} kind {kind}"
+                );
+                errors.extend(differ("popcount_dots", case, &got, &want));
+            }
+        }
+    }
+    // every bit set: the largest counts the byte counters see
+    for bits in 1..=8usize {
+        let span = 64;
+        let windows = vec![!0u64; 2 * bits * span];
+        let weights = vec![!0u64; 8 * span];
+        let (mut got, mut want) = (vec![0; 16], vec![0; 16]);
+        (t.popcount_dots)(&windows, bits, span, &weights, &mut got);
+        (GENERIC.popcount_dots)(&windows, bits, span, &weights, &mut want);
+        errors.extend(differ(
+            "popcount_dots",
+            format!("all ones, bits {bits}"),
+            &got,
+            &want,
+        ));
+    }
+}
+
+fn check_activate(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &n in &[1usize, 3, 7, 255] {
+        for &channels in &[8usize, 16, 512] {
+            let sums = [0i32, 1, -1, 37, 32767, -32768, 100_000];
+            let neg: Vec<i32> = (0..channels * sums.len())
+                .map(|_| (rng.next() % 70_000) as i32 - 35_000)
+                .collect();
+            let thresholds: Vec<i32> = (0..channels * n)
+                .map(|i| match i % 5 {
+                    0 => i32::from(i16::MIN),
+                    1 => i32::from(i16::MAX),
+                    _ => (rng.next() % 65_536) as i32 - 32_768,
+                })
+                .collect();
+            let mask = (n as u32 + 1).next_power_of_two() as i32 - 1;
+            let flip: Vec<i32> = (0..channels)
+                .map(|_| {
+                    if rng.next().is_multiple_of(3) {
+                        mask
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let len = channels * sums.len();
+            let (mut got, mut want) = (vec![1u8; len], vec![2u8; len]);
+            (t.activate)(&neg, &sums, &thresholds, n, &flip, &mut got);
+            (GENERIC.activate)(&neg, &sums, &thresholds, n, &flip, &mut want);
+            let case = format!("n {n} channels {channels}");
+            errors.extend(differ("activate", case, &got, &want));
+        }
+    }
+}
+
+fn check_pack(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for bits in 1..=8usize {
+        for &channels in &[1usize, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 512] {
+            let top = (1u64 << bits) - 1;
+            for kind in 0..3 {
+                let levels: Vec<u8> = (0..channels)
+                    .map(|_| match kind {
+                        0 => (rng.next() % (top + 1)) as u8,
+                        1 => top as u8,
+                        _ => 0,
+                    })
+                    .collect();
+                let len = bits * channels.div_ceil(64);
+                let (mut got, mut want) = (vec![!0u64; len], vec![0x5555u64; len]);
+                (t.pack_planes)(&levels, bits, &mut got);
+                (GENERIC.pack_planes)(&levels, bits, &mut want);
+                let case = format!("bits {bits} channels {channels} kind {kind}");
+                errors.extend(differ("pack_planes", case, &got, &want));
+            }
+        }
+    }
+}
+
+fn check_dots(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    type Entry = (&'static str, fn(&Kernels) -> Dot, i64);
+    let entries: [Entry; 2] = [
+        ("dot_i8", |k| k.dot_i8, 127),
+        ("dot_i16", |k| k.dot_i16, 32767),
+    ];
+    for (name, entry, top) in entries {
+        for &(kernels, span) in &[
+            (7usize, 4608usize),
+            (4, 27),
+            (9, 16),
+            (1, 5),
+            (5, 1),
+            (3, 15),
+            (8, 17),
+            (16, 33),
+            (2, 0),
+        ] {
+            for kind in 0..3 {
+                let mut value = |i: usize| -> i16 {
+                    match kind {
+                        0 => ((rng.next() % (2 * top as u64 + 1)) as i64 - top) as i16,
+                        // every product at the extreme, where an overflow would show
+                        1 => top as i16,
+                        _ => (if i.is_multiple_of(2) { top } else { -top }) as i16,
+                    }
+                };
+                let w: Vec<i16> = (0..kernels * span).map(&mut value).collect();
+                let row: Vec<i16> = (0..span).map(|i| value(i / 3)).collect();
+                let (mut got, mut want) = (vec![1i64; kernels], vec![2i64; kernels]);
+                entry(t)(&w, &row, &mut got);
+                entry(&GENERIC)(&w, &row, &mut want);
+                let case = format!("{kernels}x{span} kind {kind}");
+                errors.extend(differ(name, case, &got, &want));
+            }
+        }
+    }
+}
+
+fn floats(rng: &mut TestRng, n: usize, kind: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| match kind {
+            0 => (rng.next() % 2001) as f32 / 1000.0 - 1.0,
+            // magnitudes from subnormal to near overflow, both signs
+            1 => {
+                let m = [1e-40f32, 1e-20, 0.5, 3.0, 1e20, 1e36][i % 6];
+                if rng.next().is_multiple_of(2) {
+                    m
+                } else {
+                    -m
+                }
+            }
+            _ => f32::from_bits(0x3000_0000 + (rng.next() % 0x1800_0000) as u32) * 1.5,
+        })
+        .collect()
+}
+
+fn check_conv(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let shapes = [
+        (3usize, 16usize, 3usize),
+        (1, 1, 1),
+        (5, 3, 1),
+        (2, 9, 3),
+        (3, 17, 5),
+        (4, 8, 1),
+    ];
+    let sizes = [
+        (3usize, 5usize),
+        (7, 9),
+        (5, 17),
+        (6, 33),
+        (10, 40),
+        (5, 64),
+        (9, 418),
+    ];
+    for &(channels, out_channels, k) in &shapes {
+        for &(in_h, in_w) in &sizes {
+            for stride in 1..=3 {
+                if in_h < k || in_w < k || (in_w > 100 && k != 3) {
+                    continue;
+                }
+                let kind = rng.next() as usize % 3;
+                let input = floats(rng, channels * in_h * in_w, kind);
+                let weights = floats(rng, out_channels * channels * k * k, kind);
+                let bias = floats(rng, out_channels, kind);
+                let n = out_channels * ((in_h - k) / stride + 1) * ((in_w - k) / stride + 1);
+                let (mut got, mut want) = (vec![1f32; n], vec![2f32; n]);
+                (t.conv_direct)(&input, in_h, in_w, k, stride, &weights, &bias, &mut got);
+                (GENERIC.conv_direct)(&input, in_h, in_w, k, stride, &weights, &bias, &mut want);
+                let case =
+                    format!("{channels}->{out_channels} k{k} s{stride} {in_h}x{in_w} kind {kind}");
+                errors.extend(differ("conv_direct", case, &bits(&got), &bits(&want)));
+            }
+        }
+    }
+}
+
+fn check_quantize(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &bits in &[1usize, 3, 8] {
+        let top = ((1u32 << bits) - 1) as f32;
+        for &max in &[4.0f32, 1.0, 0.3] {
+            for &channels in &[1usize, 3, 16, 31, 32, 33, 64, 70] {
+                for &w in &[1usize, 7, 8, 9, 15, 16, 17, 33] {
+                    let plane = w + 3;
+                    let src: Vec<f32> = (0..channels * plane)
+                        .map(|i| match rng.next() % 8 {
+                            // exactly halfway between two levels: ties go to even
+                            0 => ((rng.next() % top as u64) as f32 + 0.5) / top * max,
+                            1 => [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0][i % 4],
+                            2 => [max, 0.0, 1e-40, -1e-40][i % 4],
+                            _ => (rng.next() % 6000) as f32 / 1000.0 - 1.0,
+                        })
+                        .collect();
+                    let len = w * bits * channels.div_ceil(64);
+                    let (mut got, mut want) = (vec![!0u64; len], vec![3u64; len]);
+                    (t.quantize_row)(&src, plane, channels, max, bits, &mut got);
+                    (GENERIC.quantize_row)(&src, plane, channels, max, bits, &mut want);
+                    let case = format!("bits {bits} max {max} channels {channels} width {w}");
+                    errors.extend(differ("quantize_row", case, &got, &want));
+                }
+            }
+        }
+    }
+}
+
+fn check_resize(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &(src_w, rows, w) in &[
+        (2usize, 1usize, 1usize),
+        (5, 3, 7),
+        (768, 2, 415),
+        (9, 4, 17),
+        (33, 5, 8),
+        (3, 2, 40),
+    ] {
+        let src = floats(rng, src_w * rows, 0);
+        // Darknet's weights for this scale, and random ones
+        let scale = (src_w - 1) as f32 / w as f32;
+        for random in [false, true] {
+            let mut ix = Vec::new();
+            let (mut wa, mut wb) = (Vec::new(), Vec::new());
+            for c in 0..w {
+                let (i, dx) = if random {
+                    (
+                        (rng.next() % (src_w as u64 - 1)) as usize,
+                        (rng.next() % 1000) as f32 / 999.0,
+                    )
+                } else {
+                    let sx = c as f32 * scale;
+                    (sx as usize, sx - (sx as usize) as f32)
+                };
+                ix.push(i as u32);
+                wa.push(1.0 - dx);
+                wb.push(dx);
+            }
+            // rows one longer than the output: the kernel leaves the extra column alone
+            let dst_w = w + 1;
+            let (mut got, mut want) = (vec![1f32; dst_w * rows], vec![1f32; dst_w * rows]);
+            (t.resize_h)(&src, src_w, rows, &ix, &wa, &wb, &mut got, dst_w);
+            (GENERIC.resize_h)(&src, src_w, rows, &ix, &wa, &wb, &mut want, dst_w);
+            let case = format!("{src_w} -> {w}, {rows} rows, random {random}");
+            errors.extend(differ("resize_h", case, &bits(&got), &bits(&want)));
+        }
+    }
+    for len in [0usize, 1, 3, 4, 7, 8, 9, 16, 31, 415] {
+        let (top, bottom) = (floats(rng, len, 0), floats(rng, len, 1));
+        let wb = (rng.next() % 1000) as f32 / 999.0;
+        let (mut got, mut want) = (vec![1f32; len], vec![2f32; len]);
+        (t.resize_v)(&top, &bottom, 1.0 - wb, wb, &mut got);
+        (GENERIC.resize_v)(&top, &bottom, 1.0 - wb, wb, &mut want);
+        errors.extend(differ(
+            "resize_v",
+            format!("width {len}"),
+            &bits(&got),
+            &bits(&want),
+        ));
+    }
+}
+
+fn check_colour(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &w in &[1usize, 2, 3, 15, 16, 17, 31, 32, 33, 47, 640] {
+        for kind in 0..3 {
+            let mut byte = |i: usize| -> u8 {
+                match kind {
+                    0 => rng.next() as u8,
+                    // every corner of the Y, U, V cube
+                    1 => [0u8, 255][(i / 3) % 2],
+                    _ => [0u8, 16, 235, 255, 128, 1][i % 6],
+                }
+            };
+            let yuyv: Vec<u8> = (0..w.div_ceil(2) * 4 + 5).map(&mut byte).collect();
+            let luma: Vec<u8> = (0..w + 1).map(&mut byte).collect();
+            let chroma: Vec<u8> = (0..w.div_ceil(2) * 2).map(&mut byte).collect();
+            let (mut got, mut want) = (vec![1u8; w * 3], vec![2u8; w * 3]);
+            (t.yuyv_to_rgb)(&yuyv, &mut got);
+            (GENERIC.yuyv_to_rgb)(&yuyv, &mut want);
+            errors.extend(differ(
+                "yuyv_to_rgb",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            (t.nv12_to_rgb)(&luma[..w], &chroma, &mut got);
+            (GENERIC.nv12_to_rgb)(&luma[..w], &chroma, &mut want);
+            errors.extend(differ(
+                "nv12_to_rgb",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
+/// Every mismatch between `t` and the generic table, one line each.
+fn compare_with_generic(t: &Kernels) -> Vec<String> {
+    let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
+    let mut errors = Vec::new();
+    check_popcount(t, &mut rng, &mut errors);
+    check_activate(t, &mut rng, &mut errors);
+    check_pack(t, &mut rng, &mut errors);
+    check_dots(t, &mut rng, &mut errors);
+    check_conv(t, &mut rng, &mut errors);
+    check_quantize(t, &mut rng, &mut errors);
+    check_resize(t, &mut rng, &mut errors);
+    check_colour(t, &mut rng, &mut errors);
+    errors
+}
+
+#[test]
+fn every_table_matches_the_generic_one() {
+    let tables = supported();
+    eprintln!(
+        "tables: {:?}",
+        tables.iter().map(|t| t.name).collect::<Vec<_>>()
+    );
+    #[cfg(target_arch = "aarch64")]
+    assert!(
+        tables.iter().any(|t| t.name.contains("neon")),
+        "NEON is part of aarch64"
+    );
+    for t in tables {
+        let errors = compare_with_generic(t);
+        assert!(
+            errors.is_empty(),
+            "{}: {} mismatches, first: {}",
+            t.name,
+            errors.len(),
+            errors[..errors.len().min(5)].join("\n")
+        );
+    }
+}
+
+// Tables whose one kernel gets its last output wrong by the smallest step: one bit of an
+// integer, one ulp of a float, one level, one byte. Tails are where SIMD kernels go wrong.
+fn last_bit<T: Copy>(v: &mut [T], flip: impl Fn(T) -> T) {
+    if let Some(x) = v.last_mut() {
+        *x = flip(*x);
+    }
+}
+fn ulp(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() ^ 1)
+}
+fn bad_popcount(w: &[u64], b: usize, s: usize, k: &[u64], acc: &mut [i32]) {
+    (GENERIC.popcount_dots)(w, b, s, k, acc);
+    last_bit(acc, |x| x ^ 1);
+}
+fn bad_activate(n: &[i32], s: &[i32], t: &[i32], c: usize, f: &[i32], l: &mut [u8]) {
+    (GENERIC.activate)(n, s, t, c, f, l);
+    last_bit(l, |x| x ^ 1);
+}
+fn bad_pack(l: &[u8], b: usize, p: &mut [u64]) {
+    (GENERIC.pack_planes)(l, b, p);
+    last_bit(p, |x| x ^ 1 << 63);
+}
+fn bad_dot_i8(k: &[i16], r: &[i16], acc: &mut [i64]) {
+    (GENERIC.dot_i8)(k, r, acc);
+    last_bit(acc, |x| x ^ 1);
+}
+fn bad_dot_i16(k: &[i16], r: &[i16], acc: &mut [i64]) {
+    (GENERIC.dot_i16)(k, r, acc);
+    last_bit(acc, |x| x ^ 1);
+}
+fn bad_conv(
+    i: &[f32],
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+    wt: &[f32],
+    b: &[f32],
+    o: &mut [f32],
+) {
+    (GENERIC.conv_direct)(i, h, w, k, s, wt, b, o);
+    last_bit(o, ulp);
+}
+fn bad_quantize(s: &[f32], p: usize, c: usize, m: f32, b: usize, o: &mut [u64]) {
+    (GENERIC.quantize_row)(s, p, c, m, b, o);
+    last_bit(o, |x| x ^ 1);
+}
+fn bad_resize_h(
+    s: &[f32],
+    sw: usize,
+    r: usize,
+    i: &[u32],
+    a: &[f32],
+    b: &[f32],
+    d: &mut [f32],
+    dw: usize,
+) {
+    (GENERIC.resize_h)(s, sw, r, i, a, b, d, dw);
+    let last = d.len() - (dw - i.len()) - 1;
+    d[last] = ulp(d[last]);
+}
+fn bad_resize_v(t: &[f32], b: &[f32], wa: f32, wb: f32, d: &mut [f32]) {
+    (GENERIC.resize_v)(t, b, wa, wb, d);
+    last_bit(d, ulp);
+}
+fn bad_yuyv(s: &[u8], d: &mut [u8]) {
+    (GENERIC.yuyv_to_rgb)(s, d);
+    last_bit(d, |x| x ^ 1);
+}
+fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
+    (GENERIC.nv12_to_rgb)(y, c, d);
+    last_bit(d, |x| x ^ 1);
+}
+
+#[test]
+fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
+    let g = GENERIC;
+    let broken: [(&str, Kernels); 11] = [
+        (
+            "popcount_dots",
+            Kernels {
+                popcount_dots: bad_popcount,
+                ..g
+            },
+        ),
+        (
+            "activate",
+            Kernels {
+                activate: bad_activate,
+                ..g
+            },
+        ),
+        (
+            "pack_planes",
+            Kernels {
+                pack_planes: bad_pack,
+                ..g
+            },
+        ),
+        (
+            "dot_i8",
+            Kernels {
+                dot_i8: bad_dot_i8,
+                ..g
+            },
+        ),
+        (
+            "dot_i16",
+            Kernels {
+                dot_i16: bad_dot_i16,
+                ..g
+            },
+        ),
+        (
+            "conv_direct",
+            Kernels {
+                conv_direct: bad_conv,
+                ..g
+            },
+        ),
+        (
+            "quantize_row",
+            Kernels {
+                quantize_row: bad_quantize,
+                ..g
+            },
+        ),
+        (
+            "resize_h",
+            Kernels {
+                resize_h: bad_resize_h,
+                ..g
+            },
+        ),
+        (
+            "resize_v",
+            Kernels {
+                resize_v: bad_resize_v,
+                ..g
+            },
+        ),
+        (
+            "yuyv_to_rgb",
+            Kernels {
+                yuyv_to_rgb: bad_yuyv,
+                ..g
+            },
+        ),
+        (
+            "nv12_to_rgb",
+            Kernels {
+                nv12_to_rgb: bad_nv12,
+                ..g
+            },
+        ),
+    ];
+    for (kernel, table) in &broken {
+        let errors = compare_with_generic(table);
+        assert!(!errors.is_empty(), "a broken {kernel} went unnoticed");
+        assert!(
+            errors.iter().all(|e| e.starts_with(kernel)),
+            "only {kernel} differs: {errors:?}"
+        );
+    }
+    assert!(compare_with_generic(&g).is_empty());
+}
+
+#[test]
+fn forcing_the_generic_table_and_scoped_tables() {
+    // best() honours the variable: this process may or may not have it set; either way the
+    // answer is fixed after the first call.
+    let forced = std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1");
+    assert_eq!(
+        std::ptr::eq(best(), generic()),
+        forced || supported().len() == 1
+    );
+    assert!(std::ptr::eq(best(), best()));
+    let inner = with_kernels(generic(), || {
+        let nested = with_kernels(best(), || active().name);
+        (active().name, nested)
+    });
+    assert_eq!(inner, ("generic", best().name));
+    assert!(
+        std::ptr::eq(active(), best()),
+        "the override ends with the closure"
+    );
+}
+
+/// The layers give their references' results on every table (the kernels' callers lay out the
+/// data right).
+#[test]
+fn layers_match_their_references_on_every_table() {
+    use crate::image_input::{resize, resize_reference};
+    use crate::layers::binconv::tests::{random_input, random_layer};
+    use crate::layers::{Activation, FloatConv, Quantizer, Tensor};
+    let mut rng = TestRng(0x5eed);
+    for t in supported() {
+        with_kernels(t, || {
+            for &(cin, cout, size, h, w) in &[
+                (16, 64, 3, 5, 11),
+                (64, 8, 3, 3, 4),
+                (70, 13, 3, 2, 5),
+                (130, 9, 1, 3, 2),
+                (3, 2, 3, 1, 1),
+            ] {
+                let layer = random_layer(&mut rng, cin, cout, size);
+                let input = random_input(&mut rng, h, w, cin);
+                assert_eq!(
+                    layer.forward(&input),
+                    layer.forward_reference(&input),
+                    "{}: binconv {cin}->{cout}",
+                    t.name
+                );
+            }
+            for &(c, h, w) in &[(16usize, 9usize, 13usize), (3, 1, 1), (70, 4, 9)] {
+                let input = Tensor {
+                    channels: c,
+                    height: h,
+                    width: w,
+                    data: floats(&mut rng, c * h * w, 0)
+                        .iter()
+                        .map(|v| v * 5.0)
+                        .collect(),
+                };
+                let q = Quantizer { bits: 3, max: 4.0 };
+                for transpose in [false, true] {
+                    assert_eq!(
+                        q.quantize(&input, transpose),
+                        q.quantize_reference(&input, transpose),
+                        "{}: quantize",
+                        t.name
+                    );
+                }
+            }
+            for &(iw, ih, w, h) in &[
+                (768usize, 576usize, 416usize, 312usize),
+                (5, 3, 9, 7),
+                (1, 4, 3, 2),
+                (4, 1, 1, 3),
+                (7, 7, 7, 7),
+            ] {
+                let im = Tensor {
+                    channels: 3,
+                    height: ih,
+                    width: iw,
+                    data: floats(&mut rng, 3 * iw * ih, 0),
+                };
+                assert_eq!(
+                    bits(&resize(&im, w, h).data),
+                    bits(&resize_reference(&im, w, h).data),
+                    "{}: resize {iw}x{ih} -> {w}x{h}",
+                    t.name
+                );
+            }
+            for &(cin, cout, k, stride, pad, h, w) in &[
+                (3, 16, 3, 2, 1, 41, 38),
+                (3, 16, 3, 1, 1, 13, 17),
+                (512, 125, 1, 1, 0, 13, 13),
+                (3, 5, 3, 1, 0, 6, 7),
+                (2, 3, 1, 1, 0, 1, 9),
+                (3, 4, 3, 2, 1, 7, 19),
+            ] {
+                let conv = FloatConv {
+                    in_channels: cin,
+                    out_channels: cout,
+                    size: k,
+                    stride,
+                    pad,
+                    weights: floats(&mut rng, cout * cin * k * k, 0),
+                    bias: floats(&mut rng, cout, 0),
+                    activation: Activation::Leaky,
+                };
+                let input = Tensor {
+                    channels: cin,
+                    height: h,
+                    width: w,
+                    data: floats(&mut rng, cin * h * w, 0),
+                };
+                // == on f32: the same values (a zero's sign aside, which no later step sees)
+                let direct = conv.forward_direct(&input);
+                assert_eq!(
+                    direct,
+                    conv.forward_reference(&input),
+                    "{}: conv {cin}->{cout} k{k}",
+                    t.name
+                );
+                if conv.runs_direct() {
+                    assert_eq!(bits(&conv.forward(&input).data), bits(&direct.data));
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn colour_frames_match_bt601_reference_colours() {
+    // black at 16, white at 235, as studio range puts them; then a 3x2 YUYV and NV12 frame
+    assert_eq!(generic::yuv_to_rgb(16, 128, 128), [0, 0, 0]);
+    assert_eq!(generic::yuv_to_rgb(235, 128, 128), [255, 255, 255]);
+    assert_eq!(generic::yuv_to_rgb(82, 90, 240), [255, 1, 0]);
+    for t in supported() {
+        with_kernels(t, || {
+            let yuyv = [
+                16, 128, 235, 128, 82, 90, 0, 240, 235, 128, 16, 128, 82, 90, 0, 240,
+            ];
+            let mut rgb = Vec::new();
+            yuyv_to_rgb(3, 2, &yuyv, &mut rgb);
+            let want = [
+                0, 0, 0, 255, 255, 255, 255, 1, 0, 255, 255, 255, 0, 0, 0, 255, 1, 0,
+            ];
+            assert_eq!(rgb, want, "{}", t.name);
+            let nv12 = [16, 235, 82, 16, 235, 82, 128, 128, 90, 240];
+            nv12_to_rgb(3, 2, &nv12, &mut rgb);
+            let want = [
+                0, 0, 0, 255, 255, 255, 255, 1, 0, 0, 0, 0, 255, 255, 255, 255, 1, 0,
+            ];
+            assert_eq!(rgb, want, "{}", t.name);
+        });
+    }
+}

@@ -1,0 +1,221 @@
+//! The binarized convolution's inner loops with AVX2: channels side by side in the lanes.
+
+use crate::kernels::generic;
+use crate::kernels::BIN_GROUP;
+use std::arch::x86_64::*;
+
+/// The generic loop with `count_ones` as one POPCNT instruction.
+pub(super) fn popcount_dots_popcnt(
+    windows: &[u64],
+    bits: usize,
+    span: usize,
+    weights: &[u64],
+    acc: &mut [i32],
+) {
+    #[target_feature(enable = "popcnt")]
+    fn body(windows: &[u64], bits: usize, span: usize, weights: &[u64], acc: &mut [i32]) {
+        generic::popcount_dots_body(windows, bits, span, weights, acc);
+    }
+    // SAFETY: reachable only through the POPCNT table, handed out after POPCNT was detected.
+    unsafe { body(windows, bits, span, weights, acc) }
+}
+
+pub(super) fn popcount_dots(
+    windows: &[u64],
+    bits: usize,
+    span: usize,
+    weights: &[u64],
+    acc: &mut [i32],
+) {
+    let channels = generic::check_popcount(windows, bits, span, weights, acc);
+    if bits > MAX_BITS {
+        // Wider levels would overflow the byte counters; no model at hand has them.
+        generic::popcount_dots(windows, bits, span, weights, acc);
+        return;
+    }
+    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected; the
+    // lengths were checked just above.
+    unsafe { popcount_avx2(windows, bits, span, weights, channels, acc) }
+}
+
+/// Activation bits the byte counters take: a word's weighted count reaches 8 * (2^bits - 1)
+/// in one byte, which must stay below 256.
+const MAX_BITS: usize = 5;
+
+/// Eight channels in two vectors of four u64 lanes, one group of channels at a time over the
+/// whole row of pixels. AVX2 has no popcount instruction: each nibble of `window & kernel` is
+/// counted with a 16-entry table (`vpshufb`), the tables pre-shifted by the plane's weight
+/// `2^b`; byte counts add up over as many words as a byte holds, then `vpsadbw` sums them
+/// into the u64 lanes. Nibbles of the windows are split once a call, those of the kernels
+/// once a group.
+#[target_feature(enable = "avx2")]
+fn popcount_avx2(
+    windows: &[u64],
+    bits: usize,
+    span: usize,
+    weights: &[u64],
+    channels: usize,
+    acc: &mut [i32],
+) {
+    let per_pixel = bits * span;
+    let pixels = windows.len() / per_pixel;
+    let words_per_flush = 255 / (8 * ((1 << bits) - 1));
+    let nibbles = 0x0f0f_0f0f_0f0f_0f0fu64;
+    let low: Vec<u64> = windows.iter().map(|w| w & nibbles).collect();
+    let high: Vec<u64> = windows.iter().map(|w| (w >> 4) & nibbles).collect();
+    let counts = [0i8, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
+    let luts: [__m256i; MAX_BITS] = std::array::from_fn(|b| {
+        let t = counts.map(|c| c << b);
+        _mm256_setr_epi8(
+            t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13],
+            t[14], t[15], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11],
+            t[12], t[13], t[14], t[15],
+        )
+    });
+    let nibble = _mm256_set1_epi8(0x0f);
+    let zero = _mm256_setzero_si256();
+    // the group's kernels, split: [s][vector][low, high]
+    let mut kernel = vec![[zero; 2]; span * 2];
+    for (g, group) in weights.chunks_exact(span * BIN_GROUP).enumerate() {
+        for (s, k) in kernel.chunks_exact_mut(2).enumerate() {
+            for (j, halves) in k.iter_mut().enumerate() {
+                // SAFETY: s < span, so words s*8 + 4j .. + 4 lie in the group's span * 8.
+                let v =
+                    unsafe { _mm256_loadu_si256(group.as_ptr().add(s * BIN_GROUP + j * 4).cast()) };
+                *halves = [
+                    _mm256_and_si256(v, nibble),
+                    _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble),
+                ];
+            }
+        }
+        for p in 0..pixels {
+            let (low, high) = (
+                &low[p * per_pixel..][..per_pixel],
+                &high[p * per_pixel..][..per_pixel],
+            );
+            let mut total = [zero; 2];
+            let mut s0 = 0;
+            while s0 < span {
+                let s1 = span.min(s0 + words_per_flush);
+                let mut bytes = [zero; 2];
+                for s in s0..s1 {
+                    let k = &kernel[s * 2..s * 2 + 2];
+                    for (b, lut) in luts.iter().enumerate().take(bits) {
+                        let a_low = _mm256_set1_epi64x(low[b * span + s] as i64);
+                        let a_high = _mm256_set1_epi64x(high[b * span + s] as i64);
+                        for (count, [k_low, k_high]) in bytes.iter_mut().zip(k) {
+                            let l = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_low, *k_low));
+                            let h = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_high, *k_high));
+                            *count = _mm256_add_epi8(*count, _mm256_add_epi8(l, h));
+                        }
+                    }
+                }
+                for (t, count) in total.iter_mut().zip(bytes) {
+                    *t = _mm256_add_epi64(*t, _mm256_sad_epu8(count, zero));
+                }
+                s0 = s1;
+            }
+            let mut lanes = [0u64; BIN_GROUP];
+            // SAFETY: `lanes` holds exactly two 256-bit vectors.
+            unsafe {
+                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total[0]);
+                _mm256_storeu_si256(lanes.as_mut_ptr().add(4).cast(), total[1]);
+            }
+            for (o, lane) in acc[p * channels + g * BIN_GROUP..][..BIN_GROUP]
+                .iter_mut()
+                .zip(lanes)
+            {
+                *o = lane as i32;
+            }
+        }
+    }
+}
+
+pub(super) fn activate(
+    neg: &[i32],
+    sums: &[i32],
+    thresholds: &[i32],
+    n: usize,
+    flip: &[i32],
+    levels: &mut [u8],
+) {
+    let channels = generic::check_activate(neg, sums, thresholds, n, flip, levels);
+    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected; the
+    // lengths were checked just above.
+    unsafe { activate_avx2(neg, sums, thresholds, n, flip, channels, levels) }
+}
+
+/// Eight channels a vector: the level starts at `n` and each threshold above the accumulator
+/// takes one off (`vpcmpgtd` gives -1).
+#[target_feature(enable = "avx2")]
+fn activate_avx2(
+    neg: &[i32],
+    sums: &[i32],
+    thresholds: &[i32],
+    n: usize,
+    flip: &[i32],
+    channels: usize,
+    levels: &mut [u8],
+) {
+    for (p, &sum) in sums.iter().enumerate() {
+        let sum = _mm256_set1_epi32(sum);
+        for g in 0..channels / BIN_GROUP {
+            let o = g * BIN_GROUP;
+            // SAFETY: neg holds sums.len() * channels values, flip channels and thresholds
+            // channels * n (checked by the caller), so every load below stays inside them.
+            unsafe {
+                let neg = _mm256_loadu_si256(neg.as_ptr().add(p * channels + o).cast());
+                let acc = _mm256_sub_epi32(sum, _mm256_add_epi32(neg, neg));
+                let mut level = _mm256_set1_epi32(n as i32);
+                let thresholds = thresholds.as_ptr().add(o * n);
+                for t in 0..n {
+                    let th = _mm256_loadu_si256(thresholds.add(t * BIN_GROUP).cast());
+                    level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(th, acc));
+                }
+                let flip = _mm256_loadu_si256(flip.as_ptr().add(o).cast());
+                let mut lanes = [0i32; BIN_GROUP];
+                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), _mm256_xor_si256(level, flip));
+                for (l, v) in levels[p * channels + o..][..BIN_GROUP]
+                    .iter_mut()
+                    .zip(lanes)
+                {
+                    *l = v as u8;
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn pack_planes(levels: &[u8], bits: usize, planes: &mut [u64]) {
+    generic::check_pack(levels, bits, planes);
+    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected.
+    unsafe { pack_avx2(levels, bits, planes) }
+}
+
+/// 32 channels a vector: shifting bit `b` of each byte to its top bit lets `vpmovmskb` gather
+/// the plane's 32 bits at once.
+#[target_feature(enable = "avx2")]
+fn pack_avx2(levels: &[u8], bits: usize, planes: &mut [u64]) {
+    let words = levels.len().div_ceil(64);
+    for word in 0..words {
+        let mut planes_word = [0u64; 8];
+        for half in 0..2 {
+            let start = word * 64 + half * 32;
+            if start >= levels.len() {
+                break;
+            }
+            let mut chunk = [0u8; 32];
+            let take = (levels.len() - start).min(32);
+            chunk[..take].copy_from_slice(&levels[start..start + take]);
+            // SAFETY: `chunk` holds exactly one 256-bit vector.
+            let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+            for (b, w) in planes_word.iter_mut().enumerate().take(bits) {
+                let top = _mm256_sll_epi16(v, _mm_cvtsi32_si128(7 - b as i32));
+                *w |= u64::from(_mm256_movemask_epi8(top) as u32) << (half * 32);
+            }
+        }
+        for (b, &w) in planes_word.iter().enumerate().take(bits) {
+            planes[b * words + word] = w;
+        }
+    }
+}
