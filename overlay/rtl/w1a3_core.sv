@@ -263,7 +263,9 @@ module w1a3_core #(
       if (run_beat) rb <= rb + 1'b1;
       if (lb_we) begin
         lb_waddr <= (LBW+2)'(lb_waddr) + 1'b1 == d_lbwrap ? '0 : lb_waddr + 1'b1;
-        if (cw == d_chunks - 1'b1) begin       // last chunk: all beats are in (see README)
+        // the last chunk is ready only once rb == d_rbeats (chunks*CB >= 3*IFM_CH >
+        // (d_rbeats-1)*128), so the pixel is complete and no beat arrives this cycle
+        if (cw == d_chunks - 1'b1) begin
           cw <= '0;
           rb <= '0;
           if (rx == c_ifm_dim - 1'b1) begin rx <= '0; rows_loaded <= rows_loaded + 1'b1; end
