@@ -32,13 +32,25 @@ fn median(mut f: impl FnMut()) -> Duration {
 fn main() {
     let models = std::env::var_os("ZYNQDET_MODELS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/zynqdet/models"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/zynqdet/models")
+        });
     if !models.join("yolov4-tiny/yolov4-tiny.weights").is_file() {
-        println!("skipped: no COCO models in {} (run scripts/fetch-models.sh)", models.display());
+        println!(
+            "skipped: no COCO models in {} (run scripts/fetch-models.sh)",
+            models.display()
+        );
         return;
     }
-    let samples = [repo_root().join("samples/dog.jpg"), models.join("samples/bus.jpg"), models.join("samples/zidane.jpg")];
-    println!("{:<12} {:>10} {:>10} {:>10} {:>14} {:>16}", "model", "fp32 ms", "int16 ms", "int8 ms", "opencv ms", "int8 vs opencv");
+    let samples = [
+        repo_root().join("samples/dog.jpg"),
+        models.join("samples/bus.jpg"),
+        models.join("samples/zidane.jpg"),
+    ];
+    println!(
+        "{:<12} {:>10} {:>10} {:>10} {:>14} {:>16}",
+        "model", "fp32 ms", "int16 ms", "int8 ms", "opencv ms", "int8 vs opencv"
+    );
     for name in ["yolov3-tiny", "yolov4-tiny"] {
         let d = models.join(name);
         let cfg = d.join(format!("{name}.cfg"));
@@ -55,12 +67,17 @@ fn main() {
         for precision in [Precision::Fp32, Precision::Int16, Precision::Int8] {
             let net = fp32.with_precision(precision, &[], &calibration).unwrap();
             times.push(median(|| {
-                net.forward(input, &mut CpuRunner, &mut Timings::new()).unwrap();
+                net.forward(input, &mut CpuRunner, &mut Timings::new())
+                    .unwrap();
             }));
         }
         let tmp = tempfile::tempdir().unwrap();
         let blob = tmp.path().join("blob.npy");
-        std::fs::write(&blob, npy::encode_f32(&[1, 3, fp32.height, fp32.width], &input.data, 1)).unwrap();
+        std::fs::write(
+            &blob,
+            npy::encode_f32(&[1, 3, fp32.height, fp32.width], &input.data, 1),
+        )
+        .unwrap();
         let opencv = Command::new("python3")
             .arg(repo_root().join("tests/peers/opencv_time.py"))
             .args([&cfg, &weights, &blob])
@@ -68,13 +85,26 @@ fn main() {
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next().and_then(|v| v.parse::<f64>().ok()));
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<f64>().ok())
+            });
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let (cv, ratio) = match opencv {
             Some(t) => (format!("{t:.1}"), format!("{:.2}x", t / ms(times[2]))),
             None => ("n/a".into(), "n/a".into()),
         };
-        println!("{:<12} {:>10.1} {:>10.1} {:>10.1} {:>14} {:>16}", name, ms(times[0]), ms(times[1]), ms(times[2]), cv, ratio);
+        println!(
+            "{:<12} {:>10.1} {:>10.1} {:>10.1} {:>14} {:>16}",
+            name,
+            ms(times[0]),
+            ms(times[1]),
+            ms(times[2]),
+            cv,
+            ratio
+        );
     }
     println!("(one thread for zynqdet; OpenCV uses all cores)");
 }
