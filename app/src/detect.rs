@@ -39,7 +39,9 @@ pub struct DetectArgs {
     #[arg(long, short)]
     pub verbose: bool,
     /// Where the binarized middle layers run: `model` drives a software model of the PL engine
-    /// through the real driver, `uio` the engine on the board, `cpu` skips the driver.
+    /// through the real driver, `uio` the engine on the board, `cpu` skips the driver, `rtl` drives
+    /// the Verilator model of overlay/'s RTL through the real driver (seconds per frame; only in
+    /// builds made where Verilator was installed).
     #[arg(long, value_enum, default_value_t = Backend::Model)]
     pub backend: Backend,
     /// UIO name of the engine (with --backend uio): its device-tree node name, `BlackBoxJam` for
@@ -55,6 +57,16 @@ pub enum Backend {
     Model,
     Cpu,
     Uio,
+    /// Co-simulation with the RTL; present in builds where `pl_driver::HAS_RTL`.
+    Rtl,
+}
+
+/// The runner of `--backend rtl`, or a clear error in a build without it.
+pub fn rtl_runner() -> Result<Box<dyn SegmentRunner + Send>> {
+    if !pl_driver::HAS_RTL {
+        anyhow::bail!("--backend rtl: {}", pl_driver::NO_RTL);
+    }
+    Ok(pl_driver::rtl_segment_runner()?)
 }
 
 fn make_runner(args: &DetectArgs) -> Result<Box<dyn SegmentRunner>> {
@@ -72,6 +84,7 @@ fn make_runner(args: &DetectArgs) -> Result<Box<dyn SegmentRunner>> {
                 DriverConfig::default(),
             )?)
         }
+        Backend::Rtl => rtl_runner()?,
     })
 }
 
@@ -186,4 +199,20 @@ fn detect_one(
         annotate::save_annotated(path, &found, network.names.len(), &out_path)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_rtl_runs_or_says_why_this_build_has_none() {
+        let result = rtl_runner();
+        let error = result.as_ref().err().map(|e| format!("{e:#}"));
+        assert_eq!(result.is_ok(), pl_driver::HAS_RTL, "{error:?}");
+        if let Some(message) = error {
+            assert!(message.contains("--backend rtl"), "{message}");
+            assert!(message.contains("Verilator was not found"), "{message}");
+        }
+    }
 }

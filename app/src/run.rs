@@ -1,7 +1,7 @@
 //! `zynqdet run`: the real-time pipeline from a camera or a recording to annotated frames and
 //! detections.
 
-use crate::detect::{Backend, DARKNET_NMS};
+use crate::detect::{rtl_runner, Backend, DARKNET_NMS};
 use crate::model::load_network;
 use crate::pipeline::sink::{JsonSink, Output, Sink};
 use crate::pipeline::source::camera::{parse_size, CameraFormat, CameraRequest};
@@ -90,6 +90,7 @@ pub fn segment_runner(backend: Backend, uio_name: &str) -> Result<Box<dyn Segmen
                 DriverConfig::default(),
             )?)
         }
+        Backend::Rtl => rtl_runner()?,
     })
 }
 
