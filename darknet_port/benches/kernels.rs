@@ -74,10 +74,10 @@ fn main() {
     let nv12 = rng.bytes(w * h * 3 / 2);
     let mut rgb = Vec::new();
     compare("yuyv_to_rgb 640x480", 50, &tables, || {
-        kernels::yuyv_to_rgb(w, h, black_box(&yuyv), &mut rgb)
+        kernels::yuyv_to_rgb(w, h, black_box(&yuyv), &mut rgb).unwrap()
     });
     compare("nv12_to_rgb 640x480", 50, &tables, || {
-        kernels::nv12_to_rgb(w, h, black_box(&nv12), &mut rgb)
+        kernels::nv12_to_rgb(w, h, black_box(&nv12), &mut rgb).unwrap()
     });
 
     // The letterbox's resize of a 768x576 picture.
@@ -147,6 +147,18 @@ fn main() {
         "{:<44} {:>9.3} ms",
         "  the same, im2col + matrixmultiply sgemm",
         gemm.as_secs_f64() * 1e3
+    );
+    // What FloatConv::forward runs on this layer (matrixmultiply's own SIMD kernels) against
+    // the scalar reference.
+    let scalar = best_time(5, || {
+        black_box(last.forward_reference(black_box(&levels)));
+    });
+    println!(
+        "{:<44} {:>9.3} ms  | {:>9.3} ms {:>6.2}x (sgemm)",
+        "  the same, scalar forward_reference",
+        scalar.as_secs_f64() * 1e3,
+        gemm.as_secs_f64() * 1e3,
+        scalar.as_secs_f64() / gemm.as_secs_f64()
     );
 
     // The binarized layers: popcounts, thresholds and bit planes.

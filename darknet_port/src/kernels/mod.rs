@@ -187,46 +187,42 @@ pub fn with_kernels<R>(kernels: &'static Kernels, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn check_frame(what: &str, w: usize, h: usize, have: usize, need: usize) {
-    assert!(
-        have >= need,
-        "{what} frame of {w}x{h} needs {need} bytes, it has {have}"
-    );
+/// The length check of a frame, with the pipeline's wording.
+fn check_frame(what: &str, w: usize, h: usize, have: usize, need: usize) -> Result<(), String> {
+    if w == 0 || h == 0 {
+        return Err(format!("{what} frame of {w}x{h} pixels"));
+    }
+    if have < need {
+        return Err(format!(
+            "{what} frame of {w}x{h} needs {need} bytes, it has {have}"
+        ));
+    }
+    Ok(())
 }
 
-/// A packed 4:2:2 frame (rows of `w.div_ceil(2) * 4` bytes) to interleaved RGB in `dst`
-/// (resized to `w * h * 3`), with the [`active()`] table's kernel.
-///
-/// # Panics
-/// If `src` is shorter than the frame.
-pub fn yuyv_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) {
+/// A packed 4:2:2 frame (rows of `w.div_ceil(2) * 4` bytes, Y0 U Y1 V) to interleaved RGB in
+/// `dst` (resized to `w * h * 3`, so a recycled buffer is reused), with the [`active()`]
+/// table's kernel. An empty or short frame is an error.
+pub fn yuyv_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) -> Result<(), String> {
     let stride = w.div_ceil(2) * 4;
-    check_frame("YUYV", w, h, src.len(), stride * h);
+    check_frame("YUYV", w, h, src.len(), stride * h)?;
     dst.clear();
     dst.resize(w * h * 3, 0);
-    if w == 0 {
-        return;
-    }
     let row = active().yuyv_to_rgb;
     for (s, d) in src.chunks_exact(stride).zip(dst.chunks_exact_mut(w * 3)) {
         row(s, d);
     }
+    Ok(())
 }
 
-/// An NV12 frame (a `w` x `h` Y plane, then rows of `w.div_ceil(2)` U, V pairs for each pair
-/// of rows) to interleaved RGB in `dst` (resized to `w * h * 3`), with the [`active()`]
-/// table's kernel.
-///
-/// # Panics
-/// If `src` is shorter than the frame.
-pub fn nv12_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) {
+/// An NV12 frame (a `w` x `h` Y plane, then rows of `w.div_ceil(2)` U, V pairs, one for each
+/// pair of rows) to interleaved RGB in `dst` (resized to `w * h * 3`), with the [`active()`]
+/// table's kernel. An empty or short frame is an error.
+pub fn nv12_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) -> Result<(), String> {
     let cstride = w.div_ceil(2) * 2;
-    check_frame("NV12", w, h, src.len(), w * h + cstride * h.div_ceil(2));
+    check_frame("NV12", w, h, src.len(), w * h + cstride * h.div_ceil(2))?;
     dst.clear();
     dst.resize(w * h * 3, 0);
-    if w == 0 {
-        return;
-    }
     let (luma, chroma) = src.split_at(w * h);
     let row = active().nv12_to_rgb;
     for (y, d) in dst.chunks_exact_mut(w * 3).enumerate() {
@@ -236,4 +232,5 @@ pub fn nv12_to_rgb(w: usize, h: usize, src: &[u8], dst: &mut Vec<u8>) {
             d,
         );
     }
+    Ok(())
 }

@@ -683,17 +683,23 @@ fn colour_frames_match_bt601_reference_colours() {
                 16, 128, 235, 128, 82, 90, 0, 240, 235, 128, 16, 128, 82, 90, 0, 240,
             ];
             let mut rgb = Vec::new();
-            yuyv_to_rgb(3, 2, &yuyv, &mut rgb);
+            yuyv_to_rgb(3, 2, &yuyv, &mut rgb).unwrap();
             let want = [
                 0, 0, 0, 255, 255, 255, 255, 1, 0, 255, 255, 255, 0, 0, 0, 255, 1, 0,
             ];
             assert_eq!(rgb, want, "{}", t.name);
             let nv12 = [16, 235, 82, 16, 235, 82, 128, 128, 90, 240];
-            nv12_to_rgb(3, 2, &nv12, &mut rgb);
+            nv12_to_rgb(3, 2, &nv12, &mut rgb).unwrap();
             let want = [
                 0, 0, 0, 255, 255, 255, 255, 1, 0, 0, 0, 0, 255, 255, 255, 255, 1, 0,
             ];
             assert_eq!(rgb, want, "{}", t.name);
         });
     }
+    let mut rgb = Vec::new();
+    let e = yuyv_to_rgb(4, 4, &[0; 10], &mut rgb).unwrap_err();
+    assert_eq!(e, "YUYV frame of 4x4 needs 32 bytes, it has 10");
+    assert!(nv12_to_rgb(0, 4, &[], &mut rgb).is_err());
+    let e = nv12_to_rgb(5, 3, &[0; 26], &mut rgb).unwrap_err();
+    assert_eq!(e, "NV12 frame of 5x3 needs 27 bytes, it has 26");
 }
