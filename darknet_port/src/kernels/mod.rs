@@ -13,6 +13,12 @@
 //! (lane by lane, no fused multiply-add), so a network gives the same detections on every table.
 //!
 //! Layouts the kernels share with their callers are described on each function type.
+//!
+//! Not here: the SGEMM of float convolutions with many input channels (Tinier-YOLO's last layer,
+//! most layers of other tiny-YOLO models). `matrixmultiply` has its own AVX2/FMA, AVX-512 and
+//! NEON kernels and detects the CPU itself; with fused multiply-adds it is several times faster
+//! than a kernel that keeps the scalar rounding could be, so it stays, outside these tables and
+//! outside `ZYNQDET_FORCE_GENERIC` (its scalar twin is `FloatConv::forward_reference`).
 
 // The kernels' signatures are flat lists of slices and sizes on purpose: they are entries of a
 // table of plain function pointers, the same for every architecture.
@@ -42,6 +48,10 @@ pub const BIN_GROUP: usize = 8;
 /// for `channels = weights.len() / span` (a multiple of [`BIN_GROUP`]).
 pub type PopcountDots =
     fn(windows: &[u64], bits: usize, span: usize, weights: &[u64], acc: &mut [i32]);
+
+/// The weighted bit count of each pixel's window (as [`PopcountDots`] lays them out):
+/// `sums[p] = sum_b 2^b * sum_s popcount(windows[(p*bits + b)*span + s])`, `sums.len()` pixels.
+pub type WindowSums = fn(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]);
 
 /// The multi-threshold activation of a binarized layer for a row of pixels: for pixel `p` and
 /// channel `o < channels = flip.len()` (a multiple of [`BIN_GROUP`]), with
@@ -118,6 +128,7 @@ pub struct Kernels {
     /// What the table runs on, for logs and benchmarks: "generic", "x86_64 avx2", ...
     pub name: &'static str,
     pub popcount_dots: PopcountDots,
+    pub window_sums: WindowSums,
     pub activate: Activate,
     pub pack_planes: PackPlanes,
     pub dot_i8: Dot,

@@ -68,6 +68,21 @@ fn check_popcount(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+fn check_sums(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &bits in &[1usize, 3, 8] {
+        for &span in &[1usize, 2, 3, 9, 18, 72, 4097] {
+            let kind = rng.next() as usize % 4;
+            let pixels = [1usize, 2, 13][rng.next() as usize % 3];
+            let windows = words(rng, pixels * bits * span, kind);
+            let (mut got, mut want) = (vec![7; pixels], vec![-7; pixels]);
+            (t.window_sums)(&windows, bits, span, &mut got);
+            (GENERIC.window_sums)(&windows, bits, span, &mut want);
+            let case = format!("bits {bits} span {span} pixels {pixels} kind {kind}");
+            errors.extend(differ("window_sums", case, &got, &want));
+        }
+    }
+}
+
 fn check_activate(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     for &n in &[1usize, 3, 7, 255] {
         for &channels in &[8usize, 16, 512] {
@@ -343,6 +358,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
     let mut errors = Vec::new();
     check_popcount(t, &mut rng, &mut errors);
+    check_sums(t, &mut rng, &mut errors);
     check_activate(t, &mut rng, &mut errors);
     check_pack(t, &mut rng, &mut errors);
     check_dots(t, &mut rng, &mut errors);
@@ -390,6 +406,10 @@ fn ulp(x: f32) -> f32 {
 fn bad_popcount(w: &[u64], b: usize, s: usize, k: &[u64], acc: &mut [i32]) {
     (GENERIC.popcount_dots)(w, b, s, k, acc);
     last_bit(acc, |x| x ^ 1);
+}
+fn bad_sums(w: &[u64], b: usize, s: usize, sums: &mut [i32]) {
+    (GENERIC.window_sums)(w, b, s, sums);
+    last_bit(sums, |x| x ^ 1);
 }
 fn bad_activate(n: &[i32], s: &[i32], t: &[i32], c: usize, f: &[i32], l: &mut [u8]) {
     (GENERIC.activate)(n, s, t, c, f, l);
@@ -454,11 +474,18 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 11] = [
+    let broken: [(&str, Kernels); 12] = [
         (
             "popcount_dots",
             Kernels {
                 popcount_dots: bad_popcount,
+                ..g
+            },
+        ),
+        (
+            "window_sums",
+            Kernels {
+                window_sums: bad_sums,
                 ..g
             },
         ),

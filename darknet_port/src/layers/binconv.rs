@@ -178,6 +178,25 @@ impl BinaryConv {
                     let first = (-shift).clamp(0, w) as usize;
                     let end = (w - shift).clamp(0, w) as usize;
                     let offset = (ky * self.size + kx) * channels;
+                    if channels < 64 {
+                        // One word a plane (the first layers): its bits land in one or two
+                        // window words, the same for the whole row.
+                        let (at, to) = (offset / 64, offset % 64);
+                        let mask = (1u64 << channels) - 1;
+                        let spills = to + channels > 64;
+                        for x in first..end {
+                            let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
+                            let window = &mut windows[x * per_pixel..(x + 1) * per_pixel];
+                            for (b, &plane) in planes.iter().enumerate() {
+                                let v = plane & mask;
+                                window[b * span + at] |= v << to;
+                                if spills {
+                                    window[b * span + at + 1] |= v >> (64 - to);
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     for x in first..end {
                         let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
                         let window = &mut windows[x * per_pixel..(x + 1) * per_pixel];
@@ -188,15 +207,7 @@ impl BinaryConv {
                     }
                 }
             }
-            for (x, sum) in sums.iter_mut().enumerate() {
-                let window = &windows[x * per_pixel..(x + 1) * per_pixel];
-                *sum = (0..bits)
-                    .map(|b| {
-                        let plane = &window[b * span..(b + 1) * span];
-                        (plane.iter().map(|v| v.count_ones()).sum::<u32>() as i32) << b
-                    })
-                    .sum();
-            }
+            (kernels.window_sums)(&windows, bits, span, &mut sums);
             (kernels.popcount_dots)(&windows, bits, span, &layer.weights, &mut neg);
             (kernels.activate)(&neg, &sums, &layer.thresholds, n, &layer.flip, &mut levels);
             for (x, levels) in levels.chunks_exact(padded).enumerate() {

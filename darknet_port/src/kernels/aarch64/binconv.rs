@@ -75,6 +75,42 @@ fn popcount_dots_neon(windows: &[u64], bits: usize, span: usize, weights: &[u64]
     }
 }
 
+/// Two words a vector: `cnt` per byte, widened pairwise up to the two words' counts.
+pub(super) fn window_sums(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+    // SAFETY: NEON is part of the aarch64 target, and `supported()` checked it anyway.
+    unsafe { window_sums_neon(windows, bits, span, sums) }
+}
+
+#[target_feature(enable = "neon")]
+fn window_sums_neon(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+    generic::check_sums(windows, bits, span, sums);
+    let pairs = span / 2;
+    for (p, sum) in sums.iter_mut().enumerate() {
+        let window = &windows[p * bits * span..(p + 1) * bits * span];
+        let mut total = 0i32;
+        for (b, plane) in window.chunks_exact(span).enumerate() {
+            let mut wide = vdupq_n_u16(0);
+            for i in 0..pairs {
+                // SAFETY: 2i + 2 <= span, the plane's length.
+                let v = unsafe { vld1q_u64(plane.as_ptr().add(2 * i)) };
+                wide = vpadalq_u8(wide, vcntq_u8(vreinterpretq_u8_u64(v)));
+                if i % 2048 == 2047 {
+                    // u16 lanes gather 16 counts of at most 8 a step: widen before they fill
+                    total += (vaddlvq_u16(wide) as i32) << b;
+                    wide = vdupq_n_u16(0);
+                }
+            }
+            let odd = if span % 2 == 1 {
+                plane[span - 1].count_ones()
+            } else {
+                0
+            };
+            total += ((vaddlvq_u16(wide) + odd) as i32) << b;
+        }
+        *sum = total;
+    }
+}
+
 pub(super) fn activate(
     neg: &[i32],
     sums: &[i32],

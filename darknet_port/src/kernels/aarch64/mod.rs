@@ -14,6 +14,7 @@ use super::Kernels;
 static NEON: Kernels = Kernels {
     name: "aarch64 neon",
     popcount_dots: binconv::popcount_dots,
+    window_sums: binconv::window_sums,
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     dot_i8: dot::dot_i8,

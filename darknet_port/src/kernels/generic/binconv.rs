@@ -66,6 +66,29 @@ pub(crate) fn popcount_dots_body(
     }
 }
 
+pub(crate) fn check_sums(windows: &[u64], bits: usize, span: usize, sums: &[i32]) {
+    assert_eq!(windows.len(), sums.len() * bits * span, "a window a pixel");
+}
+
+pub fn window_sums(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+    window_sums_body(windows, bits, span, sums);
+}
+
+/// The body of [`window_sums`], inlined into the x86 version compiled for POPCNT.
+#[inline(always)]
+pub(crate) fn window_sums_body(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+    check_sums(windows, bits, span, sums);
+    for (p, sum) in sums.iter_mut().enumerate() {
+        let window = &windows[p * bits * span..(p + 1) * bits * span];
+        *sum = (0..bits)
+            .map(|b| {
+                let plane = &window[b * span..(b + 1) * span];
+                (plane.iter().map(|v| v.count_ones()).sum::<u32>() as i32) << b
+            })
+            .sum();
+    }
+}
+
 /// Checks an [`activate`](crate::kernels::Activate) call; returns the channel count.
 pub(crate) fn check_activate(
     neg: &[i32],

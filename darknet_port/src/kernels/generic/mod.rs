@@ -9,7 +9,7 @@ mod dot;
 mod quantize;
 mod resize;
 
-pub use binconv::{activate, pack_planes, popcount_dots};
+pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{dot_i16, dot_i8};
@@ -21,6 +21,7 @@ use super::Kernels;
 pub(super) const TABLE: Kernels = Kernels {
     name: "generic",
     popcount_dots,
+    window_sums,
     activate,
     pack_planes,
     dot_i8,
@@ -33,9 +34,12 @@ pub(super) const TABLE: Kernels = Kernels {
     nv12_to_rgb,
 };
 
-// The argument checks and shared pieces the SIMD versions reuse.
+// The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
+// folder is compiled in).
 #[allow(unused_imports)]
-pub(crate) use binconv::{check_activate, check_pack, check_popcount, popcount_dots_body};
+pub(crate) use binconv::{
+    check_activate, check_pack, check_popcount, check_sums, popcount_dots_body, window_sums_body,
+};
 #[allow(unused_imports)]
 pub(crate) use colour::{check_nv12, check_yuyv};
 #[allow(unused_imports)]

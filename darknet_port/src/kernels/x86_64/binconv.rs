@@ -20,6 +20,17 @@ pub(super) fn popcount_dots_popcnt(
     unsafe { body(windows, bits, span, weights, acc) }
 }
 
+/// The generic window sums with `count_ones` as one POPCNT instruction.
+pub(super) fn window_sums_popcnt(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+    #[target_feature(enable = "popcnt")]
+    fn body(windows: &[u64], bits: usize, span: usize, sums: &mut [i32]) {
+        generic::window_sums_body(windows, bits, span, sums);
+    }
+    // SAFETY: reachable only through the POPCNT and AVX2 tables, handed out after POPCNT was
+    // detected.
+    unsafe { body(windows, bits, span, sums) }
+}
+
 pub(super) fn popcount_dots(
     windows: &[u64],
     bits: usize,

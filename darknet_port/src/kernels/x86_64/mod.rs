@@ -3,7 +3,8 @@
 //! above the workspace's `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
-//! only through the tables below, which [`supported`] hands out after detecting the features.
+//! only through the tables below, which [`supported`] hands out after detecting the features
+//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too).
 
 mod binconv;
 mod colour;
@@ -18,12 +19,15 @@ use super::{generic, Kernels};
 static POPCNT: Kernels = Kernels {
     name: "x86_64 popcnt",
     popcount_dots: binconv::popcount_dots_popcnt,
+    window_sums: binconv::window_sums_popcnt,
     ..generic::TABLE
 };
 
 static AVX2: Kernels = Kernels {
     name: "x86_64 avx2",
     popcount_dots: binconv::popcount_dots,
+    // every AVX2 CPU has POPCNT (checked all the same)
+    window_sums: binconv::window_sums_popcnt,
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     dot_i8: dot::dot_i8,
@@ -42,7 +46,8 @@ pub(super) fn supported() -> Vec<&'static Kernels> {
     if std::arch::is_x86_feature_detected!("popcnt") {
         tables.push(&POPCNT);
     }
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
+    {
         tables.push(&AVX2);
     }
     tables
