@@ -150,6 +150,9 @@ impl BinaryConv {
             (out.height, out.width, out.channels, out.bits),
             (input.height, input.width, self.out_channels, self.bits)
         );
+        if self.out_channels == 0 {
+            return;
+        }
         let kernels = kernels::active();
         let layer = DenseLayer::new(self);
         let (h, w) = (input.height as isize, input.width as isize);
