@@ -101,7 +101,7 @@ fn main() {
         width: 416,
         data: rng.floats(3 * 416 * 416, 2.0),
     };
-    compare("conv 0: 3->16 3x3 416x416 direct", 10, &tables, || {
+    compare("conv 0: 3->16 3x3/2 416x416 direct", 10, &tables, || {
         black_box(conv0.forward_direct(black_box(&input)));
     });
     let gemm = best_time(10, || {
