@@ -1,7 +1,8 @@
 //! Builds the co-simulation backend (`rtl`) when it can: with `verilator` on PATH (or named by
 //! `VERILATOR`) and the RTL in `../overlay`, it runs `make -C overlay lib`, links
 //! `overlay/build/full/libw1a3sim.a` and the C++ runtime, and sets `cfg(rtl_backend)`. Without
-//! Verilator the crate builds without that backend. `ZYNQDET_NO_RTL=1` leaves it out on purpose.
+//! Verilator, or when cross-compiling, the crate builds without that backend. `ZYNQDET_NO_RTL=1`
+//! leaves it out on purpose.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +18,11 @@ fn main() {
     let overlay = manifest.join("../overlay");
     if std::env::var("ZYNQDET_NO_RTL").is_ok_and(|v| v == "1") {
         note("ZYNQDET_NO_RTL=1: building without the RTL co-simulation backend");
+        return;
+    }
+    // The simulation library is built for the host; a cross build (the board) cannot link it.
+    if std::env::var("TARGET").ok() != std::env::var("HOST").ok() {
+        note("cross build: building without the RTL co-simulation backend");
         return;
     }
     if !overlay.join("Makefile").is_file() {
