@@ -27,3 +27,25 @@ pub fn shared_dir() -> Option<PathBuf> {
 pub fn tinier_yolo_dir() -> Option<PathBuf> {
     shared_dir().map(|d| d.join("models/qnn-mo-pynq-tinier-yolo"))
 }
+
+/// The COCO model cache that `scripts/fetch-models.sh` fills (`$ZYNQDET_MODELS`, else
+/// `~/.cache/zynqdet/models`), when both models are in it; otherwise says what to run.
+pub fn coco_models_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ZYNQDET_MODELS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/zynqdet/models"))
+        })?;
+    let complete = ["yolov3-tiny", "yolov4-tiny"]
+        .iter()
+        .all(|m| dir.join(m).join(format!("{m}.weights")).is_file());
+    if complete {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: no COCO models in {} (run scripts/fetch-models.sh)",
+            dir.display()
+        );
+        None
+    }
+}

@@ -7,20 +7,9 @@ use darknet_port::layers::QTensor;
 use darknet_port::network::{Layer, Network};
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-/// Median wall time of `runs` calls.
-fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
+mod common;
+use common::median_time;
 
 fn main() {
     let model =

@@ -3,19 +3,9 @@
 
 use darknet_port::layers::{Activation, FloatConv, IntConv, Precision, Tensor};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
-fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
+mod common;
+use common::median_time;
 
 fn main() {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;

@@ -9,10 +9,9 @@ use darknet_port::image_input::{letterbox, load_image};
 use darknet_port::layers::Precision;
 use darknet_port::network::{CpuRunner, Network, Timings};
 use darknet_port::npy;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use system_tests::repo_root;
+use system_tests::{coco_models_dir, repo_root};
 
 const RUNS: usize = 7;
 
@@ -30,18 +29,9 @@ fn median(mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
-    let models = std::env::var_os("ZYNQDET_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/zynqdet/models")
-        });
-    if !models.join("yolov4-tiny/yolov4-tiny.weights").is_file() {
-        println!(
-            "skipped: no COCO models in {} (run scripts/fetch-models.sh)",
-            models.display()
-        );
+    let Some(models) = coco_models_dir() else {
         return;
-    }
+    };
     let samples = [
         repo_root().join("samples/dog.jpg"),
         models.join("samples/bus.jpg"),

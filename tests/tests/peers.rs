@@ -10,30 +10,12 @@ use darknet_port::image_input::{letterbox, load_image};
 use darknet_port::layers::region::correct_letterbox;
 use darknet_port::network::{CpuRunner, Found, Network, Timings};
 use darknet_port::npy;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use system_tests::repo_root;
+use system_tests::{coco_models_dir, repo_root};
 
 const THRESH: f32 = 0.5;
 const NMS: f32 = 0.45;
-
-/// The model cache that `scripts/fetch-models.sh` fills.
-fn models_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ZYNQDET_MODELS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/zynqdet/models"))
-        })?;
-    if dir.join("yolov3-tiny/yolov3-tiny.weights").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: no COCO models in {} (run scripts/fetch-models.sh)",
-            dir.display()
-        );
-        None
-    }
-}
 
 struct Model {
     network: Network,
@@ -105,7 +87,9 @@ fn assert_agree(name: &str, ours: &[Found], theirs: &[Found]) {
 
 #[test]
 fn yolov3_tiny_matches_debian_darknet() {
-    let Some(models) = models_dir() else { return };
+    let Some(models) = coco_models_dir() else {
+        return;
+    };
     let lib = Path::new("/usr/lib/darknet");
     if !lib.join("libdarknet.so").is_file() {
         eprintln!("skipped: Debian's darknet is not installed (apt-get install darknet)");
@@ -159,7 +143,9 @@ fn yolov3_tiny_matches_debian_darknet() {
 
 #[test]
 fn yolov4_tiny_matches_opencv_dnn() {
-    let Some(models) = models_dir() else { return };
+    let Some(models) = coco_models_dir() else {
+        return;
+    };
     let has_cv2 = Command::new("python3")
         .args(["-c", "import cv2, numpy; assert cv2.__version__ < '5'"])
         .status()
@@ -253,7 +239,9 @@ fn yolov4_tiny_matches_opencv_dnn() {
 
 #[test]
 fn mismatched_cfg_and_weights_say_how_many_floats() {
-    let Some(models) = models_dir() else { return };
+    let Some(models) = coco_models_dir() else {
+        return;
+    };
     let e = import(
         &models.join("yolov3-tiny/yolov3-tiny.cfg"),
         &models.join("yolov4-tiny/yolov4-tiny.weights"),
