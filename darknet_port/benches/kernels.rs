@@ -227,23 +227,43 @@ fn main() {
         );
     }
 
-    // INT8 / INT16 dot products of a 3x3x512 convolution.
-    let span = 4608;
-    for (name, top) in [("dot_i8", 127u64), ("dot_i16", 32767)] {
-        let values = |rng: &mut Rng, n: usize| -> Vec<i16> {
-            (0..n)
-                .map(|_| (rng.next() % (2 * top + 1)) as i16 - top as i16)
-                .collect()
-        };
-        let k = values(&mut rng, 16 * span);
-        let row = values(&mut rng, span);
-        let mut acc = [0i64; 16];
-        compare(&format!("{name} 16 x {span}"), 2000, &tables, || {
-            let t = kernels::active();
-            let f = if top == 127 { t.dot_i8 } else { t.dot_i16 };
-            f(black_box(&k), black_box(&row), &mut acc);
+    // The INT8 matrix product of a 3x3 512->256 convolution on 26x26 pixels, and of a 1x1
+    // 256->255 one on 13x13.
+    for (name, pixels, span, channels, runs) in [
+        (
+            "gemm_i8 3x3 512->256 26x26",
+            676usize,
+            4608usize,
+            256usize,
+            3usize,
+        ),
+        ("gemm_i8 1x1 256->255 13x13", 169, 256, 255, 50),
+    ] {
+        let weights: Vec<i8> = (0..channels * span)
+            .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+            .collect();
+        let (packed, wsum, span) = kernels::pack_gemm_i8(&weights, channels, span);
+        let rows = rng.bytes(pixels * span);
+        let mut acc = vec![0i32; pixels * wsum.len()];
+        compare(name, runs, &tables, || {
+            (kernels::active().gemm_i8)(black_box(&rows), span, &packed, &wsum, &mut acc)
         });
     }
+
+    // The INT16 dot products of a 3x3x512 convolution.
+    let span = 4608;
+    let top = 32767u64;
+    let values = |rng: &mut Rng, n: usize| -> Vec<i16> {
+        (0..n)
+            .map(|_| (rng.next() % (2 * top + 1)) as i16 - top as i16)
+            .collect()
+    };
+    let k = values(&mut rng, 16 * span);
+    let row = values(&mut rng, span);
+    let mut acc = [0i64; 16];
+    compare(&format!("dot_i16 16 x {span}"), 2000, &tables, || {
+        (kernels::active().dot_i16)(black_box(&k), black_box(&row), &mut acc);
+    });
 
     // A layer shape of other tiny-YOLO models, for the direct-or-SGEMM rule.
     let conv = FloatConv {

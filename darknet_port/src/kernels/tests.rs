@@ -141,41 +141,120 @@ fn check_pack(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
 }
 
 fn check_dots(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
-    type Entry = (&'static str, fn(&Kernels) -> Dot, i64);
-    let entries: [Entry; 2] = [
-        ("dot_i8", |k| k.dot_i8, 127),
-        ("dot_i16", |k| k.dot_i16, 32767),
-    ];
-    for (name, entry, top) in entries {
-        for &(kernels, span) in &[
-            (7usize, 4608usize),
-            (4, 27),
-            (9, 16),
-            (1, 5),
-            (5, 1),
-            (3, 15),
-            (8, 17),
-            (16, 33),
-            (2, 0),
-        ] {
-            for kind in 0..3 {
-                let mut value = |i: usize| -> i16 {
-                    match kind {
-                        0 => ((rng.next() % (2 * top as u64 + 1)) as i64 - top) as i16,
-                        // every product at the extreme, where an overflow would show
-                        1 => top as i16,
-                        _ => (if i.is_multiple_of(2) { top } else { -top }) as i16,
-                    }
-                };
-                let w: Vec<i16> = (0..kernels * span).map(&mut value).collect();
-                let row: Vec<i16> = (0..span).map(|i| value(i / 3)).collect();
-                let (mut got, mut want) = (vec![1i64; kernels], vec![2i64; kernels]);
-                entry(t)(&w, &row, &mut got);
-                entry(&GENERIC)(&w, &row, &mut want);
-                let case = format!("{kernels}x{span} kind {kind}");
-                errors.extend(differ(name, case, &got, &want));
+    let top = 32767i64;
+    for &(kernels, span) in &[
+        (7usize, 4608usize),
+        (4, 27),
+        (9, 16),
+        (1, 5),
+        (5, 1),
+        (3, 15),
+        (8, 17),
+        (16, 33),
+        (2, 0),
+    ] {
+        for kind in 0..3 {
+            let mut value = |i: usize| -> i16 {
+                match kind {
+                    0 => ((rng.next() % (2 * top as u64 + 1)) as i64 - top) as i16,
+                    // every product at the extreme, where an overflow would show
+                    1 => top as i16,
+                    _ => (if i.is_multiple_of(2) { top } else { -top }) as i16,
+                }
+            };
+            let w: Vec<i16> = (0..kernels * span).map(&mut value).collect();
+            let row: Vec<i16> = (0..span).map(|i| value(i / 3)).collect();
+            let (mut got, mut want) = (vec![1i64; kernels], vec![2i64; kernels]);
+            (t.dot_i16)(&w, &row, &mut got);
+            (GENERIC.dot_i16)(&w, &row, &mut want);
+            let case = format!("{kernels}x{span} kind {kind}");
+            errors.extend(differ("dot_i16", case, &got, &want));
+        }
+    }
+}
+
+/// INT8 weights `[o][k]` and rows of `span` inputs (stored `q + 128`) of one kind: random,
+/// or at the extremes where an overflow or a saturation would show.
+fn gemm_case(
+    rng: &mut TestRng,
+    kind: usize,
+    span: usize,
+    channels: usize,
+    pixels: usize,
+) -> (Vec<u8>, Vec<i8>) {
+    let (rows, weights): (Vec<u8>, Vec<i8>) = match kind {
+        0 => (
+            (0..pixels * span).map(|_| rng.next() as u8).collect(),
+            (0..channels * span)
+                .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+                .collect(),
+        ),
+        // the largest sums of either sign
+        1 => (vec![255; pixels * span], vec![127; channels * span]),
+        2 => (vec![255; pixels * span], vec![-127; channels * span]),
+        // q = -128: the most negative input
+        3 => (
+            vec![0; pixels * span],
+            (0..channels * span)
+                .map(|i| if i % 2 == 0 { 127 } else { -127 })
+                .collect(),
+        ),
+        // rows alternating 0 and 255 (or 1), weights alternating with another period
+        _ => (
+            (0..pixels * span)
+                .map(|i| [0u8, 255, 1, 255][i % 4])
+                .collect(),
+            (0..channels * span)
+                .map(|i| if i % 3 == 0 { -127 } else { 127 })
+                .collect(),
+        ),
+    };
+    (rows, weights)
+}
+
+fn check_gemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let mut run = |rng: &mut TestRng, kind: usize, span: usize, channels: usize, pixels: usize| {
+        let (rows, weights) = gemm_case(rng, kind, span, channels, pixels);
+        let (packed, wsum, padded) = pack_gemm_i8(&weights, channels, span);
+        // the padding inputs hold anything: their weights are zero
+        let mut padded_rows = Vec::with_capacity(pixels * padded);
+        for row in rows.chunks_exact(span) {
+            padded_rows.extend_from_slice(row);
+            padded_rows.extend((span..padded).map(|_| rng.next() as u8));
+        }
+        let len = pixels * wsum.len();
+        let (mut got, mut want) = (vec![7i32; len], vec![-7i32; len]);
+        (t.gemm_i8)(&padded_rows, padded, &packed, &wsum, &mut got);
+        (GENERIC.gemm_i8)(&padded_rows, padded, &packed, &wsum, &mut want);
+        let case = format!("span {span} channels {channels} pixels {pixels} kind {kind}");
+        errors.extend(differ("gemm_i8", case, &got, &want));
+    };
+    // every pixel count of the register blocks' tails, every channel count of their groups
+    for &span in &[4usize, 8, 27, 28, 36] {
+        for &channels in &[16usize, 32, 48, 64, 80, 256] {
+            for pixels in 1..=13 {
+                let kind = rng.next() as usize % 5;
+                run(rng, kind, span, channels, pixels);
             }
         }
+    }
+    for kind in 0..5 {
+        for &(span, channels, pixels) in &[
+            (4608usize, 16usize, 1usize),
+            (4608, 48, 7),
+            (4612, 80, 13),
+            (36, 256, 676),
+            (28, 32, 676),
+            (256, 256, 169),
+            (5, 13, 3),
+            (8, 16, 0),
+        ] {
+            run(rng, kind, span, channels, pixels);
+        }
+    }
+    // the longest span at the extremes: the sums come within 2% of i32's range
+    for kind in 1..=2 {
+        run(rng, kind, GEMM_MAX_SPAN, 16, 2);
     }
 }
 
@@ -362,6 +441,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_activate(t, &mut rng, &mut errors);
     check_pack(t, &mut rng, &mut errors);
     check_dots(t, &mut rng, &mut errors);
+    check_gemm(t, &mut rng, &mut errors);
     check_conv(t, &mut rng, &mut errors);
     check_quantize(t, &mut rng, &mut errors);
     check_resize(t, &mut rng, &mut errors);
@@ -419,8 +499,8 @@ fn bad_pack(l: &[u8], b: usize, p: &mut [u64]) {
     (GENERIC.pack_planes)(l, b, p);
     last_bit(p, |x| x ^ 1 << 63);
 }
-fn bad_dot_i8(k: &[i16], r: &[i16], acc: &mut [i64]) {
-    (GENERIC.dot_i8)(k, r, acc);
+fn bad_gemm_i8(r: &[u8], s: usize, w: &[i8], ws: &[i32], acc: &mut [i32]) {
+    (GENERIC.gemm_i8)(r, s, w, ws, acc);
     last_bit(acc, |x| x ^ 1);
 }
 fn bad_dot_i16(k: &[i16], r: &[i16], acc: &mut [i64]) {
@@ -504,9 +584,9 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             },
         ),
         (
-            "dot_i8",
+            "gemm_i8",
             Kernels {
-                dot_i8: bad_dot_i8,
+                gemm_i8: bad_gemm_i8,
                 ..g
             },
         ),
@@ -569,6 +649,62 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
         );
     }
     assert!(compare_with_generic(&g).is_empty());
+}
+
+/// The generic kernel on packed weights is the plain triple loop on unpacked ones, padding
+/// included: unpadded spans and channel counts, the padding inputs of the rows random.
+#[test]
+fn generic_gemm_i8_is_the_plain_product() {
+    let mut rng = TestRng(0x1234_5678);
+    for &(span, channels, pixels) in &[
+        (27usize, 13usize, 5usize),
+        (1, 1, 1),
+        (4, 16, 2),
+        (9, 17, 3),
+        (3, 33, 4),
+        (4608, 16, 2),
+    ] {
+        let weights: Vec<i8> = (0..channels * span)
+            .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+            .collect();
+        let q: Vec<i32> = (0..pixels * span)
+            .map(|_| (rng.next() % 256) as i32 - 128)
+            .collect();
+        let (packed, wsum, padded) = pack_gemm_i8(&weights, channels, span);
+        assert_eq!(padded, span.next_multiple_of(GEMM_DEPTH));
+        let groups = channels.next_multiple_of(GEMM_GROUP);
+        assert_eq!((packed.len(), wsum.len()), (groups * padded, groups));
+        let mut rows = Vec::new();
+        for p in 0..pixels {
+            rows.extend(q[p * span..][..span].iter().map(|&v| (v + 128) as u8));
+            rows.extend((span..padded).map(|_| rng.next() as u8));
+        }
+        let mut acc = vec![7i32; pixels * groups];
+        (GENERIC.gemm_i8)(&rows, padded, &packed, &wsum, &mut acc);
+        for p in 0..pixels {
+            for o in 0..groups {
+                let want: i32 = if o < channels {
+                    (0..span)
+                        .map(|k| q[p * span + k] * i32::from(weights[o * span + k]))
+                        .sum()
+                } else {
+                    0
+                };
+                assert_eq!(
+                    acc[p * groups + o],
+                    want,
+                    "span {span} channels {channels}: pixel {p} channel {o}"
+                );
+            }
+        }
+        for (o, &sum) in wsum.iter().enumerate() {
+            let want: i32 = (0..span)
+                .filter(|_| o < channels)
+                .map(|k| i32::from(weights[o * span + k]))
+                .sum();
+            assert_eq!(sum, want, "wsum of channel {o}");
+        }
+    }
 }
 
 #[test]

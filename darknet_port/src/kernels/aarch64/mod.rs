@@ -6,6 +6,7 @@ mod binconv;
 mod colour;
 mod conv;
 mod dot;
+mod gemm;
 mod quantize;
 mod resize;
 
@@ -17,7 +18,7 @@ static NEON: Kernels = Kernels {
     window_sums: binconv::window_sums,
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
-    dot_i8: dot::dot_i8,
+    gemm_i8: gemm::gemm_i8,
     dot_i16: dot::dot_i16,
     conv_direct: conv::conv_direct,
     quantize_row: quantize::quantize_row,

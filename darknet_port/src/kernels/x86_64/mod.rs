@@ -1,15 +1,19 @@
-//! x86_64 kernels: the generic popcount loop compiled for POPCNT, and AVX2 versions of every
-//! kernel (AVX2 is the baseline of the x86 CPUs this runs on; AVX-512 would need Rust 1.89,
-//! above the workspace's `rust-version`).
+//! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
+//! (AVX2 is the baseline of the x86 CPUs this runs on), and the INT8 matrix product with
+//! AVX-512 VNNI (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are
+//! stable since Rust 1.89, the workspace's `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
 //! only through the tables below, which [`supported`] hands out after detecting the features
-//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too).
+//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; AVX-512F,
+//! AVX-512BW and AVX-512 VNNI for the third, on top of the second's, whose other entries it
+//! keeps).
 
 mod binconv;
 mod colour;
 mod conv;
 mod dot;
+mod gemm;
 mod quantize;
 mod resize;
 
@@ -30,7 +34,7 @@ static AVX2: Kernels = Kernels {
     window_sums: binconv::window_sums_popcnt,
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
-    dot_i8: dot::dot_i8,
+    gemm_i8: gemm::gemm_i8_avx2,
     dot_i16: dot::dot_i16,
     conv_direct: conv::conv_direct,
     quantize_row: quantize::quantize_row,
@@ -38,6 +42,13 @@ static AVX2: Kernels = Kernels {
     resize_v: resize::resize_v,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
+};
+
+/// The AVX2 table with the INT8 matrix product on AVX-512 VNNI.
+static AVX512_VNNI: Kernels = Kernels {
+    name: "x86_64 avx512-vnni",
+    gemm_i8: gemm::gemm_i8_vnni,
+    ..AVX2
 };
 
 /// The tables this CPU runs, slowest first.
@@ -49,6 +60,12 @@ pub(super) fn supported() -> Vec<&'static Kernels> {
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
     {
         tables.push(&AVX2);
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+        {
+            tables.push(&AVX512_VNNI);
+        }
     }
     tables
 }

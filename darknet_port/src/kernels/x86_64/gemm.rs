@@ -1,0 +1,272 @@
+//! The INT8 matrix product ([`GemmI8`](crate::kernels::GemmI8)) with AVX-512 VNNI and with
+//! AVX2.
+//!
+//! Both walk the output in blocks: up to [`BLOCK_GROUPS`] channel groups, whose packed weights
+//! stay in L2 while every pixel passes by; within them a few pixels at a time against one or
+//! more groups, the block's sums held in registers over the whole span, so each weight load
+//! feeds every pixel of the block and each row load every channel. The rows hold `q + 128`
+//! (unsigned bytes); `128 * wsum[o]` comes off at the end, as in the generic kernel. Integer
+//! sums, so the order of the additions changes nothing: the results are the generic ones.
+
+use crate::kernels::{generic, GEMM_DEPTH, GEMM_GROUP, GEMM_OFFSET};
+use std::arch::x86_64::*;
+
+/// Channel groups a pass over the pixels reuses: 64 channels, 288 KiB of weights for a 3x3x512
+/// span, within the L2 cache.
+const BLOCK_GROUPS: usize = 4;
+
+/// The bytes of one step of a group's packed weights: 16 channels x 4 inputs.
+const STEP: usize = GEMM_GROUP * GEMM_DEPTH;
+
+/// Where a block's results go: `acc` holds its pixels' whole rows of `channels` sums, the block
+/// writes channels `first..` of each.
+struct Out<'a> {
+    acc: &'a mut [i32],
+    channels: usize,
+    first: usize,
+}
+
+/// Runs `block(pixels, groups, first pixel, first group)` over the output, [`BLOCK_GROUPS`]
+/// groups by at most `max_pixels` pixels at a time, the groups outermost.
+fn for_blocks(
+    pixels: usize,
+    groups: usize,
+    max_pixels: usize,
+    mut block: impl FnMut(usize, usize, usize, usize),
+) {
+    for g in (0..groups).step_by(BLOCK_GROUPS) {
+        let n = (groups - g).min(BLOCK_GROUPS);
+        for p in (0..pixels).step_by(max_pixels) {
+            block((pixels - p).min(max_pixels), n, p, g);
+        }
+    }
+}
+
+pub(super) fn gemm_i8_vnni(
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    acc: &mut [i32],
+) {
+    generic::check_gemm_i8(rows, span, weights, wsum, acc);
+    // SAFETY: reachable only through the AVX-512 VNNI table, handed out after AVX-512F,
+    // AVX-512BW and AVX-512 VNNI were detected.
+    unsafe { vnni(rows, span, weights, wsum, acc) }
+}
+
+/// Pixels of a VNNI block: 6 pixels x 4 groups of accumulators are 24 of the 32 registers.
+const VNNI_PIXELS: usize = 6;
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn vnni(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]) {
+    let channels = wsum.len();
+    let group_len = GEMM_GROUP * span;
+    for_blocks(
+        rows.len() / span,
+        channels / GEMM_GROUP,
+        VNNI_PIXELS,
+        |pixels, groups, p, g| {
+            let rows = &rows[p * span..][..pixels * span];
+            let weights = &weights[g * group_len..][..groups * group_len];
+            let wsum = &wsum[g * GEMM_GROUP..][..groups * GEMM_GROUP];
+            let out = Out {
+                acc: &mut acc[p * channels..][..pixels * channels],
+                channels,
+                first: g * GEMM_GROUP,
+            };
+            // (the closure has the features of the function it is in)
+            match pixels {
+                6 => vnni_groups::<6>(groups, rows, span, weights, wsum, out),
+                5 => vnni_groups::<5>(groups, rows, span, weights, wsum, out),
+                4 => vnni_groups::<4>(groups, rows, span, weights, wsum, out),
+                3 => vnni_groups::<3>(groups, rows, span, weights, wsum, out),
+                2 => vnni_groups::<2>(groups, rows, span, weights, wsum, out),
+                _ => vnni_groups::<1>(groups, rows, span, weights, wsum, out),
+            }
+        },
+    );
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn vnni_groups<const P: usize>(
+    groups: usize,
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    out: Out,
+) {
+    match groups {
+        4 => vnni_block::<P, 4>(rows, span, weights, wsum, out),
+        3 => vnni_block::<P, 3>(rows, span, weights, wsum, out),
+        2 => vnni_block::<P, 2>(rows, span, weights, wsum, out),
+        _ => vnni_block::<P, 1>(rows, span, weights, wsum, out),
+    }
+}
+
+/// `P` pixels (`rows`, `P * span` bytes) against `G` groups (`weights`, `G * 16 * span`): each
+/// step of 4 inputs loads the `G` groups' 64 weight bytes once and broadcasts each pixel's 4
+/// row bytes once, for `P * G` `vpdpbusd`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn vnni_block<const P: usize, const G: usize>(
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    out: Out,
+) {
+    let group_len = GEMM_GROUP * span;
+    assert!(rows.len() == P * span && weights.len() == G * group_len);
+    assert!(wsum.len() == G * GEMM_GROUP && out.acc.len() == P * out.channels);
+    assert!(out.first + G * GEMM_GROUP <= out.channels);
+    let (r, w) = (rows.as_ptr(), weights.as_ptr());
+    let mut sums = [[_mm512_setzero_si512(); G]; P];
+    let mut wv = [_mm512_setzero_si512(); G];
+    for s in 0..span / GEMM_DEPTH {
+        for (j, v) in wv.iter_mut().enumerate() {
+            // SAFETY: j * group_len + s * 64 + 64 <= G * group_len = weights.len(), as
+            // s < span / 4; unaligned loads are allowed.
+            *v = unsafe { _mm512_loadu_si512(w.add(j * group_len + s * STEP).cast()) };
+        }
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 4 + 4 <= P * span = rows.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_DEPTH)
+                    .cast::<i32>()
+                    .read_unaligned()
+            };
+            let x = _mm512_set1_epi32(x);
+            for (sum, &v) in sums.iter_mut().zip(&wv) {
+                *sum = _mm512_dpbusd_epi32(*sum, x, v);
+            }
+        }
+    }
+    let offset = _mm512_set1_epi32(GEMM_OFFSET);
+    for j in 0..G {
+        // SAFETY: (j + 1) * 16 <= G * 16 = wsum.len().
+        let wsum = unsafe { _mm512_loadu_si512(wsum.as_ptr().add(j * GEMM_GROUP).cast()) };
+        let taken = _mm512_mullo_epi32(wsum, offset);
+        for (i, sums) in sums.iter().enumerate() {
+            let at = i * out.channels + out.first + j * GEMM_GROUP;
+            let dst = &mut out.acc[at..at + GEMM_GROUP];
+            // SAFETY: `dst` holds exactly 16 i32.
+            unsafe {
+                _mm512_storeu_si512(dst.as_mut_ptr().cast(), _mm512_sub_epi32(sums[j], taken))
+            };
+        }
+    }
+}
+
+pub(super) fn gemm_i8_avx2(
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    acc: &mut [i32],
+) {
+    generic::check_gemm_i8(rows, span, weights, wsum, acc);
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected.
+    unsafe { avx2(rows, span, weights, wsum, acc) }
+}
+
+/// Pixels of an AVX2 block: 6 pixels x 8 channels take 12 accumulators of the 16 registers
+/// (each channel's sum is two lanes until the end, see [`avx2_block`]), the step's two weight
+/// vectors and the pixel's input 3 more.
+const AVX2_PIXELS: usize = 6;
+
+/// Without VNNI: the bytes widened to i16, and `vpmaddwd` (i16 x i16 pairs summed into i32,
+/// exact; `vpmaddubsw` on the bytes would saturate its i16 sums at 255 * 127 * 2). Each
+/// block's rows are widened once, into a buffer.
+#[target_feature(enable = "avx2")]
+fn avx2(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]) {
+    let channels = wsum.len();
+    let group_len = GEMM_GROUP * span;
+    let mut wide = vec![0i16; AVX2_PIXELS * span];
+    for_blocks(
+        rows.len() / span,
+        channels / GEMM_GROUP,
+        AVX2_PIXELS,
+        |pixels, groups, p, g| {
+            let wide = &mut wide[..pixels * span];
+            for (x, &b) in wide.iter_mut().zip(&rows[p * span..][..pixels * span]) {
+                *x = i16::from(b);
+            }
+            let acc = &mut acc[p * channels..][..pixels * channels];
+            for g in g..g + groups {
+                let weights = &weights[g * group_len..][..group_len];
+                for half in 0..2 {
+                    let first = g * GEMM_GROUP + half * GEMM_GROUP / 2;
+                    let wsum = &wsum[first..][..GEMM_GROUP / 2];
+                    let out = Out {
+                        acc: &mut *acc,
+                        channels,
+                        first,
+                    };
+                    match pixels {
+                        6 => avx2_block::<6>(wide, span, weights, half, wsum, out),
+                        5 => avx2_block::<5>(wide, span, weights, half, wsum, out),
+                        4 => avx2_block::<4>(wide, span, weights, half, wsum, out),
+                        3 => avx2_block::<3>(wide, span, weights, half, wsum, out),
+                        2 => avx2_block::<2>(wide, span, weights, half, wsum, out),
+                        _ => avx2_block::<1>(wide, span, weights, half, wsum, out),
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// `P` widened pixels (`wide`, `P * span` values) against half a group (channels
+/// `8 * half..` of the group's `weights`). A step's 32 weight bytes, 4 channels x 4 inputs in
+/// each 16, widen to two vectors; each pixel's 4 inputs are broadcast as one 64-bit value;
+/// `vpmaddwd` then leaves channel `c`'s inputs 0-1 and 2-3 in neighbouring lanes, added
+/// together at the end.
+#[target_feature(enable = "avx2")]
+fn avx2_block<const P: usize>(
+    wide: &[i16],
+    span: usize,
+    weights: &[i8],
+    half: usize,
+    wsum: &[i32],
+    out: Out,
+) {
+    assert!(wide.len() == P * span && weights.len() == GEMM_GROUP * span && half < 2);
+    assert!(wsum.len() == GEMM_GROUP / 2 && out.acc.len() == P * out.channels);
+    assert!(out.first + GEMM_GROUP / 2 <= out.channels);
+    let (r, w) = (wide.as_ptr(), weights[half * STEP / 2..].as_ptr());
+    let mut sums = [[_mm256_setzero_si256(); 2]; P];
+    for s in 0..span / GEMM_DEPTH {
+        // SAFETY: half * 32 + s * 64 + 32 <= 16 * span = weights.len(), as s < span / 4.
+        let (w0, w1) = unsafe {
+            (
+                _mm_loadu_si128(w.add(s * STEP).cast()),
+                _mm_loadu_si128(w.add(s * STEP + 16).cast()),
+            )
+        };
+        let (w0, w1) = (_mm256_cvtepi8_epi16(w0), _mm256_cvtepi8_epi16(w1));
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 4 + 4 <= P * span = wide.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_DEPTH)
+                    .cast::<i64>()
+                    .read_unaligned()
+            };
+            let x = _mm256_set1_epi64x(x);
+            sums[0] = _mm256_add_epi32(sums[0], _mm256_madd_epi16(w0, x));
+            sums[1] = _mm256_add_epi32(sums[1], _mm256_madd_epi16(w1, x));
+        }
+    }
+    // SAFETY: `wsum` holds exactly 8 i32.
+    let wsum = unsafe { _mm256_loadu_si256(wsum.as_ptr().cast()) };
+    let taken = _mm256_mullo_epi32(wsum, _mm256_set1_epi32(GEMM_OFFSET));
+    for (i, sums) in sums.iter().enumerate() {
+        // lanes (c0 c1 c4 c5 | c2 c3 c6 c7), then the middle 64-bit lanes swapped
+        let pairs = _mm256_hadd_epi32(sums[0], sums[1]);
+        let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(pairs);
+        let at = i * out.channels + out.first;
+        let dst = &mut out.acc[at..at + GEMM_GROUP / 2];
+        // SAFETY: `dst` holds exactly 8 i32.
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm256_sub_epi32(v, taken)) };
+    }
+}
