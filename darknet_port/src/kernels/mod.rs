@@ -66,10 +66,52 @@ pub type Activate =
 pub type PackPlanes = fn(levels: &[u8], bits: usize, planes: &mut [u64]);
 
 /// `acc[o] = kernels[o*span..][..span] . row` (`span = row.len()`) for every `o < acc.len()`,
-/// in exact integer arithmetic. The values must fit the kernel's width: `|v| <= 127` for
-/// [`Kernels::dot_i8`] (which sums in 32 bits: `127^2 * span < 2^31`), `|v| <= 32767` for
-/// [`Kernels::dot_i16`].
+/// in exact integer arithmetic, values `|v| <= 32767` (the INT16 convolution).
 pub type Dot = fn(kernels: &[i16], row: &[i16], acc: &mut [i64]);
+
+/// Output channels a [`GemmI8`] computes together: packed weights come in groups this size.
+pub const GEMM_GROUP: usize = 16;
+/// Consecutive inputs a [`GemmI8`] lane sums in one step: spans are multiples of this.
+pub const GEMM_DEPTH: usize = 4;
+/// The offset of the 8-bit values in a [`GemmI8`] row: `q` is stored as the byte `q + 128`.
+pub const GEMM_OFFSET: i32 = 128;
+
+/// The INT8 convolution as a matrix product (the layout of AVX-512 VNNI's `vpdpbusd`, and a
+/// good one for NEON too): for pixel `p < rows.len() / span` and channel
+/// `o < channels = wsum.len()`,
+/// `acc[p*channels + o] = sum_{k < span} (rows[p*span + k] as i32 - 128) * w(o, k)`
+/// exactly, where `w(o, k)` is `weights[((o/16 * span/4 + k/4) * 16 + o%16) * 4 + k%4]` (see
+/// [`pack_gemm_i8`]) and `wsum[o] = sum_k w(o, k)`. `channels` is a multiple of [`GEMM_GROUP`],
+/// `span` a multiple of [`GEMM_DEPTH`] and at most [`GEMM_MAX_SPAN`]; weights are in
+/// `[-127, 127]`, so every sum fits in i32.
+pub type GemmI8 = fn(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]);
+
+/// The longest [`GemmI8`] span: `255 * 127 * span` stays below `2^31`.
+pub const GEMM_MAX_SPAN: usize = 65536;
+
+/// INT8 weights `[o][k]` (`channels` kernels of `span` values, `|w| <= 127`) in the layout of
+/// [`GemmI8`]: the span rounded up to a multiple of [`GEMM_DEPTH`] and the channels to a
+/// multiple of [`GEMM_GROUP`], both padded with zero weights. Returns the packed weights, their
+/// sums per (padded) channel and the padded span.
+pub fn pack_gemm_i8(weights: &[i8], channels: usize, span: usize) -> (Vec<i8>, Vec<i32>, usize) {
+    assert_eq!(weights.len(), channels * span, "one kernel a channel");
+    let padded_span = span.next_multiple_of(GEMM_DEPTH);
+    let padded_channels = channels.next_multiple_of(GEMM_GROUP);
+    let mut packed = vec![0i8; padded_channels * padded_span];
+    let mut sums = vec![0i32; padded_channels];
+    for o in 0..channels {
+        for k in 0..span {
+            let w = weights[o * span + k];
+            let at = ((o / GEMM_GROUP * padded_span / GEMM_DEPTH + k / GEMM_DEPTH) * GEMM_GROUP
+                + o % GEMM_GROUP)
+                * GEMM_DEPTH
+                + k % GEMM_DEPTH;
+            packed[at] = w;
+            sums[o] += i32::from(w);
+        }
+    }
+    (packed, sums, padded_span)
+}
 
 /// Convolution of a zero-padded CHW input (`channels` planes of `in_h` x `in_w`) with `k` x `k`
 /// kernels `weights[o][i][ky][kx]` and stride `stride`, into `out[o][y][x]` of
@@ -131,7 +173,7 @@ pub struct Kernels {
     pub window_sums: WindowSums,
     pub activate: Activate,
     pub pack_planes: PackPlanes,
-    pub dot_i8: Dot,
+    pub gemm_i8: GemmI8,
     pub dot_i16: Dot,
     pub conv_direct: ConvDirect,
     pub quantize_row: QuantizeRow,

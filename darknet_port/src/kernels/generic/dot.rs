@@ -1,25 +1,9 @@
-//! Integer dot products of the INT8/INT16 convolution.
+//! Integer products of the INT8/INT16 convolutions.
+
+use crate::kernels::{GEMM_DEPTH, GEMM_GROUP, GEMM_MAX_SPAN, GEMM_OFFSET};
 
 pub(crate) fn check_dot(kernels: &[i16], row: &[i16], acc: &[i64]) {
     assert_eq!(kernels.len(), acc.len() * row.len(), "one kernel a sum");
-}
-
-pub fn dot_i8(kernels: &[i16], row: &[i16], acc: &mut [i64]) {
-    check_dot(kernels, row, acc);
-    if row.is_empty() {
-        acc.fill(0);
-        return;
-    }
-    for (a, kernel) in acc.iter_mut().zip(kernels.chunks_exact(row.len())) {
-        // 8-bit products summed in i32: 127*127*span stays far below 2^31.
-        *a = i64::from(
-            kernel
-                .iter()
-                .zip(row)
-                .map(|(&x, &y)| i32::from(x) * i32::from(y))
-                .sum::<i32>(),
-        );
-    }
 }
 
 pub fn dot_i16(kernels: &[i16], row: &[i16], acc: &mut [i64]) {
@@ -34,5 +18,59 @@ pub fn dot_i16(kernels: &[i16], row: &[i16], acc: &mut [i64]) {
             .zip(row)
             .map(|(&x, &y)| i64::from(x) * i64::from(y))
             .sum();
+    }
+}
+
+pub(crate) fn check_gemm_i8(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &[i32]) {
+    assert!(
+        span > 0 && span.is_multiple_of(GEMM_DEPTH) && span <= GEMM_MAX_SPAN,
+        "span {span}"
+    );
+    assert!(
+        wsum.len().is_multiple_of(GEMM_GROUP),
+        "whole channel groups"
+    );
+    assert_eq!(
+        weights.len(),
+        wsum.len() * span,
+        "one packed kernel a channel"
+    );
+    assert!(rows.len().is_multiple_of(span), "whole rows");
+    assert_eq!(
+        acc.len(),
+        rows.len() / span * wsum.len(),
+        "one sum a pixel and channel"
+    );
+}
+
+pub fn gemm_i8(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]) {
+    check_gemm_i8(rows, span, weights, wsum, acc);
+    let channels = wsum.len();
+    if channels == 0 {
+        return;
+    }
+    let group_len = GEMM_GROUP * span;
+    for (row, out) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(channels)) {
+        for ((group, out), sums) in weights
+            .chunks_exact(group_len)
+            .zip(out.chunks_exact_mut(GEMM_GROUP))
+            .zip(wsum.chunks_exact(GEMM_GROUP))
+        {
+            let mut lanes = [0i32; GEMM_GROUP];
+            for (step, inputs) in group
+                .chunks_exact(GEMM_GROUP * GEMM_DEPTH)
+                .zip(row.chunks_exact(GEMM_DEPTH))
+            {
+                for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_DEPTH)) {
+                    for (&x, &w) in inputs.iter().zip(w) {
+                        *lane += i32::from(x) * i32::from(w);
+                    }
+                }
+            }
+            // The rows hold q + 128: take 128 * sum(w) back off.
+            for ((o, lane), sum) in out.iter_mut().zip(lanes).zip(sums) {
+                *o = lane - GEMM_OFFSET * sum;
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ mod resize;
 pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
-pub use dot::{dot_i16, dot_i8};
+pub use dot::{dot_i16, gemm_i8};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_v};
 
@@ -24,7 +24,7 @@ pub(super) const TABLE: Kernels = Kernels {
     window_sums,
     activate,
     pack_planes,
-    dot_i8,
+    gemm_i8,
     dot_i16,
     conv_direct,
     quantize_row,
@@ -45,7 +45,7 @@ pub(crate) use colour::{check_nv12, check_yuyv};
 #[allow(unused_imports)]
 pub(crate) use conv::{check_conv, conv_span, ConvDims};
 #[allow(unused_imports)]
-pub(crate) use dot::check_dot;
+pub(crate) use dot::{check_dot, check_gemm_i8};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]
