@@ -7,6 +7,7 @@ mod model;
 mod pipeline;
 mod quant;
 mod run;
+mod workers;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads a frame's layers use (0: one per core). The pipeline (`run`) uses one a frame:
+    /// it works on several frames at once instead.
+    #[arg(long, global = true, default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -41,14 +46,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let workers = workers::threads(cli.threads);
+    let result = darknet_port::parallel::with_workers(workers, || match cli.command {
         Command::Detect(args) => detect::run(&args),
         Command::ImportQnn(args) => model::import_qnn(&args),
         Command::Calibrate(args) => quant::calibrate(&args),
         Command::Agreement(args) => quant::agreement(&args),
         Command::Run(args) => run::run(&args),
         Command::BenchPipeline(args) => bench_pipeline::run(&args),
-    };
+    });
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -1,7 +1,8 @@
 //! Darknet port: the `.cfg` description of a network, model import, the layers (float and
 //! binarized/quantized), Darknet's region decoding and NMS.
 //!
-//! Pure computation: no threads, no device I/O beyond reading model and image files.
+//! Pure computation: no threads (layers split their work over the caller's threads, see
+//! [`parallel`]), no device I/O beyond reading model and image files.
 
 pub mod boxes;
 pub mod cfg;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod model_file;
 pub mod network;
 pub mod npy;
+pub mod parallel;
 pub mod plan;
 pub mod qnn_import;
 pub mod qnn_layout;

@@ -2,7 +2,7 @@
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
 use super::Tensor;
-use crate::kernels;
+use crate::{kernels, parallel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
@@ -114,26 +114,19 @@ impl FloatConv {
             (self.weights.len(), col.len(), out.data.len()),
             (m * k, k * n, m * n)
         );
-        // SAFETY: the three buffers have exactly the sizes the row-major strides below describe
-        // (checked just above): A is m x k, B is k x n, C is m x n, and C does not alias A or B.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                self.weights.as_ptr(),
-                k as isize,
-                1,
-                col.as_ptr(),
-                n as isize,
-                1,
-                1.0,
-                out.data.as_mut_ptr(),
-                n as isize,
-                1,
-            );
+        // Output channels split over the workers: each part is its own rows of A and C.
+        let parts = parallel::parts(m, 8);
+        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+        let mut rest = out.data.as_mut_slice();
+        for range in parallel::ranges(m, parts, 1) {
+            let (c, tail) = rest.split_at_mut(range.len() * n);
+            rest = tail;
+            let a = &self.weights[range.start * k..range.end * k];
+            jobs.push(Box::new(move || {
+                sgemm_accumulate(range.len(), k, n, a, col, c)
+            }));
         }
+        parallel::run(jobs);
         for v in &mut out.data {
             *v = self.activation.apply(*v);
         }
@@ -230,6 +223,31 @@ impl FloatConv {
             }
         }
         out
+    }
+}
+
+/// `c += a * b` for row-major `a` (m x k), `b` (k x n) and `c` (m x n).
+fn sgemm_accumulate(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert_eq!((a.len(), b.len(), c.len()), (m * k, k * n, m * n));
+    // SAFETY: the three buffers have exactly the sizes the row-major strides below describe
+    // (checked just above), and `c`, borrowed mutably, aliases neither `a` nor `b`.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            1.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! so size 2 stride 1 keeps the dimension (the window hangs over the right and bottom edges).
 
 use super::{QTensor, Tensor};
+use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxPool {
@@ -36,23 +37,51 @@ impl MaxPool {
             .map(|i| i as usize)
     }
 
+    /// Each axis's windows as index ranges, clipped to the input.
+    fn windows(&self, outputs: usize, input: usize) -> Vec<std::ops::Range<usize>> {
+        (0..outputs)
+            .map(|o| {
+                let start = (o * self.stride) as isize + self.offset();
+                let end = (start + self.size as isize).clamp(0, input as isize) as usize;
+                start.clamp(0, input as isize) as usize..end
+            })
+            .collect()
+    }
+
+    /// Channels split over the caller's workers.
     pub fn forward(&self, input: &Tensor) -> Tensor {
-        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let (ih, iw) = (input.height, input.width);
+        let (oh, ow) = (self.output_dim(ih), self.output_dim(iw));
+        let (rows, cols) = (self.windows(oh, ih), self.windows(ow, iw));
         let mut out = Tensor::zeros(input.channels, oh, ow);
-        for c in 0..input.channels {
-            let plane = &input.data[c * input.height * input.width..];
-            for y in 0..oh {
-                for x in 0..ow {
-                    let mut max = f32::NEG_INFINITY;
-                    for iy in self.window(y, input.height) {
-                        for ix in self.window(x, input.width) {
-                            max = max.max(plane[iy * input.width + ix]);
+        let parts = parallel::parts(input.channels, 1.max(16384 / (ih * iw).max(1)));
+        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+        let mut rest = out.data.as_mut_slice();
+        for range in parallel::ranges(input.channels, parts, 1) {
+            let (mine, tail) = rest.split_at_mut(range.len() * oh * ow);
+            rest = tail;
+            let planes = &input.data[range.start * ih * iw..range.end * ih * iw];
+            let (rows, cols) = (&rows, &cols);
+            jobs.push(Box::new(move || {
+                for (plane, out) in planes
+                    .chunks_exact(ih * iw)
+                    .zip(mine.chunks_exact_mut(oh * ow))
+                {
+                    for (window_rows, out) in rows.iter().zip(out.chunks_exact_mut(ow)) {
+                        for (window_cols, o) in cols.iter().zip(out) {
+                            let mut max = f32::NEG_INFINITY;
+                            for y in window_rows.clone() {
+                                for &v in &plane[y * iw..][window_cols.clone()] {
+                                    max = max.max(v);
+                                }
+                            }
+                            *o = max;
                         }
                     }
-                    out.data[(c * oh + y) * ow + x] = max;
                 }
-            }
+            }));
         }
+        parallel::run(jobs);
         out
     }
 
