@@ -1,7 +1,7 @@
 //! Float convolution (im2col + SGEMM) against the same layer in INT16 and INT8, on layer
 //! shapes of YOLOv3-tiny, measured in the same run. `cargo bench -p darknet_port --bench conv`
 
-use darknet_port::layers::{Activation, FloatConv, IntConv, Precision, Tensor};
+use darknet_port::layers::{Activation, FloatConv, InputStats, IntConv, Precision, Tensor};
 use std::hint::black_box;
 
 mod common;
@@ -54,7 +54,7 @@ fn main() {
             fp32.as_secs_f64() * 1e3
         );
         for precision in [Precision::Int16, Precision::Int8] {
-            let q = IntConv::from_float(&conv, precision, 1.0, &[]);
+            let q = IntConv::from_float(&conv, precision, &InputStats::range(1.0));
             let t = median_time(7, || {
                 black_box(q.forward(black_box(&input)));
             });

@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::layers::quantize::dequantize;
 use crate::layers::upsample::upsample;
 use crate::layers::{
-    BinaryConv, FloatConv, IntConv, MaxPool, Precision, QTensor, Quantizer, Region, Route,
-    Shortcut, Tensor, Yolo,
+    BinaryConv, FloatConv, InputStats, IntConv, MaxPool, Precision, QTensor, Quantizer, Region,
+    Route, Shortcut, Tensor, Yolo,
 };
 use crate::model_file::{ModelFile, QuantizationInfo};
 use crate::plan::{LayerPlan, Plan};
@@ -123,10 +123,18 @@ pub struct Calibration {
     pub images: usize,
     /// (layer index, largest |input|)
     pub input_max_abs: Vec<(usize, f32)>,
+    /// (layer index, smallest input): a layer never seeing a negative input (the first, on
+    /// images) quantizes to unsigned bytes.
+    #[serde(default)]
+    pub input_min: Vec<(usize, f32)>,
     /// (layer index, counts of |input| in [`HISTOGRAM_BINS`] equal bins over `[0, max]`):
     /// lets a scale trade clipping of rare large values against resolution.
     #[serde(default)]
     pub input_histograms: Vec<(usize, Vec<u64>)>,
+    /// (layer index, mean of each input channel): what the quantized weights' error shifts
+    /// each output by on average, taken back off the bias.
+    #[serde(default)]
+    pub input_channel_means: Vec<(usize, Vec<f32>)>,
 }
 
 /// Bins of a calibration histogram.
@@ -333,7 +341,7 @@ impl Network {
         self.run(image, runner, timings, &mut |_, _| {})
     }
 
-    /// Measures, over `images` (letterboxed), the input range of every float convolution.
+    /// Measures, over `images` (letterboxed), the input statistics of every float convolution.
     pub fn calibrate(
         &self,
         images: &[Tensor],
@@ -344,15 +352,25 @@ impl Network {
             .collect();
         // Two passes: the ranges first, then histograms over them.
         let mut max_abs = vec![0f32; self.layers.len()];
+        let mut min = vec![f32::INFINITY; self.layers.len()];
         for image in images {
             self.run(image, runner, &mut Timings::new(), &mut |i, input| {
                 let m = input.data.iter().fold(0f32, |m, v| m.max(v.abs()));
                 max_abs[i] = max_abs[i].max(m);
+                min[i] = input.data.iter().fold(min[i], |m, &v| m.min(v));
             })?;
         }
         let mut histograms = vec![vec![0u64; HISTOGRAM_BINS]; self.layers.len()];
+        let mut sums: Vec<Vec<f64>> = vec![Vec::new(); self.layers.len()];
         for image in images {
             self.run(image, runner, &mut Timings::new(), &mut |i, input| {
+                if matches!(self.layers[i], Layer::Conv(_)) {
+                    let plane = input.height * input.width;
+                    sums[i].resize(input.channels, 0.0);
+                    for (sum, values) in sums[i].iter_mut().zip(input.data.chunks_exact(plane)) {
+                        *sum += values.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64;
+                    }
+                }
                 if max_abs[i] > 0.0 && matches!(self.layers[i], Layer::Conv(_)) {
                     let scale = HISTOGRAM_BINS as f32 / max_abs[i];
                     for v in &input.data {
@@ -366,9 +384,20 @@ impl Network {
             model: self.name.clone(),
             images: images.len(),
             input_max_abs: convs.iter().map(|&i| (i, max_abs[i])).collect(),
+            input_min: convs.iter().map(|&i| (i, min[i])).collect(),
             input_histograms: convs
                 .iter()
                 .map(|&i| (i, std::mem::take(&mut histograms[i])))
+                .collect(),
+            input_channel_means: convs
+                .iter()
+                .map(|&i| {
+                    let means = sums[i]
+                        .iter()
+                        .map(|s| (s / images.len().max(1) as f64) as f32)
+                        .collect();
+                    (i, means)
+                })
                 .collect(),
         })
     }
@@ -398,23 +427,27 @@ impl Network {
             if wanted == Precision::Fp32 {
                 continue;
             }
-            let max_abs = calibration
-                .input_max_abs
-                .iter()
-                .find(|(l, _)| *l == i)
-                .map(|m| m.1)
-                .ok_or_else(|| {
-                    Error::Model(format!(
-                        "the calibration has no range for layer {i}: calibrate this model again"
-                    ))
-                })?;
-            let histogram = calibration
-                .input_histograms
-                .iter()
-                .find(|(l, _)| *l == i)
-                .map(|h| h.1.as_slice())
-                .unwrap_or(&[]);
-            *layer = Layer::IntConv(IntConv::from_float(conv, wanted, max_abs, histogram));
+            let find = |list: &[(usize, f32)]| list.iter().find(|(l, _)| *l == i).map(|m| m.1);
+            let max_abs = find(&calibration.input_max_abs).ok_or_else(|| {
+                Error::Model(format!(
+                    "the calibration has no range for layer {i}: calibrate this model again"
+                ))
+            })?;
+            let stats = InputStats {
+                max_abs,
+                min: find(&calibration.input_min).unwrap_or(-max_abs),
+                histogram: calibration
+                    .input_histograms
+                    .iter()
+                    .find(|(l, _)| *l == i)
+                    .map_or(&[], |h| h.1.as_slice()),
+                channel_means: calibration
+                    .input_channel_means
+                    .iter()
+                    .find(|(l, _)| *l == i)
+                    .map_or(&[], |m| m.1.as_slice()),
+            };
+            *layer = Layer::IntConv(IntConv::from_float(conv, wanted, &stats));
         }
         Ok(out)
     }

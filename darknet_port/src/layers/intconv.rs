@@ -1,6 +1,7 @@
 //! Integer convolution with power-of-two per-tensor scales (the hardware-friendly scheme of
 //! "Trained Quantization Thresholds", Jain et al.): a real value `x` is stored as
-//! `q = clamp(round(x * 2^shift))` in `bits` bits, so every rescaling is a shift.
+//! `q = round(clamp(x * 2^shift))` in `bits` bits (ties to even), so every rescaling is a
+//! shift.
 //!
 //! The layer quantizes its float input with its calibrated input shift, multiplies integer
 //! weights and activations into integer accumulators, adds the bias quantized to the
@@ -8,10 +9,21 @@
 //! before the activation. Pools, routes, upsampling and the detection layers between
 //! convolutions see the same floats they would see from the FP32 network, so the convolutions,
 //! where all the arithmetic is, run in INT8 or INT16 and nothing else changes.
+//!
+//! What keeps INT8 close to FP32 with one scale a tensor:
+//! - each shift minimizes the squared error of its tensor (the weights themselves; the inputs'
+//!   calibration histogram), trading clipping of rare large values against resolution;
+//! - inputs that are never negative (the image, in the first layer) use all 8 bits;
+//! - the bias absorbs the mean error the rounded weights cause on the calibration inputs
+//!   ("bias correction", Nagel et al. 2019).
+//!
+//! INT8 runs as one matrix product of the kernel table ([`kernels::GemmI8`]) over blocks of
+//! output pixels, split over the caller's workers ([`crate::parallel`]).
 
 use super::conv::{Activation, FloatConv};
 use super::Tensor;
-use crate::kernels::{self, Kernels};
+use crate::kernels::{self, GEMM_OFFSET};
+use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -84,16 +96,42 @@ pub fn best_shift(max_abs: f32, histogram: &[u64], bits: u32) -> i32 {
 fn best_shift_exact(values: &[f32], bits: u32) -> i32 {
     let max_abs = values.iter().fold(0f32, |m, v| m.max(v.abs()));
     let safe = shift_for(max_abs, bits);
+    let top = ((1i32 << (bits - 1)) - 1) as f32;
     let error = |shift: i32| -> f64 {
         let scale = (shift as f32).exp2();
         values
             .iter()
-            .map(|&v| f64::from(v - quantize(v, shift, bits) as f32 / scale).powi(2))
+            .map(|&v| f64::from(v - quantize_scaled(v, scale, -top, top) / scale).powi(2))
             .sum()
     };
     (safe..=safe + 3)
-        .min_by(|&a, &b| error(a).total_cmp(&error(b)))
-        .unwrap_or(safe)
+        .map(|shift| (error(shift), shift))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(safe, |best| best.1)
+}
+
+/// The float bias less the mean shift the quantized weights cause in each output: `sum_i
+/// (w_q - w) * mean(input_i)` over each kernel (without `means`, the bias as it is).
+fn corrected_bias(conv: &FloatConv, quantized: &[i16], w_shift: i32, means: &[f32]) -> Vec<f64> {
+    let taps = conv.size * conv.size;
+    let span = conv.in_channels * taps;
+    let step = f64::from(-w_shift).exp2();
+    (0..conv.out_channels)
+        .map(|o| {
+            let bias = f64::from(conv.bias[o]);
+            if means.len() != conv.in_channels {
+                return bias;
+            }
+            let shift: f64 = (0..span)
+                .map(|k| {
+                    let error = f64::from(quantized[o * span + k]) * step
+                        - f64::from(conv.weights[o * span + k]);
+                    error * f64::from(means[k / taps])
+                })
+                .sum();
+            bias - shift
+        })
+        .collect()
 }
 
 /// The largest shift that keeps `max_abs` representable in `bits` signed bits.
@@ -108,7 +146,17 @@ pub fn shift_for(max_abs: f32, bits: u32) -> i32 {
 /// Symmetric: `[-top, top]`, so that negating a value never overflows.
 fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
     let top = ((1i32 << (bits - 1)) - 1) as f32;
-    (x * (shift as f32).exp2()).round().clamp(-top, top) as i32
+    quantize_scaled(x, (shift as f32).exp2(), -top, top) as i32
+}
+
+/// `x * scale` clamped to `[low, high]` (integers, at most 2^22 in magnitude) and rounded to
+/// the nearest integer, ties to even; NaN stays NaN (and converts to 0).
+#[inline]
+fn quantize_scaled(x: f32, scale: f32, low: f32, high: f32) -> f32 {
+    // Adding and taking off 1.5 * 2^23 leaves no bits for a fraction: the add rounds. Unlike
+    // `f32::round`, no libm call in the hot loops.
+    const ROUNDER: f32 = 12_582_912.0;
+    ((x * scale).clamp(low, high) + ROUNDER) - ROUNDER
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,25 +171,108 @@ pub struct IntConv {
     pub weights: Vec<i16>,
     pub w_shift: i32,
     pub in_shift: i32,
+    /// Inputs quantized to `0..=255` (INT8 layers whose calibration saw no negative input).
+    pub unsigned_input: bool,
     /// At the accumulator's scale `2^(w_shift + in_shift)`.
     pub bias: Vec<i64>,
     pub activation: Activation,
+    /// INT8 only: the weights as the GEMM kernel reads them.
+    gemm: Option<GemmWeights>,
 }
 
+/// What calibration measured of a convolution's input.
+#[derive(Debug, Clone, Copy)]
+pub struct InputStats<'a> {
+    /// The largest magnitude.
+    pub max_abs: f32,
+    /// The smallest value: a layer whose inputs are never negative can use unsigned bytes.
+    pub min: f32,
+    /// Counts of magnitudes in equal bins over `[0, max_abs]` (empty: scale for the maximum).
+    pub histogram: &'a [u64],
+    /// The mean of each input channel (empty: no bias correction).
+    pub channel_means: &'a [f32],
+}
+
+impl InputStats<'_> {
+    /// Inputs of any sign up to `max_abs`, nothing else known.
+    pub fn range(max_abs: f32) -> InputStats<'static> {
+        InputStats {
+            max_abs,
+            min: -max_abs,
+            histogram: &[],
+            channel_means: &[],
+        }
+    }
+}
+
+/// INT8 weights in the layout of [`kernels::GemmI8`], each kernel's taps in `(ky, kx, i)` order:
+/// the order in which [`IntConv::rows_i8`] copies a window out of an HWC input, so that a tap
+/// row is `k` runs of `in_channels` contiguous bytes.
+#[derive(Debug, Clone, PartialEq)]
+struct GemmWeights {
+    packed: Vec<i8>,
+    sums: Vec<i32>,
+    /// `in_channels * k * k`, rounded up to the kernel's depth.
+    span: usize,
+}
+
+impl GemmWeights {
+    fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
+        let span = in_channels * k * k;
+        let mut taps = vec![0i8; out_channels * span];
+        for (o, kernel) in weights.chunks_exact(span).enumerate() {
+            for i in 0..in_channels {
+                for t in 0..k * k {
+                    taps[o * span + t * in_channels + i] = kernel[i * k * k + t] as i8;
+                }
+            }
+        }
+        let (packed, sums, span) = kernels::pack_gemm_i8(&taps, out_channels, span);
+        GemmWeights { packed, sums, span }
+    }
+
+    fn channels(&self) -> usize {
+        self.sums.len()
+    }
+}
+
+/// Pixels whose rows are built and multiplied together: a block of rows (up to 64 x 4608
+/// bytes) stays in L2 while every kernel meets it.
+const GEMM_PIXELS: usize = 64;
+
 impl IntConv {
-    /// Quantizes a float convolution whose input magnitudes reach `input_max_abs`, distributed
-    /// as `input_histogram` (empty: scale for the maximum).
-    pub fn from_float(
-        conv: &FloatConv,
-        precision: Precision,
-        input_max_abs: f32,
-        input_histogram: &[u64],
-    ) -> IntConv {
+    /// Quantizes a float convolution whose inputs are described by `stats`.
+    pub fn from_float(conv: &FloatConv, precision: Precision, stats: &InputStats) -> IntConv {
         assert!(precision != Precision::Fp32);
         let bits = precision.bits();
         let w_shift = best_shift_exact(&conv.weights, bits);
-        let in_shift = best_shift(input_max_abs, input_histogram, bits);
-        let acc_scale = ((w_shift + in_shift) as f32).exp2();
+        // INT8 inputs that are never negative (images) use the sign bit for one more bit of
+        // resolution: bytes 0..=255 rather than -127..=127.
+        let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
+        let in_bits = if unsigned_input { bits + 1 } else { bits };
+        let in_shift = best_shift(stats.max_abs, stats.histogram, in_bits);
+        let acc_scale = f64::from(w_shift + in_shift).exp2();
+        let weights: Vec<i16> = conv
+            .weights
+            .iter()
+            .map(|&w| quantize(w, w_shift, bits) as i16)
+            .collect();
+        let gemm = (precision == Precision::Int8)
+            .then(|| GemmWeights::new(&weights, conv.out_channels, conv.in_channels, conv.size));
+        let bias = corrected_bias(conv, &weights, w_shift, stats.channel_means)
+            .iter()
+            .enumerate()
+            .map(|(o, &b)| {
+                let bias = (b * acc_scale).round() as i64;
+                match &gemm {
+                    // The GEMM takes 128 off every byte: unsigned inputs need it back.
+                    Some(g) if unsigned_input => {
+                        bias + i64::from(GEMM_OFFSET) * i64::from(g.sums[o])
+                    }
+                    _ => bias,
+                }
+            })
+            .collect();
         IntConv {
             in_channels: conv.in_channels,
             out_channels: conv.out_channels,
@@ -149,19 +280,13 @@ impl IntConv {
             stride: conv.stride,
             pad: conv.pad,
             precision,
-            weights: conv
-                .weights
-                .iter()
-                .map(|&w| quantize(w, w_shift, bits) as i16)
-                .collect(),
+            weights,
             w_shift,
             in_shift,
-            bias: conv
-                .bias
-                .iter()
-                .map(|&b| (f64::from(b) * f64::from(acc_scale)).round() as i64)
-                .collect(),
+            unsigned_input,
+            bias,
             activation: conv.activation,
+            gemm,
         }
     }
 
@@ -206,6 +331,179 @@ impl IntConv {
 
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
+        match &self.gemm {
+            Some(gemm) => self.forward_i8(input, gemm),
+            None => self.forward_dots(input),
+        }
+    }
+
+    /// The byte a quantized 0 becomes in the GEMM's rows (the padding).
+    fn zero_byte(&self) -> u8 {
+        if self.unsigned_input {
+            0
+        } else {
+            GEMM_OFFSET as u8
+        }
+    }
+
+    /// The input quantized to bytes in HWC order (a pixel's channels contiguous): `q + 128`
+    /// for signed inputs, `q` itself for unsigned ones. Pixels split over the workers.
+    fn quantize_hwc_i8(&self, input: &Tensor) -> Vec<u8> {
+        let (c, plane) = (input.channels, input.height * input.width);
+        // Unsigned: 0..=255; signed: -127..=127 (as `quantize` with 9 and 8 bits).
+        let scale = (self.in_shift as f32).exp2();
+        let (low, high, offset) = match self.unsigned_input {
+            true => (0.0, 255.0, 0.0),
+            false => (-127.0, 127.0, GEMM_OFFSET as f32),
+        };
+        let mut hwc = vec![0u8; input.data.len()];
+        let parts = parallel::parts(plane, 4096);
+        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+        let mut rest = hwc.as_mut_slice();
+        for range in parallel::ranges(plane, parts, 1) {
+            let (mine, tail) = rest.split_at_mut(range.len() * c);
+            rest = tail;
+            jobs.push(Box::new(move || {
+                for (i, values) in input.data.chunks_exact(plane).enumerate() {
+                    for (pixel, &x) in mine.chunks_exact_mut(c).zip(&values[range.clone()]) {
+                        pixel[i] = (quantize_scaled(x, scale, low, high) + offset) as u8;
+                    }
+                }
+            }));
+        }
+        parallel::run(jobs);
+        hwc
+    }
+
+    /// The rows of output pixels `pixels` (row-major over the `ow`-wide output): each row the
+    /// `k x k` window of HWC bytes in `(ky, kx, i)` order, padding and the tail up to `span` a
+    /// quantized 0.
+    fn rows_i8(
+        &self,
+        hwc: &[u8],
+        (ih, iw): (usize, usize),
+        ow: usize,
+        pixels: std::ops::Range<usize>,
+        span: usize,
+        rows: &mut Vec<u8>,
+    ) {
+        let (k, c) = (self.size, self.in_channels);
+        rows.clear();
+        rows.resize(pixels.len() * span, self.zero_byte());
+        for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
+            let (y, x) = (p / ow, p % ow);
+            // A window row's taps are consecutive pixels, so in HWC they are one run of bytes,
+            // and in the row too: one copy a window row (less what hangs over an edge).
+            let left = (x * self.stride) as isize - self.pad as isize;
+            let first = (-left).clamp(0, k as isize) as usize;
+            let last = (iw as isize - left).clamp(0, k as isize) as usize;
+            if first >= last {
+                continue;
+            }
+            for ky in 0..k {
+                let iy = (y * self.stride + ky) as isize - self.pad as isize;
+                if iy < 0 || iy as usize >= ih {
+                    continue;
+                }
+                let src = (iy as usize * iw + (left + first as isize) as usize) * c;
+                let len = (last - first) * c;
+                row[(ky * k + first) * c..][..len].copy_from_slice(&hwc[src..src + len]);
+            }
+        }
+    }
+
+    /// INT8: output pixels in blocks, split over the workers; each block's rows built,
+    /// multiplied by the kernel table's GEMM, rescaled and activated, into the worker's own
+    /// slice of every output plane.
+    fn forward_i8(&self, input: &Tensor, gemm: &GemmWeights) -> Tensor {
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let n = oh * ow;
+        let hwc = self.quantize_hwc_i8(input);
+        let gemm_i8 = kernels::active().gemm_i8;
+        let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
+        let ranges = parallel::ranges(n, parallel::parts(n, GEMM_PIXELS), GEMM_PIXELS);
+        // [o][pixel of the range], one buffer a worker
+        let mut parts: Vec<Vec<f32>> = ranges
+            .iter()
+            .map(|r| vec![0f32; r.len() * self.out_channels])
+            .collect();
+        let jobs: Vec<parallel::Job> = ranges
+            .iter()
+            .zip(&mut parts)
+            .map(|(range, part)| {
+                let (range, hwc) = (range.clone(), &hwc);
+                Box::new(move || {
+                    let channels = gemm.channels();
+                    let (mut rows, mut acc) = (Vec::new(), vec![0i32; GEMM_PIXELS * channels]);
+                    for block in (range.start..range.end).step_by(GEMM_PIXELS) {
+                        let pixels = block..(block + GEMM_PIXELS).min(range.end);
+                        let (first, count) = (block - range.start, pixels.len());
+                        let dims = (input.height, input.width);
+                        self.rows_i8(hwc, dims, ow, pixels, gemm.span, &mut rows);
+                        let acc = &mut acc[..count * channels];
+                        gemm_i8(&rows, gemm.span, &gemm.packed, &gemm.sums, acc);
+                        let planes = part.chunks_exact_mut(range.len());
+                        self.rescale(acc, channels, planes, first..first + count, rescale);
+                    }
+                }) as parallel::Job
+            })
+            .collect();
+        parallel::run(jobs);
+        let mut out = Tensor::zeros(self.out_channels, oh, ow);
+        for (range, part) in ranges.iter().zip(&parts) {
+            for (plane, values) in out
+                .data
+                .chunks_exact_mut(n)
+                .zip(part.chunks_exact(range.len()))
+            {
+                plane[range.clone()].copy_from_slice(values);
+            }
+        }
+        out
+    }
+
+    /// `planes[o][pixels]` from the GEMM's sums `acc[pixel][channels]`: bias, rescale and
+    /// activation. The activation is chosen once, outside the loops, so they stay tight.
+    fn rescale<'a>(
+        &self,
+        acc: &[i32],
+        channels: usize,
+        planes: impl Iterator<Item = &'a mut [f32]>,
+        pixels: std::ops::Range<usize>,
+        rescale: f32,
+    ) {
+        fn each<'a>(
+            acc: &[i32],
+            channels: usize,
+            bias: &[i64],
+            planes: impl Iterator<Item = &'a mut [f32]>,
+            pixels: std::ops::Range<usize>,
+            rescale: f32,
+            activation: impl Fn(f32) -> f32,
+        ) {
+            for ((o, plane), &bias) in planes.enumerate().zip(bias) {
+                for (v, sums) in plane[pixels.clone()]
+                    .iter_mut()
+                    .zip(acc.chunks_exact(channels))
+                {
+                    *v = activation((i64::from(sums[o]) + bias) as f32 * rescale);
+                }
+            }
+        }
+        let (bias, activation) = (&self.bias, self.activation);
+        match activation {
+            Activation::Leaky => each(acc, channels, bias, planes, pixels, rescale, |x| {
+                Activation::Leaky.apply(x)
+            }),
+            Activation::Linear => each(acc, channels, bias, planes, pixels, rescale, |x| x),
+            _ => each(acc, channels, bias, planes, pixels, rescale, |x| {
+                activation.apply(x)
+            }),
+        }
+    }
+
+    /// INT16 (and INT8 without a GEMM layout): one dot product an output.
+    fn forward_dots(&self, input: &Tensor) -> Tensor {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let span = self.in_channels * self.size * self.size;
         let rows = self.im2row(input, oh, ow);
@@ -216,13 +514,13 @@ impl IntConv {
         // input row in turn, so neither the weights nor the rows stream from memory per output.
         const BLOCK: usize = 16;
         let mut acc = [0i64; BLOCK];
-        let table = kernels::active();
+        let dot_i16 = kernels::active().dot_i16;
         for first in (0..self.out_channels).step_by(BLOCK) {
             let count = BLOCK.min(self.out_channels - first);
             let kernels = &self.weights[first * span..(first + count) * span];
             for p in 0..n {
                 let row = &rows[p * span..(p + 1) * span];
-                dot_all(table, kernels, row, self.precision, &mut acc[..count]);
+                dot_i16(kernels, row, &mut acc[..count]);
                 for (j, a) in acc[..count].iter().enumerate() {
                     let o = first + j;
                     out.data[o * n + p] =
@@ -231,14 +529,6 @@ impl IntConv {
             }
         }
         out
-    }
-}
-
-/// `acc[o] = kernels[o] . row` for every kernel, with the table's kernel for the precision.
-fn dot_all(table: &Kernels, kernels: &[i16], row: &[i16], precision: Precision, acc: &mut [i64]) {
-    match precision {
-        Precision::Int8 => (table.dot_i8)(kernels, row, acc),
-        _ => (table.dot_i16)(kernels, row, acc),
     }
 }
 
@@ -283,7 +573,7 @@ mod tests {
         };
         let want = conv.forward_reference(&input);
         for (precision, tolerance) in [(Precision::Int16, 1e-3), (Precision::Int8, 0.15)] {
-            let q = IntConv::from_float(&conv, precision, 1.0, &[]);
+            let q = IntConv::from_float(&conv, precision, &InputStats::range(1.0));
             let got = q.forward(&input);
             let worst = got
                 .data
@@ -293,6 +583,121 @@ mod tests {
                 .fold(0f32, f32::max);
             assert!(worst < tolerance, "{precision:?}: worst error {worst}");
             assert!(worst > 0.0, "{precision:?} is really quantized");
+        }
+    }
+
+    /// The INT8 layer's arithmetic written out plainly: its own quantized weights and inputs,
+    /// multiplied and summed output by output.
+    fn integer_reference(q: &IntConv, input: &Tensor) -> Tensor {
+        let (oh, ow) = (q.output_dim(input.height), q.output_dim(input.width));
+        let (k, c) = (q.size, q.in_channels);
+        let quantized = |x: f32| match q.unsigned_input {
+            true => quantize(x, q.in_shift, 9).max(0),
+            false => quantize(x, q.in_shift, 8),
+        };
+        let rescale = (-(q.w_shift + q.in_shift) as f32).exp2();
+        let mut out = Tensor::zeros(q.out_channels, oh, ow);
+        for o in 0..q.out_channels {
+            for y in 0..oh {
+                for x in 0..ow {
+                    let mut sum = q.bias[o];
+                    if q.unsigned_input {
+                        // the layer's bias carries the GEMM's offset back; take it off again
+                        let w: i64 = q.weights[o * c * k * k..][..c * k * k]
+                            .iter()
+                            .map(|&w| i64::from(w))
+                            .sum();
+                        sum -= 128 * w;
+                    }
+                    for i in 0..c {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (y * q.stride + ky) as isize - q.pad as isize;
+                                let ix = (x * q.stride + kx) as isize - q.pad as isize;
+                                if iy < 0 || ix < 0 {
+                                    continue;
+                                }
+                                let (iy, ix) = (iy as usize, ix as usize);
+                                if iy >= input.height || ix >= input.width {
+                                    continue;
+                                }
+                                let v = input.data[(i * input.height + iy) * input.width + ix];
+                                let w = q.weights[((o * c + i) * k + ky) * k + kx];
+                                sum += i64::from(quantized(v)) * i64::from(w);
+                            }
+                        }
+                    }
+                    out.data[(o * oh + y) * ow + x] = q.activation.apply(sum as f32 * rescale);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn int8_gemm_path_is_the_integer_arithmetic_exactly() {
+        let mut rng = TestRng(12);
+        let mut rand = |n: usize, low: f32| -> Vec<f32> {
+            (0..n)
+                .map(|_| (rng.next() % 2001) as f32 / 2000.0 * (1.0 - low) + low)
+                .collect()
+        };
+        // (in, out, size, stride, pad, input h x w, unsigned): the first layer of YOLOv4-tiny
+        // (stride 2 on an image), odd spans and channel counts, a 1x1
+        let shapes = [
+            (3, 32, 3, 2, 1, (9, 11), true),
+            (3, 16, 3, 1, 1, (7, 5), true),
+            (5, 13, 3, 1, 1, (6, 6), false),
+            (20, 17, 1, 1, 0, (4, 9), false),
+            (8, 40, 3, 2, 0, (9, 9), false),
+        ];
+        for (inputs, outputs, size, stride, pad, (h, w), unsigned) in shapes {
+            let low = if unsigned { 0.0 } else { -1.0 };
+            let conv = FloatConv {
+                in_channels: inputs,
+                out_channels: outputs,
+                size,
+                stride,
+                pad,
+                weights: rand(inputs * outputs * size * size, -1.0),
+                bias: rand(outputs, -1.0),
+                activation: Activation::Leaky,
+            };
+            let input = Tensor {
+                channels: inputs,
+                height: h,
+                width: w,
+                data: rand(inputs * h * w, low),
+            };
+            let stats = InputStats {
+                min: low,
+                ..InputStats::range(1.0)
+            };
+            let q = IntConv::from_float(&conv, Precision::Int8, &stats);
+            assert_eq!(q.unsigned_input, unsigned);
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let want = integer_reference(&q, &input);
+            for table in kernels::supported() {
+                let got = kernels::with_kernels(table, || q.forward(&input));
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "{} on {inputs}x{outputs}",
+                    table.name
+                );
+            }
+            // and it is a convolution: close to the float one
+            let float = conv.forward_reference(&input);
+            let worst = want
+                .data
+                .iter()
+                .zip(&float.data)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                worst < 0.1 * (inputs * size * size) as f32 / 8.0,
+                "worst {worst}"
+            );
         }
     }
 }

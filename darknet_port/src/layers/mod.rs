@@ -15,7 +15,7 @@ pub mod yolo;
 
 pub use binconv::BinaryConv;
 pub use conv::{Activation, FloatConv};
-pub use intconv::{IntConv, Precision};
+pub use intconv::{InputStats, IntConv, Precision};
 pub use maxpool::MaxPool;
 pub use qtensor::QTensor;
 pub use quantize::Quantizer;
