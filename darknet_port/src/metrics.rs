@@ -1,5 +1,6 @@
 //! Detection agreement: average precision of one set of detections scored against another
-//! taken as ground truth (PASCAL VOC's all-point interpolated AP at an IoU threshold).
+//! taken as ground truth (PASCAL VOC's all-point interpolated AP at an IoU threshold), with
+//! VOC's "difficult" boxes: ambiguous ones that a prediction may find or miss at no cost.
 
 use crate::network::Found;
 
@@ -15,9 +16,12 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     }
 }
 
-/// AP of `predictions` for class `class` against `truth`, frame by frame (both indexed by frame).
+/// AP of `predictions` for class `class` against `truth`, frame by frame (all indexed by
+/// frame). A prediction whose best match is a box of `ambiguous` (of that frame, when it has
+/// one) counts neither as a hit nor as a false alarm, and ambiguous boxes need no hit.
 pub fn average_precision(
     truth: &[Vec<Found>],
+    ambiguous: &[Vec<Found>],
     predictions: &[Vec<Found>],
     class: usize,
     iou_threshold: f32,
@@ -49,6 +53,16 @@ pub fn average_precision(
             .filter(|(j, t)| t.class_id == class && !used[frame][*j])
             .map(|(j, t)| (j, iou(&p.bbox, &t.bbox)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
+        let best_ambiguous = ambiguous.get(frame).map_or(0.0, |boxes| {
+            boxes
+                .iter()
+                .filter(|a| a.class_id == class)
+                .map(|a| iou(&p.bbox, &a.bbox))
+                .fold(0f32, f32::max)
+        });
+        if best_ambiguous >= iou_threshold && best_ambiguous > best.map_or(0.0, |b| b.1) {
+            continue;
+        }
         match best {
             Some((j, overlap)) if overlap >= iou_threshold => {
                 used[frame][j] = true;
@@ -70,15 +84,16 @@ pub fn average_precision(
     Some(ap)
 }
 
-/// Mean AP over the classes present in `truth`.
+/// Mean AP over the classes present in `truth` (see [`average_precision`]).
 pub fn mean_average_precision(
     truth: &[Vec<Found>],
+    ambiguous: &[Vec<Found>],
     predictions: &[Vec<Found>],
     classes: usize,
     iou_threshold: f32,
 ) -> f32 {
     let aps: Vec<f32> = (0..classes)
-        .filter_map(|c| average_precision(truth, predictions, c, iou_threshold))
+        .filter_map(|c| average_precision(truth, ambiguous, predictions, c, iou_threshold))
         .collect();
     if aps.is_empty() {
         1.0
@@ -106,7 +121,7 @@ mod tests {
             vec![found(0, 0.9, 0.0), found(1, 0.8, 50.0)],
             vec![found(0, 0.7, 20.0)],
         ];
-        assert_eq!(mean_average_precision(&frames, &frames, 2, 0.5), 1.0);
+        assert_eq!(mean_average_precision(&frames, &[], &frames, 2, 0.5), 1.0);
     }
 
     #[test]
@@ -114,9 +129,39 @@ mod tests {
         let truth = vec![vec![found(0, 1.0, 0.0), found(0, 1.0, 100.0)]];
         // one hit, one box in the wrong place ranked higher
         let preds = vec![vec![found(0, 0.9, 50.0), found(0, 0.8, 1.0)]];
-        let ap = average_precision(&truth, &preds, 0, 0.5).unwrap();
+        let ap = average_precision(&truth, &[], &preds, 0, 0.5).unwrap();
         assert!((ap - 0.25).abs() < 1e-6, "{ap}");
-        assert_eq!(average_precision(&truth, &preds, 3, 0.5), None);
-        assert_eq!(mean_average_precision(&truth, &[vec![]], 1, 0.5), 0.0);
+        assert_eq!(average_precision(&truth, &[], &preds, 3, 0.5), None);
+        assert_eq!(mean_average_precision(&truth, &[], &[vec![]], 1, 0.5), 0.0);
+    }
+
+    #[test]
+    fn ambiguous_boxes_count_neither_way() {
+        let truth = vec![vec![found(0, 1.0, 0.0)], vec![]];
+        // frame 1's box is ambiguous: predicted there with a high score, it is no false alarm
+        let ambiguous = vec![vec![], vec![found(0, 0.3, 40.0)]];
+        let preds = vec![vec![found(0, 0.5, 0.0)], vec![found(0, 0.9, 40.0)]];
+        assert_eq!(average_precision(&truth, &[], &preds, 0, 0.5), Some(0.5));
+        assert_eq!(
+            average_precision(&truth, &ambiguous, &preds, 0, 0.5),
+            Some(1.0)
+        );
+        // and an ambiguous box nobody predicted costs nothing
+        assert_eq!(
+            average_precision(
+                &truth,
+                &ambiguous,
+                &[vec![found(0, 0.5, 0.0)], vec![]],
+                0,
+                0.5
+            ),
+            Some(1.0)
+        );
+        // a prediction elsewhere in that frame is still a false alarm
+        let stray = vec![vec![found(0, 0.5, 0.0)], vec![found(0, 0.9, 200.0)]];
+        assert_eq!(
+            average_precision(&truth, &ambiguous, &stray, 0, 0.5),
+            Some(0.5)
+        );
     }
 }
