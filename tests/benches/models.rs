@@ -1,14 +1,22 @@
 //! Frame times of YOLOv3-tiny and YOLOv4-tiny in FP32, INT16 and INT8 next to OpenCV DNN's
-//! (FP32), measured in the same run on the same letterboxed input.
+//! (FP32), measured in the same run on the same letterboxed input, both on every core (zynqdet
+//! with the threads `zynqdet detect` uses; `ZYNQDET_THREADS=N` to change that).
 //! Needs `scripts/fetch-models.sh`; OpenCV is timed when Python's cv2 (< 5) is installed.
 //!
 //! `cargo bench -p system-tests --bench models`
+
+// The threads of the zynqdet binary, so that the bench measures what the user runs (its unit
+// test module does not run here).
+#[path = "../../app/src/workers.rs"]
+#[allow(unused_imports)]
+mod workers;
 
 use darknet_port::darknet_weights::{import, read_names};
 use darknet_port::image_input::{letterbox, load_image};
 use darknet_port::layers::Precision;
 use darknet_port::network::{CpuRunner, Network, Timings};
 use darknet_port::npy;
+use darknet_port::parallel::{self, Workers};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use system_tests::{coco_models_dir, repo_root};
@@ -32,14 +40,31 @@ fn main() {
     let Some(models) = coco_models_dir() else {
         return;
     };
+    let threads = workers::threads(
+        std::env::var("ZYNQDET_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
+    );
+    parallel::with_workers(threads, || bench(&models, threads.count()));
+}
+
+fn bench(models: &std::path::Path, threads: usize) {
     let samples = [
         repo_root().join("samples/dog.jpg"),
         models.join("samples/bus.jpg"),
         models.join("samples/zidane.jpg"),
     ];
     println!(
-        "{:<12} {:>10} {:>10} {:>10} {:>14} {:>16}",
-        "model", "fp32 ms", "int16 ms", "int8 ms", "opencv ms", "int8 vs opencv"
+        "{:<12} {:>8} {:>9} {:>9} {:>16} {:>15} {:>15} {:>13}",
+        "model",
+        "fp32 ms",
+        "int16 ms",
+        "int8 ms",
+        "opencv fp32 ms",
+        "fp32 vs opencv",
+        "int8 vs opencv",
+        "int8 vs fp32"
     );
     for name in ["yolov3-tiny", "yolov4-tiny"] {
         let d = models.join(name);
@@ -76,25 +101,32 @@ fn main() {
             .ok()
             .filter(|o| o.status.success())
             .and_then(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse::<f64>().ok())
+                let text = String::from_utf8_lossy(&o.stdout).into_owned();
+                let mut words = text.split_whitespace();
+                let ms = words.next()?.parse::<f64>().ok()?;
+                Some((ms, words.next().unwrap_or("?").to_string()))
             });
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let (cv, ratio) = match opencv {
-            Some(t) => (format!("{t:.1}"), format!("{:.2}x", t / ms(times[2]))),
-            None => ("n/a".into(), "n/a".into()),
+        let faster = |baseline: f64, d: Duration| format!("{:.2}x", baseline / ms(d));
+        let (cv, fp32_ratio, int8_ratio) = match &opencv {
+            Some((t, cv_threads)) => (
+                format!("{t:.1} ({cv_threads} thr)"),
+                faster(*t, times[0]),
+                faster(*t, times[2]),
+            ),
+            None => ("n/a".into(), "n/a".into(), "n/a".into()),
         };
         println!(
-            "{:<12} {:>10.1} {:>10.1} {:>10.1} {:>14} {:>16}",
+            "{:<12} {:>8.1} {:>9.1} {:>9.1} {:>16} {:>15} {:>15} {:>13}",
             name,
             ms(times[0]),
             ms(times[1]),
             ms(times[2]),
             cv,
-            ratio
+            fp32_ratio,
+            int8_ratio,
+            faster(ms(times[0]), times[2])
         );
     }
-    println!("(one thread for zynqdet; OpenCV uses all cores)");
+    println!("(zynqdet on {threads} threads; ratios above 1 mean faster than the baseline)");
 }
