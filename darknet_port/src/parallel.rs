@@ -84,6 +84,22 @@ pub fn ranges(len: usize, parts: usize, align: usize) -> Vec<std::ops::Range<usi
         .collect()
 }
 
+/// For tests: says it has `N` workers, so layers split their work `N` ways, and runs the parts
+/// in turn.
+#[cfg(test)]
+pub(crate) struct SplitWays<const N: usize>;
+
+#[cfg(test)]
+impl<const N: usize> Workers for SplitWays<N> {
+    fn count(&self) -> usize {
+        N
+    }
+
+    fn run<'a>(&self, jobs: Vec<Job<'a>>) {
+        Serial.run(jobs);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -321,4 +321,33 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn sgemm_split_over_workers_gives_the_same_bits() {
+        let mut rng = TestRng(43);
+        let conv = FloatConv {
+            in_channels: 20,
+            out_channels: 37,
+            size: 3,
+            stride: 1,
+            pad: 1,
+            weights: random(&mut rng, 37 * 20 * 9),
+            bias: random(&mut rng, 37),
+            activation: Activation::Leaky,
+        };
+        let input = Tensor {
+            channels: 20,
+            height: 11,
+            width: 7,
+            data: random(&mut rng, 20 * 77),
+        };
+        let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let serial = conv.forward_gemm(&input);
+        let split = parallel::with_workers(&parallel::SplitWays::<3>, || conv.forward_gemm(&input));
+        assert_eq!(bits(&split), bits(&serial));
+        let reference = conv.forward_reference(&input);
+        for (x, y) in serial.data.iter().zip(&reference.data) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
 }

@@ -413,8 +413,8 @@ impl IntConv {
     }
 
     /// INT8: output pixels in blocks, split over the workers; each block's rows built,
-    /// multiplied by the kernel table's GEMM, rescaled and activated, into the worker's own
-    /// slice of every output plane.
+    /// multiplied by the kernel table's GEMM, rescaled and activated into the worker's slice of
+    /// every output plane.
     fn forward_i8(&self, input: &Tensor, gemm: &GemmWeights) -> Tensor {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let n = oh * ow;
@@ -422,15 +422,20 @@ impl IntConv {
         let gemm_i8 = kernels::active().gemm_i8;
         let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
         let ranges = parallel::ranges(n, parallel::parts(n, GEMM_PIXELS), GEMM_PIXELS);
-        // [o][pixel of the range], one buffer a worker
-        let mut parts: Vec<Vec<f32>> = ranges
-            .iter()
-            .map(|r| vec![0f32; r.len() * self.out_channels])
-            .collect();
+        let mut out = Tensor::zeros(self.out_channels, oh, ow);
+        // Each worker's own slice of every output plane.
+        let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
+        for mut plane in out.data.chunks_exact_mut(n) {
+            for (range, part) in ranges.iter().zip(&mut parts) {
+                let (mine, rest) = plane.split_at_mut(range.len());
+                part.push(mine);
+                plane = rest;
+            }
+        }
         let jobs: Vec<parallel::Job> = ranges
             .iter()
-            .zip(&mut parts)
-            .map(|(range, part)| {
+            .zip(parts)
+            .map(|(range, mut part)| {
                 let (range, hwc) = (range.clone(), &hwc);
                 Box::new(move || {
                     let channels = gemm.channels();
@@ -442,23 +447,13 @@ impl IntConv {
                         self.rows_i8(hwc, dims, ow, pixels, gemm.span, &mut rows);
                         let acc = &mut acc[..count * channels];
                         gemm_i8(&rows, gemm.span, &gemm.packed, &gemm.sums, acc);
-                        let planes = part.chunks_exact_mut(range.len());
+                        let planes = part.iter_mut().map(|p| &mut **p);
                         self.rescale(acc, channels, planes, first..first + count, rescale);
                     }
                 }) as parallel::Job
             })
             .collect();
         parallel::run(jobs);
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
-        for (range, part) in ranges.iter().zip(&parts) {
-            for (plane, values) in out
-                .data
-                .chunks_exact_mut(n)
-                .zip(part.chunks_exact(range.len()))
-            {
-                plane[range.clone()].copy_from_slice(values);
-            }
-        }
         out
     }
 
@@ -650,6 +645,8 @@ mod tests {
             (5, 13, 3, 1, 1, (6, 6), false),
             (20, 17, 1, 1, 0, (4, 9), false),
             (8, 40, 3, 2, 0, (9, 9), false),
+            // more output pixels than a block, so that each worker gets some
+            (4, 16, 3, 1, 1, (20, 24), false),
         ];
         for (inputs, outputs, size, stride, pad, (h, w), unsigned) in shapes {
             let low = if unsigned { 0.0 } else { -1.0 };
@@ -686,6 +683,9 @@ mod tests {
                     table.name
                 );
             }
+            // split over workers, the same bits
+            let split = parallel::with_workers(&parallel::SplitWays::<3>, || q.forward(&input));
+            assert_eq!(bits(&split), bits(&want), "split three ways");
             // and it is a convolution: close to the float one
             let float = conv.forward_reference(&input);
             let worst = want

@@ -62,21 +62,17 @@ impl MaxPool {
             rest = tail;
             let planes = &input.data[range.start * ih * iw..range.end * ih * iw];
             let (rows, cols) = (&rows, &cols);
+            // YOLO's 2x2 stride-2 pool on even sizes: every window is a pair of pairs.
+            let pairs = self.size == 2 && self.stride == 2 && ih == 2 * oh && iw == 2 * ow;
             jobs.push(Box::new(move || {
-                for (plane, out) in planes
+                let planes = planes
                     .chunks_exact(ih * iw)
-                    .zip(mine.chunks_exact_mut(oh * ow))
-                {
-                    for (window_rows, out) in rows.iter().zip(out.chunks_exact_mut(ow)) {
-                        for (window_cols, o) in cols.iter().zip(out) {
-                            let mut max = f32::NEG_INFINITY;
-                            for y in window_rows.clone() {
-                                for &v in &plane[y * iw..][window_cols.clone()] {
-                                    max = max.max(v);
-                                }
-                            }
-                            *o = max;
-                        }
+                    .zip(mine.chunks_exact_mut(oh * ow));
+                for (plane, out) in planes {
+                    if pairs {
+                        pool_pairs(plane, iw, out);
+                    } else {
+                        pool_windows(plane, iw, rows, cols, out);
                     }
                 }
             }));
@@ -123,6 +119,42 @@ fn max_planes(acc: &mut [u64], other: &[u64], bits: usize, words: usize) {
     }
 }
 
+/// One plane's 2x2 stride-2 pool, `out` rows half as long as the plane's `iw`.
+fn pool_pairs(plane: &[f32], iw: usize, out: &mut [f32]) {
+    let ow = iw / 2;
+    for (two_rows, out) in plane.chunks_exact(2 * iw).zip(out.chunks_exact_mut(ow)) {
+        let (top, bottom) = two_rows.split_at(iw);
+        for ((o, t), b) in out
+            .iter_mut()
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            *o = t[0].max(t[1]).max(b[0].max(b[1]));
+        }
+    }
+}
+
+/// One plane's pool over any windows (clipped index ranges along each axis).
+fn pool_windows(
+    plane: &[f32],
+    iw: usize,
+    rows: &[std::ops::Range<usize>],
+    cols: &[std::ops::Range<usize>],
+    out: &mut [f32],
+) {
+    for (window_rows, out) in rows.iter().zip(out.chunks_exact_mut(cols.len())) {
+        for (window_cols, o) in cols.iter().zip(out) {
+            let mut max = f32::NEG_INFINITY;
+            for y in window_rows.clone() {
+                for &v in &plane[y * iw..][window_cols.clone()] {
+                    max = max.max(v);
+                }
+            }
+            *o = max;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +178,37 @@ mod tests {
         };
         let out = MaxPool::new(2, 1).forward(&t);
         assert_eq!(out.data, vec![3.0, -2.0, 3.0, -4.0]);
+    }
+
+    #[test]
+    fn float_pool_matches_elementwise_max() {
+        let mut rng = TestRng(98);
+        for (h, w) in [(8, 6), (7, 6), (1, 1), (4, 9)] {
+            let input = Tensor {
+                channels: 3,
+                height: h,
+                width: w,
+                data: (0..3 * h * w)
+                    .map(|_| (rng.next() % 2001) as f32 - 1000.0)
+                    .collect(),
+            };
+            for pool in [MaxPool::new(2, 2), MaxPool::new(2, 1), MaxPool::new(3, 2)] {
+                let out = pool.forward(&input);
+                let (oh, ow) = (pool.output_dim(h), pool.output_dim(w));
+                for c in 0..3 {
+                    for y in 0..oh {
+                        for x in 0..ow {
+                            let want = pool
+                                .window(y, h)
+                                .flat_map(|iy| pool.window(x, w).map(move |ix| (iy, ix)))
+                                .map(|(iy, ix)| input.data[(c * h + iy) * w + ix])
+                                .fold(f32::NEG_INFINITY, f32::max);
+                            assert_eq!(out.data[(c * oh + y) * ow + x], want, "{pool:?} {h}x{w}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
