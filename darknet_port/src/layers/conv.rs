@@ -1,6 +1,7 @@
 //! Darknet's float `[convolutional]` layer: weights `[out][in][ky][kx]`, a bias per output
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
+use super::windows::{plane_parts, taps_hwc, to_hwc, Windows};
 use super::Tensor;
 use crate::{kernels, parallel};
 
@@ -89,11 +90,17 @@ impl FloatConv {
         self.forward_gemm(input)
     }
 
-    /// im2col and SGEMM, whatever the shape (what [`FloatConv::forward`] runs on shapes where the
-    /// direct kernel loses).
+    /// SGEMM, whatever the shape (what [`FloatConv::forward`] runs on shapes where the direct
+    /// kernel loses): on large images a block of output pixels at a time
+    /// ([`FloatConv::forward_blocks`]), elsewhere im2col and one product split by output
+    /// channels.
     pub fn forward_gemm(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
+        if !pointwise && oh * ow >= 16 * BLOCK_PIXELS {
+            return self.forward_blocks(input);
+        }
         let (m, k, n) = (
             self.out_channels,
             self.in_channels * self.size * self.size,
@@ -130,6 +137,57 @@ impl FloatConv {
         for v in &mut out.data {
             *v = self.activation.apply(*v);
         }
+        out
+    }
+
+    /// The blocked SGEMM: the input in HWC order, then for each block of output pixels its
+    /// windows as rows (`(ky, kx, i)` order, in cache) times the kernels, biased and activated
+    /// into the worker's slice of every output plane. An image's im2col matrix is many times
+    /// the cache; a block's rows are not.
+    pub fn forward_blocks(&self, input: &Tensor) -> Tensor {
+        assert_eq!(input.channels, self.in_channels);
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let (n, m) = (oh * ow, self.out_channels);
+        let span = self.in_channels * self.size * self.size;
+        let hwc = to_hwc(input, |x| x);
+        let kernels = taps_hwc(&self.weights, self.in_channels, self.size);
+        let windows = Windows {
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+            channels: self.in_channels,
+        };
+        let ranges = parallel::ranges(n, parallel::parts(n, BLOCK_PIXELS), BLOCK_PIXELS);
+        let mut out = Tensor::zeros(m, oh, ow);
+        let parts = plane_parts(&mut out.data, n, &ranges);
+        let jobs: Vec<parallel::Job> = ranges
+            .iter()
+            .zip(parts)
+            .map(|(range, mut planes)| {
+                let (range, hwc, kernels) = (range.clone(), &hwc, &kernels);
+                Box::new(move || {
+                    let (mut rows, mut sums) = (Vec::new(), vec![0f32; BLOCK_PIXELS * m]);
+                    for block in (range.start..range.end).step_by(BLOCK_PIXELS) {
+                        let pixels = block..(block + BLOCK_PIXELS).min(range.end);
+                        let (first, count) = (block - range.start, pixels.len());
+                        let dims = (input.height, input.width);
+                        windows.rows(hwc, dims, ow, pixels, span, 0.0, &mut rows);
+                        let sums = &mut sums[..count * m];
+                        // sums[p][o] = rows[p][.] . kernels[o][.]: the kernels read transposed
+                        sgemm(count, span, m, (&rows, span, 1), (kernels, 1, span), sums);
+                        for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(&self.bias) {
+                            for (v, s) in plane[first..first + count]
+                                .iter_mut()
+                                .zip(sums.chunks_exact(m))
+                            {
+                                *v = self.activation.apply(s[o] + bias);
+                            }
+                        }
+                    }
+                }) as parallel::Job
+            })
+            .collect();
+        parallel::run(jobs);
         out
     }
 
@@ -226,11 +284,53 @@ impl FloatConv {
     }
 }
 
+/// Output pixels of one block of [`FloatConv::forward_blocks`]: 128 rows of up to 3x3x128
+/// floats stay in L2.
+const BLOCK_PIXELS: usize = 128;
+
 /// `c += a * b` for row-major `a` (m x k), `b` (k x n) and `c` (m x n).
 fn sgemm_accumulate(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert_eq!((a.len(), b.len(), c.len()), (m * k, k * n, m * n));
-    // SAFETY: the three buffers have exactly the sizes the row-major strides below describe
-    // (checked just above), and `c`, borrowed mutably, aliases neither `a` nor `b`.
+    assert_eq!(c.len(), m * n);
+    // C is preset (to the bias): accumulate into it.
+    sgemm_with(m, k, n, (a, k, 1), (b, n, 1), c, 1.0);
+}
+
+/// `c = a * b` for `a` (m x k) and `b` (k x n) given as (values, row stride, column stride),
+/// and row-major `c` (m x n).
+fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (&[f32], usize, usize),
+    b: (&[f32], usize, usize),
+    c: &mut [f32],
+) {
+    sgemm_with(m, k, n, a, b, c, 0.0);
+}
+
+fn sgemm_with(
+    m: usize,
+    k: usize,
+    n: usize,
+    (a, rsa, csa): (&[f32], usize, usize),
+    (b, rsb, csb): (&[f32], usize, usize),
+    c: &mut [f32],
+    beta: f32,
+) {
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| {
+        (rows > 0 && cols > 0).then(|| (rows - 1) * rs + (cols - 1) * cs)
+    };
+    assert!(
+        last(m, k, rsa, csa).is_none_or(|i| i < a.len()),
+        "A out of bounds"
+    );
+    assert!(
+        last(k, n, rsb, csb).is_none_or(|i| i < b.len()),
+        "B out of bounds"
+    );
+    assert_eq!(c.len(), m * n, "C is m x n");
+    // SAFETY: every element the strides reach lies inside its slice (checked just above), and
+    // `c`, borrowed mutably, aliases neither `a` nor `b`.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -238,12 +338,12 @@ fn sgemm_accumulate(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut 
             n,
             1.0,
             a.as_ptr(),
-            k as isize,
-            1,
+            rsa as isize,
+            csa as isize,
             b.as_ptr(),
-            n as isize,
-            1,
-            1.0,
+            rsb as isize,
+            csb as isize,
+            beta,
             c.as_mut_ptr(),
             n as isize,
             1,
@@ -348,6 +448,47 @@ mod tests {
         let reference = conv.forward_reference(&input);
         for (x, y) in serial.data.iter().zip(&reference.data) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn blocked_sgemm_is_the_convolution() {
+        let mut rng = TestRng(44);
+        // (in, out, size, stride, pad, h, w): blocks with a tail, stride 2, a 1x1 with padding
+        for &(cin, cout, k, s, pad, h, w) in &[
+            (6, 10, 3, 1, 1, 19, 23),
+            (5, 7, 3, 2, 1, 30, 17),
+            (4, 3, 1, 1, 1, 9, 9),
+        ] {
+            let conv = FloatConv {
+                in_channels: cin,
+                out_channels: cout,
+                size: k,
+                stride: s,
+                pad,
+                weights: random(&mut rng, cout * cin * k * k),
+                bias: random(&mut rng, cout),
+                activation: Activation::Leaky,
+            };
+            let input = Tensor {
+                channels: cin,
+                height: h,
+                width: w,
+                data: random(&mut rng, cin * h * w),
+            };
+            let blocked = conv.forward_blocks(&input);
+            let reference = conv.forward_reference(&input);
+            assert_eq!(
+                (blocked.channels, blocked.height, blocked.width),
+                (reference.channels, reference.height, reference.width)
+            );
+            for (x, y) in blocked.data.iter().zip(&reference.data) {
+                assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+            }
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let split =
+                parallel::with_workers(&parallel::SplitWays::<3>, || conv.forward_blocks(&input));
+            assert_eq!(bits(&split), bits(&blocked), "split three ways");
         }
     }
 }

@@ -21,6 +21,7 @@
 //! output pixels, split over the caller's workers ([`crate::parallel`]).
 
 use super::conv::{Activation, FloatConv};
+use super::windows::{plane_parts, taps_hwc, to_hwc, Windows};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 use crate::parallel;
@@ -206,8 +207,7 @@ impl InputStats<'_> {
 }
 
 /// INT8 weights in the layout of [`kernels::GemmI8`], each kernel's taps in `(ky, kx, i)` order:
-/// the order in which [`IntConv::rows_i8`] copies a window out of an HWC input, so that a tap
-/// row is `k` runs of `in_channels` contiguous bytes.
+/// the order of the rows the GEMM multiplies them with (see `windows.rs`).
 #[derive(Debug, Clone, PartialEq)]
 struct GemmWeights {
     packed: Vec<i8>,
@@ -218,16 +218,9 @@ struct GemmWeights {
 
 impl GemmWeights {
     fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
-        let span = in_channels * k * k;
-        let mut taps = vec![0i8; out_channels * span];
-        for (o, kernel) in weights.chunks_exact(span).enumerate() {
-            for i in 0..in_channels {
-                for t in 0..k * k {
-                    taps[o * span + t * in_channels + i] = kernel[i * k * k + t] as i8;
-                }
-            }
-        }
-        let (packed, sums, span) = kernels::pack_gemm_i8(&taps, out_channels, span);
+        let bytes: Vec<i8> = weights.iter().map(|&w| w as i8).collect();
+        let taps = taps_hwc(&bytes, in_channels, k);
+        let (packed, sums, span) = kernels::pack_gemm_i8(&taps, out_channels, in_channels * k * k);
         GemmWeights { packed, sums, span }
     }
 
@@ -346,70 +339,18 @@ impl IntConv {
         }
     }
 
-    /// The input quantized to bytes in HWC order (a pixel's channels contiguous): `q + 128`
-    /// for signed inputs, `q` itself for unsigned ones. Pixels split over the workers.
+    /// The input quantized to bytes in HWC order: `q + 128` for signed inputs, `q` itself for
+    /// unsigned ones.
     fn quantize_hwc_i8(&self, input: &Tensor) -> Vec<u8> {
-        let (c, plane) = (input.channels, input.height * input.width);
         // Unsigned: 0..=255; signed: -127..=127 (as `quantize` with 9 and 8 bits).
         let scale = (self.in_shift as f32).exp2();
         let (low, high, offset) = match self.unsigned_input {
             true => (0.0, 255.0, 0.0),
             false => (-127.0, 127.0, GEMM_OFFSET as f32),
         };
-        let mut hwc = vec![0u8; input.data.len()];
-        let parts = parallel::parts(plane, 4096);
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        let mut rest = hwc.as_mut_slice();
-        for range in parallel::ranges(plane, parts, 1) {
-            let (mine, tail) = rest.split_at_mut(range.len() * c);
-            rest = tail;
-            jobs.push(Box::new(move || {
-                for (i, values) in input.data.chunks_exact(plane).enumerate() {
-                    for (pixel, &x) in mine.chunks_exact_mut(c).zip(&values[range.clone()]) {
-                        pixel[i] = (quantize_scaled(x, scale, low, high) + offset) as u8;
-                    }
-                }
-            }));
-        }
-        parallel::run(jobs);
-        hwc
-    }
-
-    /// The rows of output pixels `pixels` (row-major over the `ow`-wide output): each row the
-    /// `k x k` window of HWC bytes in `(ky, kx, i)` order, padding and the tail up to `span` a
-    /// quantized 0.
-    fn rows_i8(
-        &self,
-        hwc: &[u8],
-        (ih, iw): (usize, usize),
-        ow: usize,
-        pixels: std::ops::Range<usize>,
-        span: usize,
-        rows: &mut Vec<u8>,
-    ) {
-        let (k, c) = (self.size, self.in_channels);
-        rows.clear();
-        rows.resize(pixels.len() * span, self.zero_byte());
-        for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
-            let (y, x) = (p / ow, p % ow);
-            // A window row's taps are consecutive pixels, so in HWC they are one run of bytes,
-            // and in the row too: one copy a window row (less what hangs over an edge).
-            let left = (x * self.stride) as isize - self.pad as isize;
-            let first = (-left).clamp(0, k as isize) as usize;
-            let last = (iw as isize - left).clamp(0, k as isize) as usize;
-            if first >= last {
-                continue;
-            }
-            for ky in 0..k {
-                let iy = (y * self.stride + ky) as isize - self.pad as isize;
-                if iy < 0 || iy as usize >= ih {
-                    continue;
-                }
-                let src = (iy as usize * iw + (left + first as isize) as usize) * c;
-                let len = (last - first) * c;
-                row[(ky * k + first) * c..][..len].copy_from_slice(&hwc[src..src + len]);
-            }
-        }
+        to_hwc(input, |x| {
+            (quantize_scaled(x, scale, low, high) + offset) as u8
+        })
     }
 
     /// INT8: output pixels in blocks, split over the workers; each block's rows built,
@@ -423,15 +364,14 @@ impl IntConv {
         let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
         let ranges = parallel::ranges(n, parallel::parts(n, GEMM_PIXELS), GEMM_PIXELS);
         let mut out = Tensor::zeros(self.out_channels, oh, ow);
-        // Each worker's own slice of every output plane.
-        let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
-        for mut plane in out.data.chunks_exact_mut(n) {
-            for (range, part) in ranges.iter().zip(&mut parts) {
-                let (mine, rest) = plane.split_at_mut(range.len());
-                part.push(mine);
-                plane = rest;
-            }
-        }
+        let parts = plane_parts(&mut out.data, n, &ranges);
+        let windows = Windows {
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+            channels: self.in_channels,
+        };
+        let zero = self.zero_byte();
         let jobs: Vec<parallel::Job> = ranges
             .iter()
             .zip(parts)
@@ -444,7 +384,7 @@ impl IntConv {
                         let pixels = block..(block + GEMM_PIXELS).min(range.end);
                         let (first, count) = (block - range.start, pixels.len());
                         let dims = (input.height, input.width);
-                        self.rows_i8(hwc, dims, ow, pixels, gemm.span, &mut rows);
+                        windows.rows(hwc, dims, ow, pixels, gemm.span, zero, &mut rows);
                         let acc = &mut acc[..count * channels];
                         gemm_i8(&rows, gemm.span, &gemm.packed, &gemm.sums, acc);
                         let planes = part.iter_mut().map(|p| &mut **p);

@@ -11,6 +11,7 @@ pub mod region;
 pub mod route;
 pub mod shortcut;
 pub mod upsample;
+mod windows;
 pub mod yolo;
 
 pub use binconv::BinaryConv;

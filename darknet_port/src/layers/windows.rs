@@ -1,0 +1,122 @@
+//! What the blocked convolutions (INT8, and FP32 on large images) share: the input in HWC
+//! order, each output pixel's window as one contiguous row, and each worker's slice of every
+//! output plane. Rows are built a block of pixels at a time, so they stay in cache while the
+//! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
+
+use super::Tensor;
+use crate::parallel;
+use std::ops::Range;
+
+/// `input` in HWC order (a pixel's channels contiguous), each value through `convert`; pixels
+/// split over the workers.
+pub(crate) fn to_hwc<T>(input: &Tensor, convert: impl Fn(f32) -> T + Sync) -> Vec<T>
+where
+    T: Copy + Default + Send,
+{
+    let (c, plane) = (input.channels, input.height * input.width);
+    let mut hwc = vec![T::default(); input.data.len()];
+    let parts = parallel::parts(plane, 4096);
+    let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+    let mut rest = hwc.as_mut_slice();
+    let convert = &convert;
+    for range in parallel::ranges(plane, parts, 1) {
+        let (mine, tail) = rest.split_at_mut(range.len() * c);
+        rest = tail;
+        jobs.push(Box::new(move || {
+            for (i, values) in input.data.chunks_exact(plane).enumerate() {
+                for (pixel, &x) in mine.chunks_exact_mut(c).zip(&values[range.clone()]) {
+                    pixel[i] = convert(x);
+                }
+            }
+        }));
+    }
+    parallel::run(jobs);
+    hwc
+}
+
+/// The `size` x `size` windows, every `stride` pixels with `pad` around, of an HWC input of
+/// `channels`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Windows {
+    pub size: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub channels: usize,
+}
+
+impl Windows {
+    /// The rows of output pixels `pixels` (row-major over the `ow`-wide output): each the
+    /// window's values in `(ky, kx, i)` order, then `zero` up to `span` (and in the padding).
+    #[allow(clippy::too_many_arguments)]
+    pub fn rows<T: Copy>(
+        &self,
+        hwc: &[T],
+        (ih, iw): (usize, usize),
+        ow: usize,
+        pixels: Range<usize>,
+        span: usize,
+        zero: T,
+        rows: &mut Vec<T>,
+    ) {
+        let (k, c) = (self.size, self.channels);
+        rows.clear();
+        rows.resize(pixels.len() * span, zero);
+        for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
+            let (y, x) = (p / ow, p % ow);
+            // A window row's taps are consecutive pixels, so in HWC they are one run of values,
+            // and in the row too: one copy a window row (less what hangs over an edge).
+            let left = (x * self.stride) as isize - self.pad as isize;
+            let first = (-left).clamp(0, k as isize) as usize;
+            let last = (iw as isize - left).clamp(0, k as isize) as usize;
+            if first >= last {
+                continue;
+            }
+            for ky in 0..k {
+                let iy = (y * self.stride + ky) as isize - self.pad as isize;
+                if iy < 0 || iy as usize >= ih {
+                    continue;
+                }
+                let src = (iy as usize * iw + (left + first as isize) as usize) * c;
+                let len = (last - first) * c;
+                row[(ky * k + first) * c..][..len].copy_from_slice(&hwc[src..src + len]);
+            }
+        }
+    }
+}
+
+/// Kernels `[o][i][ky][kx]` with their taps reordered to the rows' `(ky, kx, i)`.
+pub(crate) fn taps_hwc<T: Copy + Default>(
+    weights: &[T],
+    in_channels: usize,
+    size: usize,
+) -> Vec<T> {
+    let taps = size * size;
+    let span = in_channels * taps;
+    let mut out = vec![T::default(); weights.len()];
+    for (kernel, reordered) in weights.chunks_exact(span).zip(out.chunks_exact_mut(span)) {
+        for i in 0..in_channels {
+            for t in 0..taps {
+                reordered[t * in_channels + i] = kernel[i * taps + t];
+            }
+        }
+    }
+    out
+}
+
+/// Every plane of `planes` (each `n` long) cut at the `ranges` of pixels: one list of slices,
+/// one slice a plane, for each range's worker.
+pub(crate) fn plane_parts<'a>(
+    planes: &'a mut [f32],
+    n: usize,
+    ranges: &[Range<usize>],
+) -> Vec<Vec<&'a mut [f32]>> {
+    let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
+    for mut plane in planes.chunks_exact_mut(n) {
+        for (range, part) in ranges.iter().zip(&mut parts) {
+            let (mine, rest) = plane.split_at_mut(range.len());
+            part.push(mine);
+            plane = rest;
+        }
+    }
+    parts
+}
