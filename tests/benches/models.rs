@@ -56,12 +56,13 @@ fn bench(models: &std::path::Path, threads: usize) {
         models.join("samples/zidane.jpg"),
     ];
     println!(
-        "{:<12} {:>8} {:>9} {:>9} {:>16} {:>15} {:>15} {:>13}",
+        "{:<12} {:>8} {:>9} {:>9} {:>16} {:>14} {:>15} {:>15} {:>13}",
         "model",
         "fp32 ms",
         "int16 ms",
         "int8 ms",
         "opencv fp32 ms",
+        "(no winograd)",
         "fp32 vs opencv",
         "int8 vs opencv",
         "int8 vs fp32"
@@ -104,29 +105,36 @@ fn bench(models: &std::path::Path, threads: usize) {
                 let text = String::from_utf8_lossy(&o.stdout).into_owned();
                 let mut words = text.split_whitespace();
                 let ms = words.next()?.parse::<f64>().ok()?;
-                Some((ms, words.next().unwrap_or("?").to_string()))
+                let threads = words.next().unwrap_or("?").to_string();
+                let direct = words.next().and_then(|w| w.parse::<f64>().ok());
+                Some((ms, threads, direct))
             });
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let faster = |baseline: f64, d: Duration| format!("{:.2}x", baseline / ms(d));
-        let (cv, fp32_ratio, int8_ratio) = match &opencv {
-            Some((t, cv_threads)) => (
+        let (cv, cv_direct, fp32_ratio, int8_ratio) = match &opencv {
+            Some((t, cv_threads, direct)) => (
                 format!("{t:.1} ({cv_threads} thr)"),
+                direct.map_or("n/a".into(), |d| format!("{d:.1}")),
                 faster(*t, times[0]),
                 faster(*t, times[2]),
             ),
-            None => ("n/a".into(), "n/a".into(), "n/a".into()),
+            None => ("n/a".into(), "n/a".into(), "n/a".into(), "n/a".into()),
         };
         println!(
-            "{:<12} {:>8.1} {:>9.1} {:>9.1} {:>16} {:>15} {:>15} {:>13}",
+            "{:<12} {:>8.1} {:>9.1} {:>9.1} {:>16} {:>14} {:>15} {:>15} {:>13}",
             name,
             ms(times[0]),
             ms(times[1]),
             ms(times[2]),
             cv,
+            cv_direct,
             fp32_ratio,
             int8_ratio,
             faster(ms(times[0]), times[2])
         );
     }
-    println!("(zynqdet on {threads} threads; ratios above 1 mean faster than the baseline)");
+    println!(
+        "(zynqdet on {threads} threads; ratios above 1 mean faster than the baseline; OpenCV's \
+         own time is with its Winograd 3x3 convolutions, the default)"
+    );
 }
