@@ -387,105 +387,82 @@ mod tests {
             .collect()
     }
 
+    /// A random leaky convolution of `(in, out, size, stride, pad)` and an `h` x `w` input.
+    fn case(
+        rng: &mut TestRng,
+        (cin, cout, k, s, pad, h, w): (usize, usize, usize, usize, usize, usize, usize),
+    ) -> (FloatConv, Tensor) {
+        let conv = FloatConv {
+            in_channels: cin,
+            out_channels: cout,
+            size: k,
+            stride: s,
+            pad,
+            weights: random(rng, cout * cin * k * k),
+            bias: random(rng, cout),
+            activation: Activation::Leaky,
+        };
+        conv.validate().unwrap();
+        let input = Tensor {
+            channels: cin,
+            height: h,
+            width: w,
+            data: random(rng, cin * h * w),
+        };
+        (conv, input)
+    }
+
+    fn assert_close(got: &Tensor, want: &Tensor, tolerance: f32) {
+        assert_eq!(
+            (got.channels, got.height, got.width),
+            (want.channels, want.height, want.width)
+        );
+        for (x, y) in got.data.iter().zip(&want.data) {
+            assert!((x - y).abs() < tolerance, "{x} vs {y}");
+        }
+    }
+
+    fn bits(t: &Tensor) -> Vec<u32> {
+        t.data.iter().map(|v| v.to_bits()).collect()
+    }
+
     #[test]
     fn direct_matches_reference() {
         let mut rng = TestRng(42);
-        for &(cin, cout, k, s, pad, h, w) in &[
+        for shape in [
             (3, 4, 3, 2, 1, 9, 8),
             (3, 2, 3, 1, 1, 5, 5),
             (5, 3, 1, 1, 0, 4, 3),
             (2, 2, 3, 2, 1, 4, 4),
             (4, 3, 1, 1, 0, 3, 5),
         ] {
-            let conv = FloatConv {
-                in_channels: cin,
-                out_channels: cout,
-                size: k,
-                stride: s,
-                pad,
-                weights: random(&mut rng, cout * cin * k * k),
-                bias: random(&mut rng, cout),
-                activation: Activation::Leaky,
-            };
-            conv.validate().unwrap();
-            let input = Tensor {
-                channels: cin,
-                height: h,
-                width: w,
-                data: random(&mut rng, cin * h * w),
-            };
-            let (a, b) = (conv.forward(&input), conv.forward_reference(&input));
-            assert_eq!((a.height, a.width), (b.height, b.width));
-            for (x, y) in a.data.iter().zip(&b.data) {
-                assert!((x - y).abs() < 1e-5, "{x} vs {y}");
-            }
+            let (conv, input) = case(&mut rng, shape);
+            assert_close(&conv.forward(&input), &conv.forward_reference(&input), 1e-5);
         }
     }
 
     #[test]
     fn sgemm_split_over_workers_gives_the_same_bits() {
         let mut rng = TestRng(43);
-        let conv = FloatConv {
-            in_channels: 20,
-            out_channels: 37,
-            size: 3,
-            stride: 1,
-            pad: 1,
-            weights: random(&mut rng, 37 * 20 * 9),
-            bias: random(&mut rng, 37),
-            activation: Activation::Leaky,
-        };
-        let input = Tensor {
-            channels: 20,
-            height: 11,
-            width: 7,
-            data: random(&mut rng, 20 * 77),
-        };
-        let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let (conv, input) = case(&mut rng, (20, 37, 3, 1, 1, 11, 7));
         let serial = conv.forward_gemm(&input);
         let split = parallel::with_workers(&parallel::SplitWays::<3>, || conv.forward_gemm(&input));
         assert_eq!(bits(&split), bits(&serial));
-        let reference = conv.forward_reference(&input);
-        for (x, y) in serial.data.iter().zip(&reference.data) {
-            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
-        }
+        assert_close(&serial, &conv.forward_reference(&input), 1e-4);
     }
 
     #[test]
     fn blocked_sgemm_is_the_convolution() {
         let mut rng = TestRng(44);
-        // (in, out, size, stride, pad, h, w): blocks with a tail, stride 2, a 1x1 with padding
-        for &(cin, cout, k, s, pad, h, w) in &[
+        // blocks with a tail, stride 2, a 1x1 with padding
+        for shape in [
             (6, 10, 3, 1, 1, 19, 23),
             (5, 7, 3, 2, 1, 30, 17),
             (4, 3, 1, 1, 1, 9, 9),
         ] {
-            let conv = FloatConv {
-                in_channels: cin,
-                out_channels: cout,
-                size: k,
-                stride: s,
-                pad,
-                weights: random(&mut rng, cout * cin * k * k),
-                bias: random(&mut rng, cout),
-                activation: Activation::Leaky,
-            };
-            let input = Tensor {
-                channels: cin,
-                height: h,
-                width: w,
-                data: random(&mut rng, cin * h * w),
-            };
+            let (conv, input) = case(&mut rng, shape);
             let blocked = conv.forward_blocks(&input);
-            let reference = conv.forward_reference(&input);
-            assert_eq!(
-                (blocked.channels, blocked.height, blocked.width),
-                (reference.channels, reference.height, reference.width)
-            );
-            for (x, y) in blocked.data.iter().zip(&reference.data) {
-                assert!((x - y).abs() < 1e-4, "{x} vs {y}");
-            }
-            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_close(&blocked, &conv.forward_reference(&input), 1e-4);
             let split =
                 parallel::with_workers(&parallel::SplitWays::<3>, || conv.forward_blocks(&input));
             assert_eq!(bits(&split), bits(&blocked), "split three ways");
