@@ -209,47 +209,48 @@ impl FloatConv {
         let (ih, iw) = (input.height, input.width);
         let (oh, ow) = (self.output_dim(ih), self.output_dim(iw));
         let (k, p) = (self.size, self.pad);
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
         let conv = kernels::active().conv_direct;
         let s = self.stride;
-        if p == 0 && k == 1 && s == 1 {
-            // Pointwise: each plane is one long row (no borders to skip).
-            conv(
-                &input.data,
-                1,
-                ih * iw,
-                1,
-                1,
-                &self.weights,
-                &self.bias,
-                &mut out.data,
-            );
+        let pointwise = p == 0 && k == 1 && s == 1;
+        let padded;
+        // Pointwise: each plane is one long row (no borders to skip).
+        let (source, ph, pw, k) = if pointwise {
+            (&input.data, 1, ih * iw, 1)
         } else {
             let (ph, pw) = (ih + 2 * p, iw + 2 * p);
-            let mut padded = vec![0f32; self.in_channels * ph * pw];
+            let mut planes = vec![0f32; self.in_channels * ph * pw];
             for (src, dst) in input
                 .data
                 .chunks_exact(ih * iw)
-                .zip(padded.chunks_exact_mut(ph * pw))
+                .zip(planes.chunks_exact_mut(ph * pw))
             {
                 for (s, d) in src.chunks_exact(iw).zip(dst[p * pw..].chunks_exact_mut(pw)) {
                     d[p..p + iw].copy_from_slice(s);
                 }
             }
-            conv(
-                &padded,
-                ph,
-                pw,
-                k,
-                s,
-                &self.weights,
-                &self.bias,
-                &mut out.data,
-            );
+            padded = planes;
+            (&padded, ph, pw, k)
+        };
+        // Output channels split over the workers: each part its own kernels and planes.
+        let mut out = Tensor::zeros(self.out_channels, oh, ow);
+        let span = self.in_channels * k * k;
+        let parts = parallel::parts(self.out_channels, 2);
+        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+        let mut rest = out.data.as_mut_slice();
+        for range in parallel::ranges(self.out_channels, parts, 1) {
+            let (mine, tail) = rest.split_at_mut(range.len() * oh * ow);
+            rest = tail;
+            let weights = &self.weights[range.start * span..range.end * span];
+            let bias = &self.bias[range.clone()];
+            let activation = self.activation;
+            jobs.push(Box::new(move || {
+                conv(source, ph, pw, k, s, weights, bias, mine);
+                for v in mine {
+                    *v = activation.apply(*v);
+                }
+            }));
         }
-        for v in &mut out.data {
-            *v = self.activation.apply(*v);
-        }
+        parallel::run(jobs);
         out
     }
 
@@ -435,9 +436,14 @@ mod tests {
             (5, 3, 1, 1, 0, 4, 3),
             (2, 2, 3, 2, 1, 4, 4),
             (4, 3, 1, 1, 0, 3, 5),
+            (3, 16, 3, 1, 1, 12, 10),
         ] {
             let (conv, input) = case(&mut rng, shape);
-            assert_close(&conv.forward(&input), &conv.forward_reference(&input), 1e-5);
+            let direct = conv.forward_direct(&input);
+            assert_close(&direct, &conv.forward_reference(&input), 1e-5);
+            let split =
+                parallel::with_workers(&parallel::SplitWays::<3>, || conv.forward_direct(&input));
+            assert_eq!(bits(&split), bits(&direct), "split three ways");
         }
     }
 
