@@ -1,7 +1,7 @@
 //! Darknet's float `[convolutional]` layer: weights `[out][in][ky][kx]`, a bias per output
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
-use super::windows::{plane_parts, taps_hwc, to_hwc, Windows};
+use super::windows::{for_each_block, taps_hwc, to_hwc, Windows};
 use super::Tensor;
 use crate::{kernels, parallel};
 
@@ -157,37 +157,29 @@ impl FloatConv {
             pad: self.pad,
             channels: self.in_channels,
         };
-        let ranges = parallel::ranges(n, parallel::parts(n, BLOCK_PIXELS), BLOCK_PIXELS);
+        let dims = (input.height, input.width);
         let mut out = Tensor::zeros(m, oh, ow);
-        let parts = plane_parts(&mut out.data, n, &ranges);
-        let jobs: Vec<parallel::Job> = ranges
-            .iter()
-            .zip(parts)
-            .map(|(range, mut planes)| {
-                let (range, hwc, kernels) = (range.clone(), &hwc, &kernels);
-                Box::new(move || {
-                    let (mut rows, mut sums) = (Vec::new(), vec![0f32; BLOCK_PIXELS * m]);
-                    for block in (range.start..range.end).step_by(BLOCK_PIXELS) {
-                        let pixels = block..(block + BLOCK_PIXELS).min(range.end);
-                        let (first, count) = (block - range.start, pixels.len());
-                        let dims = (input.height, input.width);
-                        windows.rows(hwc, dims, ow, pixels, span, 0.0, &mut rows);
-                        let sums = &mut sums[..count * m];
-                        // sums[p][o] = rows[p][.] . kernels[o][.]: the kernels read transposed
-                        sgemm(count, span, m, (&rows, span, 1), (kernels, 1, span), sums);
-                        for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(&self.bias) {
-                            for (v, s) in plane[first..first + count]
-                                .iter_mut()
-                                .zip(sums.chunks_exact(m))
-                            {
-                                *v = self.activation.apply(s[o] + bias);
-                            }
-                        }
+        for_each_block(
+            &mut out.data,
+            n,
+            BLOCK_PIXELS,
+            || (Vec::new(), vec![0f32; BLOCK_PIXELS * m]),
+            |(rows, sums), pixels, first, planes| {
+                let count = pixels.len();
+                windows.rows(&hwc, dims, ow, pixels, span, 0.0, rows);
+                let sums = &mut sums[..count * m];
+                // sums[p][o] = rows[p][.] . kernels[o][.]: the kernels read transposed
+                sgemm(count, span, m, (rows, span, 1), (&kernels, 1, span), sums);
+                for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(&self.bias) {
+                    for (v, s) in plane[first..first + count]
+                        .iter_mut()
+                        .zip(sums.chunks_exact(m))
+                    {
+                        *v = self.activation.apply(s[o] + bias);
                     }
-                }) as parallel::Job
-            })
-            .collect();
-        parallel::run(jobs);
+                }
+            },
+        );
         out
     }
 

@@ -21,10 +21,9 @@
 //! output pixels, split over the caller's workers ([`crate::parallel`]).
 
 use super::conv::{Activation, FloatConv};
-use super::windows::{plane_parts, taps_hwc, to_hwc, Windows};
+use super::windows::{for_each_block, taps_hwc, to_hwc, Windows};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
-use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -177,8 +176,18 @@ pub struct IntConv {
     /// At the accumulator's scale `2^(w_shift + in_shift)`.
     pub bias: Vec<i64>,
     pub activation: Activation,
-    /// INT8 only: the weights as the GEMM kernel reads them.
-    gemm: Option<GemmWeights>,
+    /// The weights as the layer's kernel reads them.
+    packed: Packed,
+}
+
+/// A layer's weights laid out for its kernel, each kernel's taps in `(ky, kx, i)` order: the
+/// order of the rows they meet (see `windows.rs`).
+#[derive(Debug, Clone, PartialEq)]
+enum Packed {
+    /// INT8: the layout of [`kernels::GemmI8`].
+    Gemm(GemmWeights),
+    /// INT16: `[o][tap]`, for [`kernels::Dot`].
+    Taps(Vec<i16>),
 }
 
 /// What calibration measured of a convolution's input.
@@ -206,8 +215,7 @@ impl InputStats<'_> {
     }
 }
 
-/// INT8 weights in the layout of [`kernels::GemmI8`], each kernel's taps in `(ky, kx, i)` order:
-/// the order of the rows the GEMM multiplies them with (see `windows.rs`).
+/// INT8 weights in the layout of [`kernels::GemmI8`].
 #[derive(Debug, Clone, PartialEq)]
 struct GemmWeights {
     packed: Vec<i8>,
@@ -230,8 +238,11 @@ impl GemmWeights {
 }
 
 /// Pixels whose rows are built and multiplied together: a block of rows (up to 64 x 4608
-/// bytes) stays in L2 while every kernel meets it.
-const GEMM_PIXELS: usize = 64;
+/// values) stays in L2 while every kernel meets it.
+const BLOCK_PIXELS: usize = 64;
+
+/// INT16 kernels that meet a block's rows together: 16 x 4608 x 2 bytes = 144 KiB, in L2.
+const DOT_KERNELS: usize = 16;
 
 impl IntConv {
     /// Quantizes a float convolution whose inputs are described by `stats`.
@@ -250,16 +261,23 @@ impl IntConv {
             .iter()
             .map(|&w| quantize(w, w_shift, bits) as i16)
             .collect();
-        let gemm = (precision == Precision::Int8)
-            .then(|| GemmWeights::new(&weights, conv.out_channels, conv.in_channels, conv.size));
+        let packed = match precision {
+            Precision::Int8 => Packed::Gemm(GemmWeights::new(
+                &weights,
+                conv.out_channels,
+                conv.in_channels,
+                conv.size,
+            )),
+            _ => Packed::Taps(taps_hwc(&weights, conv.in_channels, conv.size)),
+        };
         let bias = corrected_bias(conv, &weights, w_shift, stats.channel_means)
             .iter()
             .enumerate()
             .map(|(o, &b)| {
                 let bias = (b * acc_scale).round() as i64;
-                match &gemm {
+                match &packed {
                     // The GEMM takes 128 off every byte: unsigned inputs need it back.
-                    Some(g) if unsigned_input => {
+                    Packed::Gemm(g) if unsigned_input => {
                         bias + i64::from(GEMM_OFFSET) * i64::from(g.sums[o])
                     }
                     _ => bias,
@@ -279,7 +297,7 @@ impl IntConv {
             unsigned_input,
             bias,
             activation: conv.activation,
-            gemm,
+            packed,
         }
     }
 
@@ -287,47 +305,69 @@ impl IntConv {
         (input + 2 * self.pad - self.size) / self.stride + 1
     }
 
-    /// The quantized input laid out as rows: row `p` (an output position) holds the `in*k*k`
-    /// values its kernel sees, so each output is one contiguous dot product.
-    fn im2row(&self, input: &Tensor, oh: usize, ow: usize) -> Vec<i16> {
-        let (k, bits) = (self.size, self.precision.bits());
-        let (ih, iw) = (input.height, input.width);
-        let span = self.in_channels * k * k;
-        let q: Vec<i16> = input
-            .data
-            .iter()
-            .map(|&x| quantize(x, self.in_shift, bits) as i16)
-            .collect();
-        let mut rows = vec![0i16; oh * ow * span];
-        for y in 0..oh {
-            for x in 0..ow {
-                let row = &mut rows[(y * ow + x) * span..][..span];
-                for i in 0..self.in_channels {
-                    for ky in 0..k {
-                        let iy = (y * self.stride + ky) as isize - self.pad as isize;
-                        if iy < 0 || iy as usize >= ih {
-                            continue;
-                        }
-                        for kx in 0..k {
-                            let ix = (x * self.stride + kx) as isize - self.pad as isize;
-                            if ix >= 0 && (ix as usize) < iw {
-                                row[(i * k + ky) * k + kx] =
-                                    q[(i * ih + iy as usize) * iw + ix as usize];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        rows
-    }
-
+    /// Output pixels in blocks, split over the workers: each block's windows as rows (in
+    /// cache), multiplied by the kernels (one INT8 matrix product, or INT16 dot products),
+    /// rescaled and activated into the worker's slice of every output plane.
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
-        match &self.gemm {
-            Some(gemm) => self.forward_i8(input, gemm),
-            None => self.forward_dots(input),
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let (n, m) = (oh * ow, self.out_channels);
+        let dims = (input.height, input.width);
+        let windows = Windows {
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+            channels: self.in_channels,
+        };
+        let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
+        let mut out = Tensor::zeros(m, oh, ow);
+        match &self.packed {
+            Packed::Gemm(gemm) => {
+                let hwc = self.quantize_hwc_i8(input);
+                let (gemm_i8, channels, zero) =
+                    (kernels::active().gemm_i8, gemm.channels(), self.zero_byte());
+                for_each_block(
+                    &mut out.data,
+                    n,
+                    BLOCK_PIXELS,
+                    || (Vec::new(), vec![0i32; BLOCK_PIXELS * channels]),
+                    |(rows, acc), pixels, first, planes| {
+                        let count = pixels.len();
+                        windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
+                        let acc = &mut acc[..count * channels];
+                        gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
+                        self.rescale(acc, channels, planes, first..first + count, rescale);
+                    },
+                );
+            }
+            Packed::Taps(taps) => {
+                let scale = (self.in_shift as f32).exp2();
+                let top = ((1i32 << (self.precision.bits() - 1)) - 1) as f32;
+                let hwc = to_hwc(input, |x| quantize_scaled(x, scale, -top, top) as i16);
+                let (dot_i16, span) = (kernels::active().dot_i16, taps.len() / m.max(1));
+                for_each_block(
+                    &mut out.data,
+                    n,
+                    BLOCK_PIXELS,
+                    || (Vec::new(), vec![0i64; BLOCK_PIXELS * m]),
+                    |(rows, acc), pixels, first, planes| {
+                        let count = pixels.len();
+                        windows.rows(&hwc, dims, ow, pixels, span, 0, rows);
+                        let acc = &mut acc[..count * m];
+                        for o in (0..m).step_by(DOT_KERNELS) {
+                            let group = o..(o + DOT_KERNELS).min(m);
+                            let kernels = &taps[group.start * span..group.end * span];
+                            for (row, sums) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(m))
+                            {
+                                dot_i16(kernels, row, &mut sums[group.clone()]);
+                            }
+                        }
+                        self.rescale(acc, m, planes, first..first + count, rescale);
+                    },
+                );
+            }
         }
+        out
     }
 
     /// The byte a quantized 0 becomes in the GEMM's rows (the padding).
@@ -353,117 +393,41 @@ impl IntConv {
         })
     }
 
-    /// INT8: output pixels in blocks, split over the workers; each block's rows built,
-    /// multiplied by the kernel table's GEMM, rescaled and activated into the worker's slice of
-    /// every output plane.
-    fn forward_i8(&self, input: &Tensor, gemm: &GemmWeights) -> Tensor {
-        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        let n = oh * ow;
-        let hwc = self.quantize_hwc_i8(input);
-        let gemm_i8 = kernels::active().gemm_i8;
-        let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
-        let ranges = parallel::ranges(n, parallel::parts(n, GEMM_PIXELS), GEMM_PIXELS);
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
-        let parts = plane_parts(&mut out.data, n, &ranges);
-        let windows = Windows {
-            size: self.size,
-            stride: self.stride,
-            pad: self.pad,
-            channels: self.in_channels,
-        };
-        let zero = self.zero_byte();
-        let jobs: Vec<parallel::Job> = ranges
-            .iter()
-            .zip(parts)
-            .map(|(range, mut part)| {
-                let (range, hwc) = (range.clone(), &hwc);
-                Box::new(move || {
-                    let channels = gemm.channels();
-                    let (mut rows, mut acc) = (Vec::new(), vec![0i32; GEMM_PIXELS * channels]);
-                    for block in (range.start..range.end).step_by(GEMM_PIXELS) {
-                        let pixels = block..(block + GEMM_PIXELS).min(range.end);
-                        let (first, count) = (block - range.start, pixels.len());
-                        let dims = (input.height, input.width);
-                        windows.rows(hwc, dims, ow, pixels, gemm.span, zero, &mut rows);
-                        let acc = &mut acc[..count * channels];
-                        gemm_i8(&rows, gemm.span, &gemm.packed, &gemm.sums, acc);
-                        let planes = part.iter_mut().map(|p| &mut **p);
-                        self.rescale(acc, channels, planes, first..first + count, rescale);
-                    }
-                }) as parallel::Job
-            })
-            .collect();
-        parallel::run(jobs);
-        out
-    }
-
-    /// `planes[o][pixels]` from the GEMM's sums `acc[pixel][channels]`: bias, rescale and
+    /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias, rescale and
     /// activation. The activation is chosen once, outside the loops, so they stay tight.
-    fn rescale<'a>(
+    fn rescale<T: Copy + Into<i64>>(
         &self,
-        acc: &[i32],
+        acc: &[T],
         channels: usize,
-        planes: impl Iterator<Item = &'a mut [f32]>,
+        planes: &mut [&mut [f32]],
         pixels: std::ops::Range<usize>,
         rescale: f32,
     ) {
-        fn each<'a>(
-            acc: &[i32],
-            channels: usize,
-            bias: &[i64],
-            planes: impl Iterator<Item = &'a mut [f32]>,
+        // Generic over the activation, so each loop is compiled with its own inlined.
+        fn each<T: Copy + Into<i64>>(
+            (acc, channels, bias): (&[T], usize, &[i64]),
+            planes: &mut [&mut [f32]],
             pixels: std::ops::Range<usize>,
             rescale: f32,
             activation: impl Fn(f32) -> f32,
         ) {
-            for ((o, plane), &bias) in planes.enumerate().zip(bias) {
+            for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(bias) {
                 for (v, sums) in plane[pixels.clone()]
                     .iter_mut()
                     .zip(acc.chunks_exact(channels))
                 {
-                    *v = activation((i64::from(sums[o]) + bias) as f32 * rescale);
+                    *v = activation((sums[o].into() + bias) as f32 * rescale);
                 }
             }
         }
-        let (bias, activation) = (&self.bias, self.activation);
-        match activation {
-            Activation::Leaky => each(acc, channels, bias, planes, pixels, rescale, |x| {
+        let sums = (acc, channels, self.bias.as_slice());
+        match self.activation {
+            Activation::Leaky => each(sums, planes, pixels, rescale, |x| {
                 Activation::Leaky.apply(x)
             }),
-            Activation::Linear => each(acc, channels, bias, planes, pixels, rescale, |x| x),
-            _ => each(acc, channels, bias, planes, pixels, rescale, |x| {
-                activation.apply(x)
-            }),
+            Activation::Linear => each(sums, planes, pixels, rescale, |x| x),
+            activation => each(sums, planes, pixels, rescale, |x| activation.apply(x)),
         }
-    }
-
-    /// INT16 (and INT8 without a GEMM layout): one dot product an output.
-    fn forward_dots(&self, input: &Tensor) -> Tensor {
-        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        let span = self.in_channels * self.size * self.size;
-        let rows = self.im2row(input, oh, ow);
-        let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
-        let n = oh * ow;
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
-        // Blocks of kernels small enough to stay in L2 (16 x 4608 x 2 bytes = 144 KiB) meet every
-        // input row in turn, so neither the weights nor the rows stream from memory per output.
-        const BLOCK: usize = 16;
-        let mut acc = [0i64; BLOCK];
-        let dot_i16 = kernels::active().dot_i16;
-        for first in (0..self.out_channels).step_by(BLOCK) {
-            let count = BLOCK.min(self.out_channels - first);
-            let kernels = &self.weights[first * span..(first + count) * span];
-            for p in 0..n {
-                let row = &rows[p * span..(p + 1) * span];
-                dot_i16(kernels, row, &mut acc[..count]);
-                for (j, a) in acc[..count].iter().enumerate() {
-                    let o = first + j;
-                    out.data[o * n + p] =
-                        self.activation.apply((a + self.bias[o]) as f32 * rescale);
-                }
-            }
-        }
-        out
     }
 }
 
@@ -471,6 +435,7 @@ impl IntConv {
 mod tests {
     use super::*;
     use crate::layers::binconv::tests::TestRng;
+    use crate::parallel;
 
     #[test]
     fn shifts_fit_the_range() {

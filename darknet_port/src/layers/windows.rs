@@ -103,9 +103,39 @@ pub(crate) fn taps_hwc<T: Copy + Default>(
     out
 }
 
+/// Output pixels `0..n` split over the workers in ranges of whole `block`s; each range's
+/// blocks go in turn to `each(scratch, pixels, first, planes)`, where `planes` are the worker's
+/// slices of every plane of `out` (each plane `n` long), `first` is where the block starts in
+/// them, and `scratch` is the worker's own, made by `scratch()`.
+pub(crate) fn for_each_block<S>(
+    out: &mut [f32],
+    n: usize,
+    block: usize,
+    scratch: impl Fn() -> S + Sync,
+    each: impl Fn(&mut S, Range<usize>, usize, &mut [&mut [f32]]) + Sync,
+) {
+    let ranges = parallel::ranges(n, parallel::parts(n, block), block);
+    let parts = plane_parts(out, n, &ranges);
+    let (scratch, each) = (&scratch, &each);
+    let jobs: Vec<parallel::Job> = ranges
+        .into_iter()
+        .zip(parts)
+        .map(|(range, mut planes)| {
+            Box::new(move || {
+                let mut state = scratch();
+                for start in range.clone().step_by(block) {
+                    let pixels = start..(start + block).min(range.end);
+                    each(&mut state, pixels, start - range.start, &mut planes);
+                }
+            }) as parallel::Job
+        })
+        .collect();
+    parallel::run(jobs);
+}
+
 /// Every plane of `planes` (each `n` long) cut at the `ranges` of pixels: one list of slices,
 /// one slice a plane, for each range's worker.
-pub(crate) fn plane_parts<'a>(
+fn plane_parts<'a>(
     planes: &'a mut [f32],
     n: usize,
     ranges: &[Range<usize>],
