@@ -364,14 +364,15 @@ impl Network {
         let mut sums: Vec<Vec<f64>> = vec![Vec::new(); self.layers.len()];
         for image in images {
             self.run(image, runner, &mut Timings::new(), &mut |i, input| {
-                if matches!(self.layers[i], Layer::Conv(_)) {
-                    let plane = input.height * input.width;
-                    sums[i].resize(input.channels, 0.0);
-                    for (sum, values) in sums[i].iter_mut().zip(input.data.chunks_exact(plane)) {
-                        *sum += values.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64;
-                    }
+                if !matches!(self.layers[i], Layer::Conv(_)) {
+                    return;
                 }
-                if max_abs[i] > 0.0 && matches!(self.layers[i], Layer::Conv(_)) {
+                let plane = input.height * input.width;
+                sums[i].resize(input.channels, 0.0);
+                for (sum, values) in sums[i].iter_mut().zip(input.data.chunks_exact(plane)) {
+                    *sum += values.iter().map(|&v| f64::from(v)).sum::<f64>() / plane as f64;
+                }
+                if max_abs[i] > 0.0 {
                     let scale = HISTOGRAM_BINS as f32 / max_abs[i];
                     for v in &input.data {
                         let bin = ((v.abs() * scale) as usize).min(HISTOGRAM_BINS - 1);
@@ -427,25 +428,20 @@ impl Network {
             if wanted == Precision::Fp32 {
                 continue;
             }
-            let find = |list: &[(usize, f32)]| list.iter().find(|(l, _)| *l == i).map(|m| m.1);
-            let max_abs = find(&calibration.input_max_abs).ok_or_else(|| {
+            // The calibration's lists hold (layer, value) pairs.
+            fn find<T>(list: &[(usize, T)], layer: usize) -> Option<&T> {
+                list.iter().find(|(l, _)| *l == layer).map(|entry| &entry.1)
+            }
+            let max_abs = *find(&calibration.input_max_abs, i).ok_or_else(|| {
                 Error::Model(format!(
                     "the calibration has no range for layer {i}: calibrate this model again"
                 ))
             })?;
             let stats = InputStats {
                 max_abs,
-                min: find(&calibration.input_min).unwrap_or(-max_abs),
-                histogram: calibration
-                    .input_histograms
-                    .iter()
-                    .find(|(l, _)| *l == i)
-                    .map_or(&[], |h| h.1.as_slice()),
-                channel_means: calibration
-                    .input_channel_means
-                    .iter()
-                    .find(|(l, _)| *l == i)
-                    .map_or(&[], |m| m.1.as_slice()),
+                min: find(&calibration.input_min, i).map_or(-max_abs, |&min| min),
+                histogram: find(&calibration.input_histograms, i).map_or(&[], Vec::as_slice),
+                channel_means: find(&calibration.input_channel_means, i).map_or(&[], Vec::as_slice),
             };
             *layer = Layer::IntConv(IntConv::from_float(conv, wanted, &stats));
         }
