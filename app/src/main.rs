@@ -3,6 +3,7 @@
 mod annotate;
 mod bench_pipeline;
 mod detect;
+mod heap;
 mod model;
 mod pipeline;
 mod quant;
@@ -45,6 +46,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    heap::keep_freed_memory();
     let cli = Cli::parse();
     let workers = workers::threads(cli.threads);
     let result = darknet_port::parallel::with_workers(workers, || match cli.command {

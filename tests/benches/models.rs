@@ -5,8 +5,10 @@
 //!
 //! `cargo bench -p system-tests --bench models`
 
-// The threads of the zynqdet binary, so that the bench measures what the user runs (its unit
-// test module does not run here).
+// The threads and allocator settings of the zynqdet binary, so that the bench measures what
+// the user runs (their unit test modules do not run here).
+#[path = "../../app/src/heap.rs"]
+mod heap;
 #[path = "../../app/src/workers.rs"]
 #[allow(unused_imports)]
 mod workers;
@@ -37,6 +39,7 @@ fn median(mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
+    heap::keep_freed_memory();
     let Some(models) = coco_models_dir() else {
         return;
     };
