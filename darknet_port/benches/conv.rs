@@ -1,6 +1,10 @@
-//! Float convolution (im2col + SGEMM) against the same layer in INT16 and INT8, on layer
-//! shapes of YOLOv3-tiny, measured in the same run. `cargo bench -p darknet_port --bench conv`
+//! Float convolution on the best kernel table (on AVX-512: its fused product, Winograd's
+//! F(4x4, 3x3) where it suits) against `matrixmultiply`'s SGEMM (what tables without a fused
+//! product use), and the same layer in INT16 and INT8, on layer shapes of YOLOv3-tiny and
+//! YOLOv4-tiny, measured in the same run, on one thread. Ratios are to the SGEMM time.
+//! `cargo bench -p darknet_port --bench conv`
 
+use darknet_port::kernels;
 use darknet_port::layers::{Activation, FloatConv, InputStats, IntConv, Precision, Tensor};
 use std::hint::black_box;
 
@@ -19,14 +23,24 @@ fn main() {
             })
             .collect()
     };
+    // the fastest table without a fused product: its float layers run matrixmultiply
+    let sgemm_table = kernels::supported()
+        .into_iter()
+        .rev()
+        .find(|t| t.sgemm_fma.is_none())
+        .expect("the generic table has none");
+    println!("fp32 on the best table: {}", kernels::best().name);
     println!(
-        "{:<34} {:>10} {:>16} {:>16}",
-        "layer", "fp32 ms", "int16 ms (x)", "int8 ms (x)"
+        "{:<34} {:>10} {:>16} {:>16} {:>16}",
+        "layer", "sgemm ms", "fp32 ms (x)", "int16 ms (x)", "int8 ms (x)"
     );
     for &(cin, cout, k, dim) in &[
         (16, 32, 3, 208),
+        (32, 64, 3, 104),
         (128, 256, 3, 26),
+        (384, 256, 3, 26),
         (512, 1024, 3, 13),
+        (1024, 256, 1, 13),
         (256, 512, 1, 26),
     ] {
         let conv = FloatConv {
@@ -38,6 +52,7 @@ fn main() {
             weights: rand(cout * cin * k * k),
             bias: rand(cout),
             activation: Activation::Leaky,
+            packed: Default::default(),
         };
         let input = Tensor {
             channels: cin,
@@ -45,13 +60,20 @@ fn main() {
             width: dim,
             data: rand(cin * dim * dim),
         };
+        let sgemm = kernels::with_kernels(sgemm_table, || {
+            median_time(7, || {
+                black_box(conv.forward(black_box(&input)));
+            })
+        });
         let fp32 = median_time(7, || {
             black_box(conv.forward(black_box(&input)));
         });
         let mut row = format!(
-            "{:<34} {:>10.2}",
+            "{:<34} {:>10.2} {:>9.2} ({:.2}x)",
             format!("{cin}->{cout} {k}x{k} at {dim}x{dim}"),
-            fp32.as_secs_f64() * 1e3
+            sgemm.as_secs_f64() * 1e3,
+            fp32.as_secs_f64() * 1e3,
+            sgemm.as_secs_f64() / fp32.as_secs_f64()
         );
         for precision in [Precision::Int16, Precision::Int8] {
             let q = IntConv::from_float(&conv, precision, &InputStats::range(1.0));
@@ -61,7 +83,7 @@ fn main() {
             row += &format!(
                 " {:>9.2} ({:.2}x)",
                 t.as_secs_f64() * 1e3,
-                fp32.as_secs_f64() / t.as_secs_f64()
+                sgemm.as_secs_f64() / t.as_secs_f64()
             );
         }
         println!("{row}");

@@ -109,7 +109,7 @@ fn main() {
     });
     println!(
         "{:<44} {:>9.3} ms",
-        "conv 0 im2col + matrixmultiply sgemm",
+        "conv 0 forward_gemm (best table)",
         gemm.as_secs_f64() * 1e3
     );
     let features = conv0.forward(&input);
@@ -145,16 +145,16 @@ fn main() {
     });
     println!(
         "{:<44} {:>9.3} ms",
-        "  the same, im2col + matrixmultiply sgemm",
+        "  the same, forward_gemm (best table)",
         gemm.as_secs_f64() * 1e3
     );
-    // What FloatConv::forward runs on this layer (matrixmultiply's own SIMD kernels) against
-    // the scalar reference.
+    // What FloatConv::forward runs on this layer (the fused product on AVX-512,
+    // matrixmultiply's own SIMD kernels elsewhere) against the scalar reference.
     let scalar = best_time(5, || {
         black_box(last.forward_reference(black_box(&levels)));
     });
     println!(
-        "{:<44} {:>9.3} ms  | {:>9.3} ms {:>6.2}x (sgemm)",
+        "{:<44} {:>9.3} ms  | {:>9.3} ms {:>6.2}x (forward_gemm)",
         "  the same, scalar forward_reference",
         scalar.as_secs_f64() * 1e3,
         gemm.as_secs_f64() * 1e3,
@@ -265,7 +265,7 @@ fn main() {
         (kernels::active().dot_i16)(black_box(&k), black_box(&row), &mut acc);
     });
 
-    // A layer shape of other tiny-YOLO models, for the direct-or-SGEMM rule.
+    // A layer shape of other tiny-YOLO models, for the direct-or-product rule.
     let conv = FloatConv {
         in_channels: 256,
         out_channels: 255,
@@ -275,6 +275,7 @@ fn main() {
         weights: rng.floats(256 * 255, 0.2),
         bias: rng.floats(255, 0.2),
         activation: Activation::Linear,
+        packed: Default::default(),
     };
     let input = Tensor {
         channels: 256,
@@ -290,7 +291,7 @@ fn main() {
     });
     println!(
         "{:<44} {:>9.3} ms",
-        "  the same, im2col + matrixmultiply sgemm",
+        "  the same, forward_gemm (best table)",
         gemm.as_secs_f64() * 1e3
     );
 }

@@ -221,6 +221,7 @@ impl Network {
                             .1
                             .to_vec(),
                         activation: c.activation,
+                        packed: Default::default(),
                     };
                     conv.validate()
                         .map_err(|m| model_err(format!("layer {li}: {m}")))?;

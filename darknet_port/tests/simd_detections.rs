@@ -1,6 +1,8 @@
 //! Tinier-YOLO on dog.jpg gives the same result on every kernel table this CPU runs (the
-//! generic one and the SIMD ones: POPCNT and AVX2 on x86_64, NEON on aarch64, under emulation
-//! in CI), to the last bit of the letterboxed input and of the network's outputs.
+//! generic one and the SIMD ones: POPCNT, AVX2 and AVX-512 on x86_64, NEON on aarch64, under
+//! emulation in CI), to the last bit of the letterboxed input and of the network's outputs.
+//! Tables with a fused float product (AVX-512) are held to the generic table with the generic
+//! fused product; the others, to the generic table as it is (`matrixmultiply`'s product).
 
 use darknet_port::image_input::{letterbox, load_image};
 use darknet_port::kernels::{self, Kernels};
@@ -46,16 +48,34 @@ fn dog_jpg_gives_the_same_detections_on_every_table() {
     let network = Network::load(&model).unwrap();
     let tables = kernels::supported();
     assert!(tables.len() > 1 || cfg!(not(any(target_arch = "x86_64", target_arch = "aarch64"))));
+    let fused: &'static Kernels = Box::leak(Box::new(Kernels {
+        name: "generic, fused product",
+        sgemm_fma: Some(kernels::generic::sgemm_fma),
+        ..*kernels::generic()
+    }));
     let runs: Vec<Run> = tables.iter().map(|&t| run(&network, t)).collect();
     let generic = &runs[0];
     assert_eq!(generic.table, "generic");
+    let generic_fused = run(&network, fused);
     let summary: Vec<(&str, u32)> = generic
         .found
         .iter()
         .map(|f| (f.class.as_str(), (f.prob * 100.0).round() as u32))
         .collect();
     assert_eq!(summary, [("dog", 86), ("car", 86), ("bicycle", 78)]);
-    for other in &runs[1..] {
+    assert_eq!(generic_fused.found.len(), generic.found.len());
+    for (a, b) in generic_fused.found.iter().zip(&generic.found) {
+        assert!(
+            a.class == b.class && (a.prob - b.prob).abs() < 1e-4,
+            "{a:?} vs {b:?}"
+        );
+    }
+    for (other, table) in runs[1..].iter().zip(&tables[1..]) {
+        let generic = if table.sgemm_fma.is_some() {
+            &generic_fused
+        } else {
+            generic
+        };
         assert!(
             other.input == generic.input,
             "{}: the letterbox differs",
@@ -67,6 +87,6 @@ fn dog_jpg_gives_the_same_detections_on_every_table() {
             other.table
         );
         assert_eq!(other.found, generic.found, "{}", other.table);
-        eprintln!("{}: the generic table's result, bit for bit", other.table);
+        eprintln!("{}: {}'s result, bit for bit", other.table, generic.table);
     }
 }

@@ -14,11 +14,13 @@
 //!
 //! Layouts the kernels share with their callers are described on each function type.
 //!
-//! Not here: the SGEMM of float convolutions with many input channels (Tinier-YOLO's last layer,
-//! most layers of other tiny-YOLO models). `matrixmultiply` has its own AVX2/FMA, AVX-512 and
-//! NEON kernels and detects the CPU itself; with fused multiply-adds it is several times faster
-//! than a kernel that keeps the scalar rounding could be, so it stays, outside these tables and
-//! outside `ZYNQDET_FORCE_GENERIC` (its scalar twin is `FloatConv::forward_reference`).
+//! Float convolutions with many input channels (Tinier-YOLO's last layer, most layers of other
+//! tiny-YOLO models) are matrix products with fused multiply-adds, which round once a term
+//! where the generic direct kernel rounds twice. Their kernel, [`SgemmFma`], fixes the order of
+//! its fused steps instead, so its generic twin ([`generic::sgemm_fma`], `f32::mul_add` in that
+//! order) gives the same bits; it is in the tables that have AVX-512. Tables without it leave
+//! the product to `matrixmultiply`, which detects the CPU itself (AVX2/FMA, NEON) and whose
+//! scalar twin is `FloatConv::forward_reference`, to a tolerance.
 
 // The kernels' signatures are flat lists of slices and sizes on purpose: they are entries of a
 // table of plain function pointers, the same for every architecture.
@@ -35,6 +37,7 @@ mod x86_64;
 mod tests;
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Output channels of a binarized layer handled together by the popcount and threshold
@@ -113,6 +116,67 @@ pub fn pack_gemm_i8(weights: &[i8], channels: usize, span: usize) -> (Vec<i8>, V
     (packed, sums, padded_span)
 }
 
+/// Output channels a [`SgemmFma`] computes together: [`PackedF32`] kernels come in groups this
+/// size, one 64-byte line of 16 floats a group and input.
+pub const SGEMM_GROUP: usize = 16;
+
+/// Sixteen floats on one 64-byte line: a [`PackedF32`] group's weights for one input.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[repr(C, align(64))]
+pub struct Lanes(pub [f32; SGEMM_GROUP]);
+
+/// Float kernels `[o][k]` (`channels` kernels of `span` inputs) in the layout of [`SgemmFma`]:
+/// `lines[o/16 * span + k].0[o%16]`, the channels padded with zero kernels to whole groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedF32 {
+    pub channels: usize,
+    pub span: usize,
+    pub lines: Vec<Lanes>,
+}
+
+impl PackedF32 {
+    pub fn new(weights: &[f32], channels: usize, span: usize) -> PackedF32 {
+        assert_eq!(weights.len(), channels * span, "one kernel a channel");
+        let groups = channels.div_ceil(SGEMM_GROUP);
+        let mut lines = vec![Lanes::default(); groups * span];
+        for (o, kernel) in weights.chunks_exact(span.max(1)).enumerate() {
+            for (k, &w) in kernel.iter().enumerate() {
+                lines[o / SGEMM_GROUP * span + k].0[o % SGEMM_GROUP] = w;
+            }
+        }
+        PackedF32 {
+            channels,
+            span,
+            lines,
+        }
+    }
+
+    /// Channel groups, the last one padded.
+    pub fn groups(&self) -> usize {
+        self.channels.div_ceil(SGEMM_GROUP)
+    }
+}
+
+/// The float convolution as a matrix product with fused multiply-adds, on kernels packed once:
+/// for pixel `p < rows.len() / span` and `j < width = 16 * groups.len()`,
+/// `acc[p*width + j]` is the chain `s = fma(rows[p*span + k], w(16*groups.start + j, k), s)`
+/// over `k = 0, 1, .., span-1` from `s = 0` (`span = kernels.span > 0`), each step one
+/// correctly rounded `f32::mul_add`, so its bits do not depend on how a kernel blocks the work.
+/// Not every table has one: without fused multiply-adds in hardware `matrixmultiply` is faster
+/// than this order allows (see [`Kernels::sgemm_fma`]).
+pub type SgemmFma = fn(rows: &[f32], kernels: &PackedF32, groups: Range<usize>, acc: &mut [f32]);
+
+/// The input transform of Winograd's F(4x4, 3x3) (`Bᵀ d B`, see
+/// [`crate::layers::winograd`]), 16 channels at once: each 36 [`Lanes`] of `tiles` (a 6x6
+/// block of inputs, row-major) become the 36 transformed points at the same place of `points`
+/// (row-major), each lane its own channel. Exact float formulas in a fixed order
+/// ([`generic::winograd_input`]).
+pub type WinogradInput = fn(tiles: &[Lanes], points: &mut [Lanes]);
+
+/// The output transform of F(4x4, 3x3) (`Aᵀ m A`): each 36 [`Lanes`] of `products` (a tile's
+/// points, row-major) become the tile's 4x4 outputs, 16 [`Lanes`] of `outputs` (row-major).
+pub type WinogradOutput = fn(products: &[Lanes], outputs: &mut [Lanes]);
+
 /// Convolution of a zero-padded CHW input (`channels` planes of `in_h` x `in_w`) with `k` x `k`
 /// kernels `weights[o][i][ky][kx]` and stride `stride`, into `out[o][y][x]` of
 /// `(in_h-k)/stride+1` x `(in_w-k)/stride+1`: each output starts at `bias[o]` and adds
@@ -175,6 +239,11 @@ pub struct Kernels {
     pub pack_planes: PackPlanes,
     pub gemm_i8: GemmI8,
     pub dot_i16: Dot,
+    /// The float convolution's product where the CPU fuses multiply-adds at a width that beats
+    /// `matrixmultiply` (AVX-512); `None` elsewhere, and the layers use `matrixmultiply`.
+    pub sgemm_fma: Option<SgemmFma>,
+    pub winograd_input: WinogradInput,
+    pub winograd_output: WinogradOutput,
     pub conv_direct: ConvDirect,
     pub quantize_row: QuantizeRow,
     pub resize_h: ResizeH,

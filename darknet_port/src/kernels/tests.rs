@@ -258,6 +258,79 @@ fn check_gemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+/// A table's fused float product against the generic one, bit for bit (tables without one
+/// have nothing to compare).
+fn check_sgemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let Some(product) = t.sgemm_fma else {
+        return;
+    };
+    let mut run = |rng: &mut TestRng, kind: usize, span: usize, channels: usize, pixels: usize| {
+        let weights = floats(rng, channels * span, kind);
+        let rows = floats(rng, pixels * span, (kind + 1) % 3);
+        let packed = PackedF32::new(&weights, channels, span);
+        let all = packed.groups();
+        // every group, then a part of them starting inside
+        for groups in [0..all, all.min(1)..all] {
+            let len = pixels * groups.len() * SGEMM_GROUP;
+            let (mut got, mut want) = (vec![7.0f32; len], vec![-7.0f32; len]);
+            product(&rows, &packed, groups.clone(), &mut got);
+            generic::sgemm_fma(&rows, &packed, groups.clone(), &mut want);
+            let case = format!(
+                "span {span} channels {channels} pixels {pixels} groups {groups:?} kind {kind}"
+            );
+            errors.extend(differ("sgemm_fma", case, &bits(&got), &bits(&want)));
+        }
+    };
+    // the register blocks' pixel tails, single groups and pairs, spans across slices
+    for &span in &[1usize, 27, 144, 256, 257, 600] {
+        for &channels in &[16usize, 32, 48, 13, 255] {
+            for pixels in [1, 5, 12, 13, 25] {
+                let kind = rng.next() as usize % 3;
+                run(rng, kind, span, channels, pixels);
+            }
+        }
+    }
+    for kind in 0..3 {
+        run(rng, kind, 4608, 64, 14);
+        run(rng, kind, 8, 16, 0);
+    }
+}
+
+fn check_winograd(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let lanes = |values: Vec<f32>| -> Vec<Lanes> {
+        values
+            .chunks_exact(SGEMM_GROUP)
+            .map(|c| Lanes(c.try_into().expect("16 values")))
+            .collect()
+    };
+    for tiles in [0usize, 1, 3] {
+        for kind in 0..3 {
+            let inputs = lanes(floats(rng, tiles * 36 * SGEMM_GROUP, kind));
+            let (mut got, mut want) = (
+                vec![Lanes([1.0; 16]); tiles * 36],
+                vec![Lanes([2.0; 16]); tiles * 36],
+            );
+            (t.winograd_input)(&inputs, &mut got);
+            (GENERIC.winograd_input)(&inputs, &mut want);
+            let flat = |v: &[Lanes]| v.iter().flat_map(|l| bits(&l.0)).collect::<Vec<_>>();
+            let case = format!("{tiles} tiles kind {kind}");
+            errors.extend(differ(
+                "winograd_input",
+                case.clone(),
+                &flat(&got),
+                &flat(&want),
+            ));
+            let (mut got, mut want) = (
+                vec![Lanes([1.0; 16]); tiles * 16],
+                vec![Lanes([2.0; 16]); tiles * 16],
+            );
+            (t.winograd_output)(&inputs, &mut got);
+            (GENERIC.winograd_output)(&inputs, &mut want);
+            errors.extend(differ("winograd_output", case, &flat(&got), &flat(&want)));
+        }
+    }
+}
+
 fn floats(rng: &mut TestRng, n: usize, kind: usize) -> Vec<f32> {
     (0..n)
         .map(|i| match kind {
@@ -442,6 +515,8 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_pack(t, &mut rng, &mut errors);
     check_dots(t, &mut rng, &mut errors);
     check_gemm(t, &mut rng, &mut errors);
+    check_sgemm(t, &mut rng, &mut errors);
+    check_winograd(t, &mut rng, &mut errors);
     check_conv(t, &mut rng, &mut errors);
     check_quantize(t, &mut rng, &mut errors);
     check_resize(t, &mut rng, &mut errors);
@@ -503,6 +578,22 @@ fn bad_gemm_i8(r: &[u8], s: usize, w: &[i8], ws: &[i32], acc: &mut [i32]) {
     (GENERIC.gemm_i8)(r, s, w, ws, acc);
     last_bit(acc, |x| x ^ 1);
 }
+fn bad_sgemm(r: &[f32], k: &PackedF32, g: std::ops::Range<usize>, acc: &mut [f32]) {
+    generic::sgemm_fma(r, k, g, acc);
+    last_bit(acc, |x| f32::from_bits(x.to_bits() ^ 1));
+}
+fn bad_winograd_input(d: &[Lanes], v: &mut [Lanes]) {
+    generic::winograd_input(d, v);
+    if let Some(l) = v.last_mut() {
+        last_bit(&mut l.0, |x| f32::from_bits(x.to_bits() ^ 1));
+    }
+}
+fn bad_winograd_output(m: &[Lanes], y: &mut [Lanes]) {
+    generic::winograd_output(m, y);
+    if let Some(l) = y.last_mut() {
+        last_bit(&mut l.0, |x| f32::from_bits(x.to_bits() ^ 1));
+    }
+}
 fn bad_dot_i16(k: &[i16], r: &[i16], acc: &mut [i64]) {
     (GENERIC.dot_i16)(k, r, acc);
     last_bit(acc, |x| x ^ 1);
@@ -554,7 +645,28 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 12] = [
+    let broken: [(&str, Kernels); 15] = [
+        (
+            "winograd_input",
+            Kernels {
+                winograd_input: bad_winograd_input,
+                ..g
+            },
+        ),
+        (
+            "winograd_output",
+            Kernels {
+                winograd_output: bad_winograd_output,
+                ..g
+            },
+        ),
+        (
+            "sgemm_fma",
+            Kernels {
+                sgemm_fma: Some(bad_sgemm),
+                ..g
+            },
+        ),
         (
             "popcount_dots",
             Kernels {
@@ -707,6 +819,34 @@ fn generic_gemm_i8_is_the_plain_product() {
     }
 }
 
+/// The generic fused product on packed kernels is the chain of `mul_add`s on the unpacked
+/// ones, and the padding channels sum to zero.
+#[test]
+fn generic_sgemm_fma_is_the_plain_product() {
+    let mut rng = TestRng(0x5eed);
+    for &(span, channels, pixels) in &[(27usize, 13usize, 5usize), (1, 1, 1), (300, 33, 3)] {
+        let weights = floats(&mut rng, channels * span, 0);
+        let rows = floats(&mut rng, pixels * span, 2);
+        let packed = PackedF32::new(&weights, channels, span);
+        let width = packed.groups() * SGEMM_GROUP;
+        assert_eq!(width, channels.next_multiple_of(SGEMM_GROUP));
+        let mut acc = vec![7.0f32; pixels * width];
+        generic::sgemm_fma(&rows, &packed, 0..packed.groups(), &mut acc);
+        for p in 0..pixels {
+            for o in 0..width {
+                let want = (0..span).filter(|_| o < channels).fold(0.0f32, |s, k| {
+                    rows[p * span + k].mul_add(weights[o * span + k], s)
+                });
+                assert_eq!(
+                    acc[p * width + o].to_bits(),
+                    want.to_bits(),
+                    "span {span} channels {channels}: pixel {p} channel {o}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn forcing_the_generic_table_and_scoped_tables() {
     // best() honours the variable: this process may or may not have it set; either way the
@@ -811,6 +951,7 @@ fn layers_match_their_references_on_every_table() {
                     weights: floats(&mut rng, cout * cin * k * k, 0),
                     bias: floats(&mut rng, cout, 0),
                     activation: Activation::Leaky,
+                    packed: Default::default(),
                 };
                 let input = Tensor {
                     channels: cin,

@@ -2,8 +2,11 @@
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
 use super::windows::{for_each_block, taps_hwc, to_hwc, Windows};
+use super::winograd::{self, WinogradKernels};
 use super::Tensor;
+use crate::kernels::SGEMM_GROUP;
 use crate::{kernels, parallel};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
@@ -22,6 +25,37 @@ impl Activation {
             "logistic" => Activation::Logistic,
             _ => return None,
         })
+    }
+
+    /// `out[i] = apply(sums[i] + bias)`, the activation chosen once, outside the loop, so
+    /// that the loop vectorises.
+    pub fn apply_biased(self, sums: &[f32], bias: f32, out: &mut [f32]) {
+        self.each(|f| {
+            for (o, &s) in out.iter_mut().zip(sums) {
+                *o = f(s + bias);
+            }
+        });
+    }
+
+    /// `values[i] = apply(values[i])`, the activation chosen once, outside the loop.
+    pub fn apply_in_place(self, values: &mut [f32]) {
+        self.each(|f| {
+            for v in values.iter_mut() {
+                *v = f(*v);
+            }
+        });
+    }
+
+    /// `body` with this activation as a function of its own (so the match is outside the
+    /// loops of `body`).
+    #[inline(always)]
+    fn each(self, body: impl FnOnce(&dyn Fn(f32) -> f32)) {
+        match self {
+            Activation::Linear => body(&|x| Activation::Linear.apply(x)),
+            Activation::Relu => body(&|x| Activation::Relu.apply(x)),
+            Activation::Leaky => body(&|x| Activation::Leaky.apply(x)),
+            Activation::Logistic => body(&|x| Activation::Logistic.apply(x)),
+        }
     }
 
     #[inline]
@@ -51,6 +85,23 @@ pub struct FloatConv {
     pub weights: Vec<f32>,
     pub bias: Vec<f32>,
     pub activation: Activation,
+    /// The kernels in the layout of the table's fused product, made on its first use.
+    pub packed: PackedOnce,
+}
+
+/// Kernels packed for [`kernels::SgemmFma`] once, on first use, from the layer's weights
+/// (`Default` is empty): as they are, and transformed for Winograd's algorithm. Compared equal
+/// whatever they hold: they are derived from fields that are compared.
+#[derive(Debug, Clone, Default)]
+pub struct PackedOnce {
+    plain: OnceLock<kernels::PackedF32>,
+    winograd: OnceLock<WinogradKernels>,
+}
+
+impl PartialEq for PackedOnce {
+    fn eq(&self, _: &PackedOnce) -> bool {
+        true
+    }
 }
 
 impl FloatConv {
@@ -79,9 +130,9 @@ impl FloatConv {
         Ok(())
     }
 
-    /// im2col and a single-precision GEMM: `out[o][p] = sum_k w[o][k] * col[k][p]` with
-    /// `k = (i, ky, kx)` and `p` the output position. A 1x1 stride-1 unpadded convolution uses
-    /// the input itself as the column matrix.
+    /// The convolution, biased and activated: the direct kernel on layers with few input
+    /// channels ([`FloatConv::runs_direct`]), a matrix product elsewhere
+    /// ([`FloatConv::forward_gemm`]).
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
         if self.runs_direct() {
@@ -90,12 +141,17 @@ impl FloatConv {
         self.forward_gemm(input)
     }
 
-    /// SGEMM, whatever the shape (what [`FloatConv::forward`] runs on shapes where the direct
-    /// kernel loses): on large images a block of output pixels at a time
-    /// ([`FloatConv::forward_blocks`]), elsewhere im2col and one product split by output
-    /// channels.
+    /// A matrix product, whatever the shape (what [`FloatConv::forward`] runs where the direct
+    /// kernel loses). With the table's fused product (AVX-512): Winograd's F(4x4, 3x3) on 3x3
+    /// stride-1 layers with tiles enough ([`winograd::suits`]), the plain product on kernels
+    /// packed once elsewhere. Without: `matrixmultiply`'s SGEMM, on large images a block of
+    /// output pixels at a time ([`FloatConv::forward_blocks`]), elsewhere im2col and one
+    /// product split by output channels.
     pub fn forward_gemm(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
+        if let Some(product) = kernels::active().sgemm_fma {
+            return self.forward_fma(input, product);
+        }
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
         if !pointwise && oh * ow >= 16 * BLOCK_PIXELS {
@@ -138,6 +194,131 @@ impl FloatConv {
             *v = self.activation.apply(*v);
         }
         out
+    }
+
+    /// The table's fused product on kernels packed once: the input in HWC order, each output
+    /// pixel's window as a row (`(ky, kx, i)` order; a pointwise layer's rows are the input
+    /// itself). On large images each worker takes blocks of pixels, their rows built in cache;
+    /// on small ones (where the kernels outweigh the rows) all rows are built first and each
+    /// worker takes its share of the channels, so each kernel is read by one worker only.
+    fn forward_fma(&self, input: &Tensor, product: kernels::SgemmFma) -> Tensor {
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        if winograd::suits(self, oh, ow) {
+            let transformed = self
+                .packed
+                .winograd
+                .get_or_init(|| WinogradKernels::new(self));
+            return winograd::forward(self, transformed, input, kernels::active(), product);
+        }
+        let (n, m) = (oh * ow, self.out_channels);
+        let span = self.in_channels * self.size * self.size;
+        let packed = self.packed.plain.get_or_init(|| {
+            let kernels = taps_hwc(&self.weights, self.in_channels, self.size);
+            kernels::PackedF32::new(&kernels, m, span)
+        });
+        let groups = packed.groups();
+        let hwc = to_hwc(input, |x| x);
+        let windows = Windows {
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+            channels: self.in_channels,
+        };
+        let dims = (input.height, input.width);
+        let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
+        let mut out = Tensor::zeros(m, oh, ow);
+        if n >= 16 * BLOCK_PIXELS {
+            let width = groups * SGEMM_GROUP;
+            for_each_block(
+                &mut out.data,
+                n,
+                BLOCK_PIXELS,
+                || (Vec::new(), vec![0f32; BLOCK_PIXELS * width]),
+                |(rows, sums), pixels, first, planes| {
+                    let count = pixels.len();
+                    let rows: &[f32] = if pointwise {
+                        &hwc[pixels.start * span..pixels.end * span]
+                    } else {
+                        windows.rows(&hwc, dims, ow, pixels, span, 0.0, rows);
+                        rows
+                    };
+                    let sums = &mut sums[..count * width];
+                    product(rows, packed, 0..groups, sums);
+                    self.finish(sums, width, 0, planes, first);
+                },
+            );
+            return out;
+        }
+        let all_rows;
+        let rows: &[f32] = if pointwise {
+            &hwc
+        } else {
+            let mut rows = vec![0f32; n * span];
+            let parts = parallel::parts(n, 64);
+            let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+            let mut rest = rows.as_mut_slice();
+            for range in parallel::ranges(n, parts, 1) {
+                let (mine, tail) = rest.split_at_mut(range.len() * span);
+                rest = tail;
+                let (windows, hwc) = (&windows, &hwc);
+                jobs.push(Box::new(move || {
+                    windows.fill(hwc, dims, ow, range, span, mine)
+                }));
+            }
+            parallel::run(jobs);
+            all_rows = rows;
+            &all_rows
+        };
+        // Channel groups split over the workers, in pairs (the kernel's register block).
+        let parts = parallel::parts(groups, 2);
+        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+        let mut rest = out.data.as_mut_slice();
+        for range in parallel::ranges(groups, parts, 2) {
+            let channels = range.start * SGEMM_GROUP..(range.end * SGEMM_GROUP).min(m);
+            let (mine, tail) = rest.split_at_mut(channels.len() * n);
+            rest = tail;
+            jobs.push(Box::new(move || {
+                let width = range.len() * SGEMM_GROUP;
+                let mut sums = vec![0f32; n * width];
+                product(rows, packed, range, &mut sums);
+                let mut planes: Vec<&mut [f32]> = mine.chunks_exact_mut(n).collect();
+                self.finish(&sums, width, channels.start, &mut planes, 0);
+            }));
+        }
+        parallel::run(jobs);
+        out
+    }
+
+    /// Sums `[pixel][width]` of the channels from `first_channel` into `planes` (one a
+    /// channel, from `first_channel`) at `at`: biased and activated. Through a small tile, so
+    /// that both the reads and the writes run along memory.
+    fn finish(
+        &self,
+        sums: &[f32],
+        width: usize,
+        first_channel: usize,
+        planes: &mut [&mut [f32]],
+        at: usize,
+    ) {
+        const TILE: usize = 16;
+        let count = sums.len() / width;
+        let mut tile = [[0f32; TILE]; TILE];
+        for p0 in (0..count).step_by(TILE) {
+            let pixels = TILE.min(count - p0);
+            for o0 in (0..planes.len()).step_by(TILE) {
+                let channels = TILE.min(planes.len() - o0);
+                for (p, sums) in sums[p0 * width..].chunks(width).take(pixels).enumerate() {
+                    for (o, &s) in sums[o0..o0 + channels].iter().enumerate() {
+                        tile[o][p] = s;
+                    }
+                }
+                for (o, values) in tile.iter().take(channels).enumerate() {
+                    let bias = self.bias[first_channel + o0 + o];
+                    let plane = &mut planes[o0 + o][at + p0..at + p0 + pixels];
+                    self.activation.apply_biased(values, bias, plane);
+                }
+            }
+        }
     }
 
     /// The blocked SGEMM: the input in HWC order, then for each block of output pixels its
@@ -183,12 +364,12 @@ impl FloatConv {
         out
     }
 
-    /// Whether [`FloatConv::forward`] runs the direct kernel rather than im2col and SGEMM: on
-    /// layers with few input channels (first layers, on RGB), where im2col costs more than the
-    /// arithmetic. Elsewhere `matrixmultiply`'s SGEMM is faster than a kernel that keeps the
-    /// reference's rounding could be: it detects the CPU itself and uses fused multiply-adds
-    /// (AVX2/FMA, AVX-512, NEON), which ours cannot without rounding differently from the
-    /// generic code (`cargo bench -p darknet_port --bench kernels` compares both).
+    /// Whether [`FloatConv::forward`] runs the direct kernel rather than a matrix product: on
+    /// layers with few input channels (first layers, on RGB), where building the product's
+    /// rows costs more than the arithmetic (on YOLOv3-tiny's first layer the fused product
+    /// was twice the direct kernel's time). Elsewhere products with fused multiply-adds are
+    /// faster than a kernel that keeps the direct reference's rounding could be
+    /// (`cargo bench -p darknet_port --bench kernels` compares them).
     pub fn runs_direct(&self) -> bool {
         self.in_channels * self.size * self.size <= 36
     }
@@ -394,6 +575,7 @@ mod tests {
             weights: random(rng, cout * cin * k * k),
             bias: random(rng, cout),
             activation: Activation::Leaky,
+            packed: Default::default(),
         };
         conv.validate().unwrap();
         let input = Tensor {

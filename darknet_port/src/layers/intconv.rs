@@ -464,6 +464,7 @@ mod tests {
             weights: rand(4 * 3 * 9),
             bias: rand(3),
             activation: Activation::Leaky,
+            packed: Default::default(),
         };
         let input = Tensor {
             channels: 4,
@@ -563,6 +564,7 @@ mod tests {
                 pad,
                 weights: rand(inputs * outputs * size * size, -1.0),
                 bias: rand(outputs, -1.0),
+                packed: Default::default(),
                 activation: Activation::Leaky,
             };
             let input = Tensor {

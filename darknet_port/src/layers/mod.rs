@@ -12,6 +12,7 @@ pub mod route;
 pub mod shortcut;
 pub mod upsample;
 mod windows;
+pub mod winograd;
 pub mod yolo;
 
 pub use binconv::BinaryConv;

@@ -13,9 +13,13 @@ pub(crate) fn to_hwc<T>(input: &Tensor, convert: impl Fn(f32) -> T + Sync) -> Ve
 where
     T: Copy + Default + Send,
 {
+    // Channels a pass writes: a pass fills one stretch of each pixel, so a line is written
+    // in one go, not once a channel (with planes of a few hundred pixels that is a line a
+    // channel apart: every store would miss).
+    const PASS: usize = 16;
     let (c, plane) = (input.channels, input.height * input.width);
     let mut hwc = vec![T::default(); input.data.len()];
-    let parts = parallel::parts(plane, 4096);
+    let parts = parallel::parts(plane, (1 << 14) / c.max(1) + 1);
     let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
     let mut rest = hwc.as_mut_slice();
     let convert = &convert;
@@ -23,9 +27,16 @@ where
         let (mine, tail) = rest.split_at_mut(range.len() * c);
         rest = tail;
         jobs.push(Box::new(move || {
-            for (i, values) in input.data.chunks_exact(plane).enumerate() {
-                for (pixel, &x) in mine.chunks_exact_mut(c).zip(&values[range.clone()]) {
-                    pixel[i] = convert(x);
+            for first in (0..c).step_by(PASS) {
+                let channels = first..(first + PASS).min(c);
+                let planes: Vec<&[f32]> = channels
+                    .clone()
+                    .map(|i| &input.data[i * plane..][range.clone()])
+                    .collect();
+                for (p, pixel) in mine.chunks_exact_mut(c).enumerate() {
+                    for (v, values) in pixel[channels.clone()].iter_mut().zip(&planes) {
+                        *v = convert(values[p]);
+                    }
                 }
             }
         }));
@@ -58,9 +69,24 @@ impl Windows {
         zero: T,
         rows: &mut Vec<T>,
     ) {
-        let (k, c) = (self.size, self.channels);
         rows.clear();
         rows.resize(pixels.len() * span, zero);
+        self.fill(hwc, (ih, iw), ow, pixels, span, rows);
+    }
+
+    /// [`Windows::rows`] into `rows`, a slice of `pixels.len() * span` values already `zero`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill<T: Copy>(
+        &self,
+        hwc: &[T],
+        (ih, iw): (usize, usize),
+        ow: usize,
+        pixels: Range<usize>,
+        span: usize,
+        rows: &mut [T],
+    ) {
+        let (k, c) = (self.size, self.channels);
+        assert_eq!(rows.len(), pixels.len() * span, "one row a pixel");
         for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
             let (y, x) = (p / ow, p % ow);
             // A window row's taps are consecutive pixels, so in HWC they are one run of values,
@@ -135,7 +161,7 @@ pub(crate) fn for_each_block<S>(
 
 /// Every plane of `planes` (each `n` long) cut at the `ranges` of pixels: one list of slices,
 /// one slice a plane, for each range's worker.
-fn plane_parts<'a>(
+pub(crate) fn plane_parts<'a>(
     planes: &'a mut [f32],
     n: usize,
     ranges: &[Range<usize>],

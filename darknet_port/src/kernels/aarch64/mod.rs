@@ -20,6 +20,11 @@ static NEON: Kernels = Kernels {
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8,
     dot_i16: dot::dot_i16,
+    // matrixmultiply's NEON kernel
+    sgemm_fma: None,
+    // unused where there is no fused product
+    winograd_input: super::generic::winograd_input,
+    winograd_output: super::generic::winograd_output,
     conv_direct: conv::conv_direct,
     quantize_row: quantize::quantize_row,
     resize_h: resize::resize_h,

@@ -8,6 +8,8 @@ mod conv;
 mod dot;
 mod quantize;
 mod resize;
+mod sgemm;
+mod winograd;
 
 pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
@@ -15,6 +17,8 @@ pub use conv::conv_direct;
 pub use dot::{dot_i16, gemm_i8};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_v};
+pub use sgemm::sgemm_fma;
+pub use winograd::{winograd_input, winograd_output};
 
 use super::Kernels;
 
@@ -26,6 +30,10 @@ pub(super) const TABLE: Kernels = Kernels {
     pack_planes,
     gemm_i8,
     dot_i16,
+    // correct but slow: on CPUs without a table of their own, matrixmultiply is faster
+    sgemm_fma: None,
+    winograd_input,
+    winograd_output,
     conv_direct,
     quantize_row,
     resize_h,
@@ -50,3 +58,7 @@ pub(crate) use dot::{check_dot, check_gemm_i8};
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]
 pub(crate) use resize::check_resize_h;
+#[allow(unused_imports)]
+pub(crate) use sgemm::check_sgemm_fma;
+#[allow(unused_imports)]
+pub(crate) use winograd::{winograd_input_body, winograd_output_body};

@@ -1,13 +1,14 @@
 //! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
-//! (AVX2 is the baseline of the x86 CPUs this runs on), and the INT8 matrix product with
-//! AVX-512 VNNI (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are
-//! stable since Rust 1.89, the workspace's `rust-version`).
+//! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with AVX-512 fused
+//! multiply-adds, and the INT8 matrix product with AVX-512 VNNI (`vpdpbusd`, whose layout
+//! [`GemmI8`](super::GemmI8) has; the intrinsics are stable since Rust 1.89, the workspace's
+//! `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
 //! only through the tables below, which [`supported`] hands out after detecting the features
-//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; AVX-512F,
-//! AVX-512BW and AVX-512 VNNI for the third, on top of the second's, whose other entries it
-//! keeps).
+//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; AVX-512F on
+//! top of those for the third; AVX-512BW and AVX-512 VNNI on top of the third's for the
+//! fourth). Each table keeps the entries of the one before it that it does not replace.
 
 mod binconv;
 mod colour;
@@ -16,6 +17,8 @@ mod dot;
 mod gemm;
 mod quantize;
 mod resize;
+mod sgemm;
+mod winograd;
 
 use super::{generic, Kernels};
 
@@ -36,6 +39,11 @@ static AVX2: Kernels = Kernels {
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8_avx2,
     dot_i16: dot::dot_i16,
+    // matrixmultiply's AVX2/FMA kernel
+    sgemm_fma: None,
+    // used only with the fused product
+    winograd_input: generic::winograd_input,
+    winograd_output: generic::winograd_output,
     conv_direct: conv::conv_direct,
     quantize_row: quantize::quantize_row,
     resize_h: resize::resize_h,
@@ -44,11 +52,20 @@ static AVX2: Kernels = Kernels {
     nv12_to_rgb: colour::nv12_to_rgb,
 };
 
-/// The AVX2 table with the INT8 matrix product on AVX-512 VNNI.
+/// The AVX2 table with the float product on AVX-512.
+static AVX512: Kernels = Kernels {
+    name: "x86_64 avx512",
+    sgemm_fma: Some(sgemm::sgemm_fma_avx512),
+    winograd_input: winograd::winograd_input_avx512,
+    winograd_output: winograd::winograd_output_avx512,
+    ..AVX2
+};
+
+/// The AVX-512 table with the INT8 matrix product on AVX-512 VNNI.
 static AVX512_VNNI: Kernels = Kernels {
     name: "x86_64 avx512-vnni",
     gemm_i8: gemm::gemm_i8_vnni,
-    ..AVX2
+    ..AVX512
 };
 
 /// The tables this CPU runs, slowest first.
@@ -60,11 +77,13 @@ pub(super) fn supported() -> Vec<&'static Kernels> {
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
     {
         tables.push(&AVX2);
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
-        {
-            tables.push(&AVX512_VNNI);
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            tables.push(&AVX512);
+            if std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vnni")
+            {
+                tables.push(&AVX512_VNNI);
+            }
         }
     }
     tables

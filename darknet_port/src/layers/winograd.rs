@@ -1,0 +1,446 @@
+//! 3x3 stride-1 float convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin and
+//! Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): each 4x4 block of outputs
+//! comes from the 6x6 block of inputs around it with 36 multiplies per input and output
+//! channel instead of 144. Input blocks and kernels are transformed (`Bᵀ d B`, `G g Gᵀ`); for
+//! each of the 36 points the products summed over the input channels are one matrix product,
+//! run on the kernel table's fused product; each output block is transformed back (`Aᵀ m A`).
+//!
+//! The transforms work on 16 channels at once (plain loops over arrays the compiler
+//! vectorises), reading and writing whole runs of an HWC input and of the products. Results
+//! differ from the direct sum by rounding only (the tests hold them to the reference).
+
+use super::conv::FloatConv;
+use super::windows::{for_each_block, plane_parts, to_hwc};
+use super::Tensor;
+use crate::kernels::{
+    Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
+};
+use crate::parallel;
+use std::ops::Range;
+
+/// Channels a transform handles at once.
+const LANES: usize = SGEMM_GROUP;
+/// Outputs along a tile's side.
+const TILE: usize = 4;
+/// Inputs along a tile's side: `TILE + 3 - 1`.
+const ALPHA: usize = 6;
+/// Points of a transformed tile, one matrix product each.
+const POINTS: usize = ALPHA * ALPHA;
+
+/// A layer's kernels transformed, one packed `[out][in]` matrix per point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WinogradKernels {
+    points: Vec<PackedF32>,
+}
+
+impl WinogradKernels {
+    /// `G g Gᵀ` of every 3x3 kernel of `conv`, in f64 and then rounded.
+    pub fn new(conv: &FloatConv) -> WinogradKernels {
+        assert_eq!(conv.size, 3, "3x3 kernels");
+        let (c, k) = (conv.in_channels, conv.out_channels);
+        let mut points = vec![vec![0f32; k * c]; POINTS];
+        for (n, kernel) in conv.weights.chunks_exact(9).enumerate() {
+            let g = |y: usize, x: usize| f64::from(kernel[y * 3 + x]);
+            // G g: the columns first
+            let mut columns = [[0f64; 3]; ALPHA];
+            for x in 0..3 {
+                let t = kernel_transform([g(0, x), g(1, x), g(2, x)]);
+                for (row, v) in columns.iter_mut().zip(t) {
+                    row[x] = v;
+                }
+            }
+            // (G g) Gᵀ: then each row
+            for (r, row) in columns.iter().enumerate() {
+                for (s, v) in kernel_transform(*row).into_iter().enumerate() {
+                    points[r * ALPHA + s][n] = v as f32;
+                }
+            }
+        }
+        WinogradKernels {
+            points: points.iter().map(|w| PackedF32::new(w, k, c)).collect(),
+        }
+    }
+}
+
+/// `G` times a kernel's column or row.
+fn kernel_transform([a, b, c]: [f64; 3]) -> [f64; ALPHA] {
+    [
+        a / 4.0,
+        -(a + b + c) / 6.0,
+        -(a - b + c) / 6.0,
+        a / 24.0 + b / 12.0 + c / 6.0,
+        a / 24.0 - b / 12.0 + c / 6.0,
+        c,
+    ]
+}
+
+/// Whether [`forward`] suits `conv` on an output of `oh` x `ow`: 3x3, stride 1, padding 1
+/// (the output the input's size), and tiles enough to share each transformed kernel (on
+/// 13x13 outputs the 36 transformed matrices, 4 times the kernels, are read for 16 tiles only,
+/// and the plain product was faster).
+pub fn suits(conv: &FloatConv, oh: usize, ow: usize) -> bool {
+    conv.size == 3 && conv.stride == 1 && conv.pad == 1 && tiles(oh) * tiles(ow) >= MIN_TILES
+}
+
+/// The fewest tiles [`suits`] takes (26x26 outputs have 49).
+const MIN_TILES: usize = 36;
+
+fn tiles(outputs: usize) -> usize {
+    outputs.div_ceil(TILE)
+}
+
+/// Output tiles a block of the large-image path transforms together, about: their
+/// transformed inputs and products stay in L2.
+const BLOCK_TILES: usize = 64;
+
+/// The convolution of `input` (its activation and bias included) with `kernels`, the
+/// transformed kernels of `conv`: the transforms of `table`, the matrix products of `product`.
+pub fn forward(
+    conv: &FloatConv,
+    kernels: &WinogradKernels,
+    input: &Tensor,
+    table: &Kernels,
+    product: SgemmFma,
+) -> Tensor {
+    let (ih, iw) = (input.height, input.width);
+    let (oh, ow) = (conv.output_dim(ih), conv.output_dim(iw));
+    assert!(suits(conv, oh, ow), "a 3x3 stride-1 convolution, padding 1");
+    let (c, m) = (conv.in_channels, conv.out_channels);
+    let (th, tw) = (tiles(oh), tiles(ow));
+    let hwc = to_hwc(input, |x| x);
+    let layout = Layout {
+        hwc: &hwc,
+        ih,
+        iw,
+        channels: c,
+        tw,
+        transform: table.winograd_input,
+    };
+    let n = oh * ow;
+    let mut out = Tensor::zeros(m, oh, ow);
+    let groups = kernels.points[0].groups();
+    let rows_per_block = (BLOCK_TILES / tw).max(1);
+    if th >= 4 * rows_per_block {
+        // Large images: each worker takes bands of tile rows, every channel.
+        let width = groups * SGEMM_GROUP;
+        let band = rows_per_block * TILE * ow;
+        for_each_block(
+            &mut out.data,
+            n,
+            band,
+            || (Vec::new(), Vec::new()),
+            |(inputs, products), pixels, first, planes| {
+                let tile_rows = pixels.start / (TILE * ow)..pixels.end.div_ceil(TILE * ow);
+                let tiles = tile_rows.start * tw..tile_rows.end * tw;
+                let count = tiles.len();
+                inputs.clear();
+                inputs.resize(POINTS * count * c, 0.0);
+                layout.transform(tiles.clone(), &mut split_points(inputs, count * c));
+                products.clear();
+                products.resize(POINTS * count * width, 0.0);
+                for ((point, v), mm) in kernels
+                    .points
+                    .iter()
+                    .zip(inputs.chunks_exact(count * c))
+                    .zip(products.chunks_exact_mut(count * width))
+                {
+                    product(v, point, 0..groups, mm);
+                }
+                let target = Target {
+                    conv,
+                    oh,
+                    ow,
+                    tw,
+                    first_channel: 0,
+                    origin: pixels.start - first,
+                    transform: table.winograd_output,
+                };
+                target.write(products, width, tiles, planes);
+            },
+        );
+        return out;
+    }
+    // Small images: every tile's inputs transformed first (split over the workers), then each
+    // worker takes its share of the channels, so each transformed kernel is read once.
+    let count = th * tw;
+    let mut inputs = vec![0f32; POINTS * count * c];
+    let parts = parallel::parts(count, 8);
+    let ranges = parallel::ranges(count, parts, 1);
+    let shares = plane_parts(&mut inputs, count * c, &scaled(&ranges, c));
+    let layout = &layout;
+    let jobs: Vec<parallel::Job> = ranges
+        .into_iter()
+        .zip(shares)
+        .map(|(tiles, mut points)| {
+            Box::new(move || layout.transform(tiles, &mut points)) as parallel::Job
+        })
+        .collect();
+    parallel::run(jobs);
+    let inputs = &inputs;
+    let parts = parallel::parts(groups, 2);
+    let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+    let mut rest = out.data.as_mut_slice();
+    for range in parallel::ranges(groups, parts, 2) {
+        let channels = range.start * SGEMM_GROUP..(range.end * SGEMM_GROUP).min(m);
+        let (mine, tail) = rest.split_at_mut(channels.len() * n);
+        rest = tail;
+        jobs.push(Box::new(move || {
+            let width = range.len() * SGEMM_GROUP;
+            let mut products = vec![0f32; POINTS * count * width];
+            for ((point, v), mm) in kernels
+                .points
+                .iter()
+                .zip(inputs.chunks_exact(count * c))
+                .zip(products.chunks_exact_mut(count * width))
+            {
+                product(v, point, range.clone(), mm);
+            }
+            let mut planes: Vec<&mut [f32]> = mine.chunks_exact_mut(n).collect();
+            let target = Target {
+                conv,
+                oh,
+                ow,
+                tw,
+                first_channel: channels.start,
+                origin: 0,
+                transform: table.winograd_output,
+            };
+            target.write(&products, width, 0..count, &mut planes);
+        }));
+    }
+    parallel::run(jobs);
+    out
+}
+
+/// `ranges` of tiles as ranges of values, `per` values a tile.
+fn scaled(ranges: &[Range<usize>], per: usize) -> Vec<Range<usize>> {
+    ranges.iter().map(|r| r.start * per..r.end * per).collect()
+}
+
+/// A buffer of [`POINTS`] matrices of `len` values each, as one slice a point.
+fn split_points(buffer: &mut [f32], len: usize) -> Vec<&mut [f32]> {
+    buffer.chunks_exact_mut(len).collect()
+}
+
+/// Where the input tiles come from: an HWC input of `ih` x `iw` x `channels`, `tw` tiles a row.
+struct Layout<'a> {
+    hwc: &'a [f32],
+    ih: usize,
+    iw: usize,
+    channels: usize,
+    tw: usize,
+    transform: WinogradInput,
+}
+
+impl Layout<'_> {
+    /// `Bᵀ d B` of the 6x6 input block of each tile of `tiles` (row-major over the tiles), into
+    /// `points[ξ][t][c]` for the block's `t`-th tile (one slice a point, `tiles.len() * channels`
+    /// long); outside the input, `d` is the padding's zero.
+    fn transform(&self, tiles: Range<usize>, points: &mut [&mut [f32]]) {
+        let c = self.channels;
+        let chunks = c.div_ceil(LANES);
+        // one tile's blocks, 16 channels each: [chunk][i][j]
+        let mut blocks = vec![Lanes::default(); chunks * POINTS];
+        let mut transformed = blocks.clone();
+        for (t, tile) in tiles.enumerate() {
+            let (top, left) = (
+                (tile / self.tw * TILE) as isize - 1,
+                (tile % self.tw * TILE) as isize - 1,
+            );
+            for i in 0..ALPHA {
+                let y = top + i as isize;
+                for j in 0..ALPHA {
+                    let x = left + j as isize;
+                    let inside =
+                        y >= 0 && x >= 0 && (y as usize) < self.ih && (x as usize) < self.iw;
+                    let pixel = if inside {
+                        &self.hwc[(y as usize * self.iw + x as usize) * c..][..c]
+                    } else {
+                        &[][..]
+                    };
+                    for (q, block) in blocks.chunks_exact_mut(POINTS).enumerate() {
+                        let lanes = &mut block[i * ALPHA + j].0;
+                        let values = pixel.get(q * LANES..).unwrap_or(&[]);
+                        let n = values.len().min(LANES);
+                        lanes[..n].copy_from_slice(&values[..n]);
+                        lanes[n..].fill(0.0);
+                    }
+                }
+            }
+            (self.transform)(&blocks, &mut transformed);
+            for (q, block) in transformed.chunks_exact(POINTS).enumerate() {
+                let (c0, lanes) = (q * LANES, LANES.min(c - q * LANES));
+                for (point, v) in points.iter_mut().zip(block) {
+                    point[t * c + c0..][..lanes].copy_from_slice(&v.0[..lanes]);
+                }
+            }
+        }
+    }
+}
+
+/// Where the outputs go: `conv`'s `oh` x `ow` planes, `tw` tiles a row; the planes at hand are
+/// channels `first_channel..`, each starting at pixel `origin`.
+struct Target<'a> {
+    conv: &'a FloatConv,
+    oh: usize,
+    ow: usize,
+    tw: usize,
+    first_channel: usize,
+    origin: usize,
+    transform: WinogradOutput,
+}
+
+impl Target<'_> {
+    /// `Aᵀ m A` of the products `[ξ][t][width]` of `tiles` (the `t`-th of them at `t`), biased,
+    /// activated, into `planes` (one a channel).
+    fn write(
+        &self,
+        products: &[f32],
+        width: usize,
+        tiles: Range<usize>,
+        planes: &mut [&mut [f32]],
+    ) {
+        let count = tiles.len();
+        let chunks = planes.len().div_ceil(LANES);
+        let mut blocks = vec![Lanes::default(); chunks * POINTS];
+        let mut outputs = vec![Lanes::default(); chunks * TILE * TILE];
+        let mut bias = vec![Lanes::default(); chunks];
+        for (o, &b) in self.conv.bias[self.first_channel..][..planes.len()]
+            .iter()
+            .enumerate()
+        {
+            bias[o / LANES].0[o % LANES] = b;
+        }
+        for (t, tile) in tiles.enumerate() {
+            let (top, left) = (tile / self.tw * TILE, tile % self.tw * TILE);
+            let rows = TILE.min(self.oh - top);
+            let cols = TILE.min(self.ow - left);
+            for (q, block) in blocks.chunks_exact_mut(POINTS).enumerate() {
+                for (point, lanes) in block.iter_mut().enumerate() {
+                    let at = (point * count + t) * width + q * LANES;
+                    lanes.0.copy_from_slice(&products[at..at + LANES]);
+                }
+            }
+            (self.transform)(&blocks, &mut outputs);
+            for (q, block) in outputs.chunks_exact_mut(TILE * TILE).enumerate() {
+                for lanes in block.iter_mut() {
+                    for (v, b) in lanes.0.iter_mut().zip(&bias[q].0) {
+                        *v += b;
+                    }
+                    self.conv.activation.apply_in_place(&mut lanes.0);
+                }
+                let o0 = q * LANES;
+                for (l, plane) in planes[o0..].iter_mut().take(LANES).enumerate() {
+                    for r in 0..rows {
+                        let at = (top + r) * self.ow + left - self.origin;
+                        for (s, v) in plane[at..at + cols].iter_mut().enumerate() {
+                            *v = block[r * TILE + s].0[l];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{self, generic};
+    use crate::layers::binconv::tests::TestRng;
+    use crate::layers::conv::Activation;
+
+    fn random(rng: &mut TestRng, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+            .collect()
+    }
+
+    /// A random 3x3 leaky convolution of `cin` to `cout` channels and an `h` x `w` input.
+    fn case(rng: &mut TestRng, cin: usize, cout: usize, h: usize, w: usize) -> (FloatConv, Tensor) {
+        let conv = FloatConv {
+            in_channels: cin,
+            out_channels: cout,
+            size: 3,
+            stride: 1,
+            pad: 1,
+            weights: random(rng, cout * cin * 9),
+            bias: random(rng, cout),
+            activation: Activation::Leaky,
+            packed: Default::default(),
+        };
+        let input = Tensor {
+            channels: cin,
+            height: h,
+            width: w,
+            data: random(rng, cin * h * w),
+        };
+        (conv, input)
+    }
+
+    fn bits(t: &Tensor) -> Vec<u32> {
+        t.data.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// Within rounding of the direct sum (relative to the sum of the terms' magnitudes, which
+    /// is what the transforms' rounding scales with), and the same bits however the work is
+    /// split, on both paths (small and large images), with tiles cut by the edges and channel
+    /// counts off the lanes.
+    #[test]
+    fn winograd_is_the_convolution() {
+        let mut rng = TestRng(45);
+        let mut paths_seen = [false; 2];
+        for (cin, cout, h, w) in [
+            (5, 7, 26, 26),
+            (16, 32, 23, 29),
+            (3, 40, 25, 24),
+            (20, 17, 70, 37),
+            (8, 16, 130, 9),
+            // the large-image path: bands of tile rows, the last one cut
+            (6, 20, 150, 70),
+            (16, 33, 62, 260),
+        ] {
+            let (conv, input) = case(&mut rng, cin, cout, h, w);
+            assert!(suits(&conv, h, w), "{h}x{w}");
+            let rows_per_block = (BLOCK_TILES / tiles(w)).max(1);
+            paths_seen[usize::from(tiles(h) >= 4 * rows_per_block)] = true;
+            let kernels = WinogradKernels::new(&conv);
+            let fast = forward(&conv, &kernels, &input, generic(), generic::sgemm_fma);
+            let want = conv.forward_reference(&input);
+            // measured: within 7e-7 of the terms
+            let terms = (cin * 9) as f32;
+            for (i, (x, y)) in fast.data.iter().zip(&want.data).enumerate() {
+                assert!(
+                    (x - y).abs() < 2e-6 * terms,
+                    "{cin}->{cout} {h}x{w} at {i}: {x} vs {y}"
+                );
+            }
+            let split = parallel::with_workers(&parallel::SplitWays::<3>, || {
+                forward(&conv, &kernels, &input, generic(), generic::sgemm_fma)
+            });
+            assert_eq!(bits(&split), bits(&fast), "split three ways");
+            if let Some(product) = kernels::best().sgemm_fma {
+                let simd = forward(&conv, &kernels, &input, kernels::best(), product);
+                assert_eq!(bits(&simd), bits(&fast), "the table's product");
+            }
+        }
+        assert_eq!(paths_seen, [true; 2], "small and large images");
+    }
+
+    #[test]
+    fn only_3x3_stride_1_padding_1_on_enough_tiles() {
+        let mut rng = TestRng(46);
+        let (conv, _) = case(&mut rng, 4, 4, 8, 8);
+        assert!(suits(&conv, 24, 24) && suits(&conv, 21, 24));
+        assert!(!suits(&conv, 13, 13), "16 tiles");
+        for (size, stride, pad) in [(1, 1, 0), (3, 2, 1), (3, 1, 0)] {
+            let other = FloatConv {
+                size,
+                stride,
+                pad,
+                ..conv.clone()
+            };
+            assert!(!suits(&other, 26, 26), "{size}x{size} /{stride} pad {pad}");
+        }
+    }
+}
