@@ -1,6 +1,5 @@
-//! Float convolution on the best kernel table (on AVX-512: its fused product, Winograd's
-//! F(4x4, 3x3) where it suits) against `matrixmultiply`'s SGEMM (what tables without a fused
-//! product use), and the same layer in INT16 and INT8, on layer shapes of YOLOv3-tiny and
+//! Float convolution on each kernel table with a fused product (FMA, AVX-512; Winograd's
+//! F(4x4, 3x3) where it suits) against `matrixmultiply`'s SGEMM (what tables without one use), and the same layer in INT16 and INT8, on layer shapes of YOLOv3-tiny and
 //! YOLOv4-tiny, measured in the same run, on one thread. Ratios are to the SGEMM time.
 //! `cargo bench -p darknet_port --bench conv`
 
@@ -29,11 +28,17 @@ fn main() {
         .rev()
         .find(|t| t.sgemm_fma.is_none())
         .expect("the generic table has none");
-    println!("fp32 on the best table: {}", kernels::best().name);
-    println!(
-        "{:<34} {:>10} {:>16} {:>16} {:>16}",
-        "layer", "sgemm ms", "fp32 ms (x)", "int16 ms (x)", "int8 ms (x)"
-    );
+    // and each table with one (the last is the best)
+    let fused: Vec<_> = kernels::supported()
+        .into_iter()
+        .filter(|t| t.sgemm_fma.is_some())
+        .collect();
+    let mut header = format!("{:<34} {:>10}", "layer", "sgemm ms");
+    for t in &fused {
+        header += &format!(" {:>24}", format!("{} ms (x)", t.name));
+    }
+    header += &format!(" {:>16} {:>16}", "int16 ms (x)", "int8 ms (x)");
+    println!("{header}");
     for &(cin, cout, k, dim) in &[
         (16, 32, 3, 208),
         (32, 64, 3, 104),
@@ -65,16 +70,23 @@ fn main() {
                 black_box(conv.forward(black_box(&input)));
             })
         });
-        let fp32 = median_time(7, || {
-            black_box(conv.forward(black_box(&input)));
-        });
         let mut row = format!(
-            "{:<34} {:>10.2} {:>9.2} ({:.2}x)",
+            "{:<34} {:>10.2}",
             format!("{cin}->{cout} {k}x{k} at {dim}x{dim}"),
             sgemm.as_secs_f64() * 1e3,
-            fp32.as_secs_f64() * 1e3,
-            sgemm.as_secs_f64() / fp32.as_secs_f64()
         );
+        for &t in &fused {
+            let fp32 = kernels::with_kernels(t, || {
+                median_time(7, || {
+                    black_box(conv.forward(black_box(&input)));
+                })
+            });
+            row += &format!(
+                " {:>15.2} ({:.2}x)",
+                fp32.as_secs_f64() * 1e3,
+                sgemm.as_secs_f64() / fp32.as_secs_f64()
+            );
+        }
         for precision in [Precision::Int16, Precision::Int8] {
             let q = IntConv::from_float(&conv, precision, &InputStats::range(1.0));
             let t = median_time(7, || {

@@ -1,6 +1,7 @@
 //! Frame times of YOLOv3-tiny and YOLOv4-tiny in FP32, INT16 and INT8 next to OpenCV DNN's
 //! (FP32), measured in the same run on the same letterboxed input, both on every core (zynqdet
-//! with the threads `zynqdet detect` uses; `ZYNQDET_THREADS=N` to change that).
+//! with the threads `zynqdet detect` uses; `ZYNQDET_THREADS=N` to change that), on the CPU's
+//! best kernel table (`ZYNQDET_KERNELS="x86_64 avx2"`, say, for another).
 //! Needs `scripts/fetch-models.sh`; OpenCV is timed when Python's cv2 (< 5) is installed.
 //!
 //! `cargo bench -p system-tests --bench models`
@@ -15,6 +16,7 @@ mod workers;
 
 use darknet_port::darknet_weights::{import, read_names};
 use darknet_port::image_input::{letterbox, load_image};
+use darknet_port::kernels;
 use darknet_port::layers::Precision;
 use darknet_port::network::{CpuRunner, Network, Timings};
 use darknet_port::npy;
@@ -49,7 +51,23 @@ fn main() {
             .and_then(|t| t.parse().ok())
             .unwrap_or(0),
     );
-    parallel::with_workers(threads, || bench(&models, threads.count()));
+    // ZYNQDET_KERNELS=NAME: another of the CPU's kernel tables than the best one
+    let tables = kernels::supported();
+    let table = match std::env::var("ZYNQDET_KERNELS") {
+        Ok(name) => match tables.iter().find(|t| t.name == name) {
+            Some(&t) => t,
+            None => {
+                let names: Vec<_> = tables.iter().map(|t| t.name).collect();
+                eprintln!("ZYNQDET_KERNELS={name}: this CPU runs {names:?}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => kernels::best(),
+    };
+    println!("kernels: {}", table.name);
+    kernels::with_kernels(table, || {
+        parallel::with_workers(threads, || bench(&models, threads.count()))
+    });
 }
 
 fn bench(models: &std::path::Path, threads: usize) {

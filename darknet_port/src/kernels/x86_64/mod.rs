@@ -1,14 +1,15 @@
 //! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
-//! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with AVX-512 fused
-//! multiply-adds, and the INT8 matrix product with AVX-512 VNNI (`vpdpbusd`, whose layout
-//! [`GemmI8`](super::GemmI8) has; the intrinsics are stable since Rust 1.89, the workspace's
-//! `rust-version`).
+//! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with fused
+//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX-512 VNNI
+//! (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are stable since
+//! Rust 1.89, the workspace's `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
 //! only through the tables below, which [`supported`] hands out after detecting the features
-//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; AVX-512F on
-//! top of those for the third; AVX-512BW and AVX-512 VNNI on top of the third's for the
-//! fourth). Each table keeps the entries of the one before it that it does not replace.
+//! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; FMA on top of
+//! those for the third; AVX-512F on top of the third's for the fourth; AVX-512BW and AVX-512
+//! VNNI on top of the fourth's for the fifth). Each table keeps the entries of the one before
+//! it that it does not replace.
 
 mod binconv;
 mod colour;
@@ -52,13 +53,22 @@ static AVX2: Kernels = Kernels {
     nv12_to_rgb: colour::nv12_to_rgb,
 };
 
-/// The AVX2 table with the float product on AVX-512.
+/// The AVX2 table with the float product on FMA.
+static AVX2_FMA: Kernels = Kernels {
+    name: "x86_64 avx2-fma",
+    sgemm_fma: Some(sgemm::sgemm_fma_avx2),
+    winograd_input: winograd::winograd_input_avx2,
+    winograd_output: winograd::winograd_output_avx2,
+    ..AVX2
+};
+
+/// The AVX2 and FMA table with the float product on AVX-512.
 static AVX512: Kernels = Kernels {
     name: "x86_64 avx512",
     sgemm_fma: Some(sgemm::sgemm_fma_avx512),
     winograd_input: winograd::winograd_input_avx512,
     winograd_output: winograd::winograd_output_avx512,
-    ..AVX2
+    ..AVX2_FMA
 };
 
 /// The AVX-512 table with the INT8 matrix product on AVX-512 VNNI.
@@ -77,12 +87,15 @@ pub(super) fn supported() -> Vec<&'static Kernels> {
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
     {
         tables.push(&AVX2);
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            tables.push(&AVX512);
-            if std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-            {
-                tables.push(&AVX512_VNNI);
+        if std::arch::is_x86_feature_detected!("fma") {
+            tables.push(&AVX2_FMA);
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                tables.push(&AVX512);
+                if std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512vnni")
+                {
+                    tables.push(&AVX512_VNNI);
+                }
             }
         }
     }
