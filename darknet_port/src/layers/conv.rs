@@ -29,15 +29,23 @@ impl Activation {
 
     /// `out[i] = apply(sums[i] + bias)`, the activation chosen once, outside the loop, so
     /// that the loop vectorises.
+    #[inline]
     pub fn apply_biased(self, sums: &[f32], bias: f32, out: &mut [f32]) {
+        self.apply_after(sums, out, |s| s + bias);
+    }
+
+    /// `out[i] = apply(first(values[i]))`, the activation chosen once, outside the loop.
+    #[inline]
+    pub fn apply_after(self, values: &[f32], out: &mut [f32], first: impl Fn(f32) -> f32) {
         self.each(|f| {
-            for (o, &s) in out.iter_mut().zip(sums) {
-                *o = f(s + bias);
+            for (o, &v) in out.iter_mut().zip(values) {
+                *o = f(first(v));
             }
         });
     }
 
     /// `values[i] = apply(values[i])`, the activation chosen once, outside the loop.
+    #[inline]
     pub fn apply_in_place(self, values: &mut [f32]) {
         self.each(|f| {
             for v in values.iter_mut() {

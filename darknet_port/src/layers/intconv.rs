@@ -394,7 +394,9 @@ impl IntConv {
     }
 
     /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias, rescale and
-    /// activation. The activation is chosen once, outside the loops, so they stay tight.
+    /// activation. A tile of pixels and channels at a time, turned around on the way (the sum
+    /// and bias exact in i64, then one rounding to f32), so that the rescale, the activation
+    /// and the stores run along each plane.
     fn rescale<T: Copy + Into<i64>>(
         &self,
         acc: &[T],
@@ -403,30 +405,24 @@ impl IntConv {
         pixels: std::ops::Range<usize>,
         rescale: f32,
     ) {
-        // Generic over the activation, so each loop is compiled with its own inlined.
-        fn each<T: Copy + Into<i64>>(
-            (acc, channels, bias): (&[T], usize, &[i64]),
-            planes: &mut [&mut [f32]],
-            pixels: std::ops::Range<usize>,
-            rescale: f32,
-            activation: impl Fn(f32) -> f32,
-        ) {
-            for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(bias) {
-                for (v, sums) in plane[pixels.clone()]
-                    .iter_mut()
-                    .zip(acc.chunks_exact(channels))
-                {
-                    *v = activation((sums[o].into() + bias) as f32 * rescale);
+        const TILE: usize = 16;
+        let count = pixels.len();
+        let mut tile = [[0f32; TILE]; TILE];
+        for p0 in (0..count).step_by(TILE) {
+            let n = TILE.min(count - p0);
+            for o0 in (0..planes.len()).step_by(TILE) {
+                let bias = &self.bias[o0..(o0 + TILE).min(planes.len())];
+                for (p, sums) in acc[p0 * channels..].chunks(channels).take(n).enumerate() {
+                    for (o, (&s, &b)) in sums[o0..].iter().zip(bias).enumerate() {
+                        tile[o][p] = (s.into() + b) as f32;
+                    }
+                }
+                for (values, plane) in tile.iter().zip(&mut planes[o0..o0 + bias.len()]) {
+                    let out = &mut plane[pixels.start + p0..][..n];
+                    self.activation
+                        .apply_after(&values[..n], out, |x| x * rescale);
                 }
             }
-        }
-        let sums = (acc, channels, self.bias.as_slice());
-        match self.activation {
-            Activation::Leaky => each(sums, planes, pixels, rescale, |x| {
-                Activation::Leaky.apply(x)
-            }),
-            Activation::Linear => each(sums, planes, pixels, rescale, |x| x),
-            activation => each(sums, planes, pixels, rescale, |x| activation.apply(x)),
         }
     }
 }
