@@ -1,7 +1,7 @@
 //! Darknet's float `[convolutional]` layer: weights `[out][in][ky][kx]`, a bias per output
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
-use super::windows::{for_each_block, taps_hwc, to_hwc, Windows};
+use super::windows::{for_each_block, for_each_group_share, taps_hwc, to_hwc, Windows};
 use super::winograd::{self, WinogradKernels};
 use super::Tensor;
 use crate::kernels::SGEMM_GROUP;
@@ -226,12 +226,7 @@ impl FloatConv {
         });
         let groups = packed.groups();
         let hwc = to_hwc(input, |x| x);
-        let windows = Windows {
-            size: self.size,
-            stride: self.stride,
-            pad: self.pad,
-            channels: self.in_channels,
-        };
+        let windows = self.windows();
         let dims = (input.height, input.width);
         let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
         let mut out = Tensor::zeros(m, oh, ow);
@@ -277,23 +272,13 @@ impl FloatConv {
             all_rows = rows;
             &all_rows
         };
-        // Channel groups split over the workers, in pairs (the kernel's register block).
-        let parts = parallel::parts(groups, 2);
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        let mut rest = out.data.as_mut_slice();
-        for range in parallel::ranges(groups, parts, 2) {
-            let channels = range.start * SGEMM_GROUP..(range.end * SGEMM_GROUP).min(m);
-            let (mine, tail) = rest.split_at_mut(channels.len() * n);
-            rest = tail;
-            jobs.push(Box::new(move || {
-                let width = range.len() * SGEMM_GROUP;
-                let mut sums = vec![0f32; n * width];
-                product(rows, packed, range, &mut sums);
-                let mut planes: Vec<&mut [f32]> = mine.chunks_exact_mut(n).collect();
-                self.finish(&sums, width, channels.start, &mut planes, 0);
-            }));
-        }
-        parallel::run(jobs);
+        for_each_group_share(&mut out.data, n, |range, planes| {
+            let width = range.len() * SGEMM_GROUP;
+            let mut sums = vec![0f32; n * width];
+            let first_channel = range.start * SGEMM_GROUP;
+            product(rows, packed, range, &mut sums);
+            self.finish(&sums, width, first_channel, planes, 0);
+        });
         out
     }
 
@@ -340,12 +325,7 @@ impl FloatConv {
         let span = self.in_channels * self.size * self.size;
         let hwc = to_hwc(input, |x| x);
         let kernels = taps_hwc(&self.weights, self.in_channels, self.size);
-        let windows = Windows {
-            size: self.size,
-            stride: self.stride,
-            pad: self.pad,
-            channels: self.in_channels,
-        };
+        let windows = self.windows();
         let dims = (input.height, input.width);
         let mut out = Tensor::zeros(m, oh, ow);
         for_each_block(
@@ -370,6 +350,16 @@ impl FloatConv {
             },
         );
         out
+    }
+
+    /// The layer's windows on an HWC input.
+    fn windows(&self) -> Windows {
+        Windows {
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+            channels: self.in_channels,
+        }
     }
 
     /// Whether [`FloatConv::forward`] runs the direct kernel rather than a matrix product: on
@@ -559,7 +549,7 @@ fn im2col(input: &Tensor, k: usize, stride: usize, pad: usize, oh: usize, ow: us
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::layers::binconv::tests::TestRng;
 
@@ -570,7 +560,7 @@ mod tests {
     }
 
     /// A random leaky convolution of `(in, out, size, stride, pad)` and an `h` x `w` input.
-    fn case(
+    pub(crate) fn case(
         rng: &mut TestRng,
         (cin, cout, k, s, pad, h, w): (usize, usize, usize, usize, usize, usize, usize),
     ) -> (FloatConv, Tensor) {
@@ -605,7 +595,7 @@ mod tests {
         }
     }
 
-    fn bits(t: &Tensor) -> Vec<u32> {
+    pub(crate) fn bits(t: &Tensor) -> Vec<u32> {
         t.data.iter().map(|v| v.to_bits()).collect()
     }
 

@@ -4,6 +4,7 @@
 //! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
 
 use super::Tensor;
+use crate::kernels::SGEMM_GROUP;
 use crate::parallel;
 use std::ops::Range;
 
@@ -175,4 +176,31 @@ pub(crate) fn plane_parts<'a>(
         }
     }
     parts
+}
+
+/// The output channels of `out` (planes of `n` pixels) in groups of [`SGEMM_GROUP`], split over
+/// the workers in pairs of groups (the fused product's register block): each worker's
+/// `each(groups, planes)` gets its range of groups and the planes of their channels (the last
+/// group's padding channels have none).
+pub(crate) fn for_each_group_share(
+    out: &mut [f32],
+    n: usize,
+    each: impl Fn(Range<usize>, &mut [&mut [f32]]) + Sync,
+) {
+    let channels = out.len() / n.max(1);
+    let groups = channels.div_ceil(SGEMM_GROUP);
+    let parts = parallel::parts(groups, 2);
+    let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
+    let mut rest = out;
+    let each = &each;
+    for range in parallel::ranges(groups, parts, 2) {
+        let count = (range.end * SGEMM_GROUP).min(channels) - range.start * SGEMM_GROUP;
+        let (mine, tail) = rest.split_at_mut(count * n);
+        rest = tail;
+        jobs.push(Box::new(move || {
+            let mut planes: Vec<&mut [f32]> = mine.chunks_exact_mut(n).collect();
+            each(range, &mut planes);
+        }));
+    }
+    parallel::run(jobs);
 }

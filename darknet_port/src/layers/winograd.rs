@@ -10,7 +10,7 @@
 //! differ from the direct sum by rounding only (the tests hold them to the reference).
 
 use super::conv::FloatConv;
-use super::windows::{for_each_block, plane_parts, to_hwc};
+use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc};
 use super::Tensor;
 use crate::kernels::{
     Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
@@ -177,38 +177,29 @@ pub fn forward(
         .collect();
     parallel::run(jobs);
     let inputs = &inputs;
-    let parts = parallel::parts(groups, 2);
-    let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-    let mut rest = out.data.as_mut_slice();
-    for range in parallel::ranges(groups, parts, 2) {
-        let channels = range.start * SGEMM_GROUP..(range.end * SGEMM_GROUP).min(m);
-        let (mine, tail) = rest.split_at_mut(channels.len() * n);
-        rest = tail;
-        jobs.push(Box::new(move || {
-            let width = range.len() * SGEMM_GROUP;
-            let mut products = vec![0f32; POINTS * count * width];
-            for ((point, v), mm) in kernels
-                .points
-                .iter()
-                .zip(inputs.chunks_exact(count * c))
-                .zip(products.chunks_exact_mut(count * width))
-            {
-                product(v, point, range.clone(), mm);
-            }
-            let mut planes: Vec<&mut [f32]> = mine.chunks_exact_mut(n).collect();
-            let target = Target {
-                conv,
-                oh,
-                ow,
-                tw,
-                first_channel: channels.start,
-                origin: 0,
-                transform: table.winograd_output,
-            };
-            target.write(&products, width, 0..count, &mut planes);
-        }));
-    }
-    parallel::run(jobs);
+    for_each_group_share(&mut out.data, n, |range, planes| {
+        let width = range.len() * SGEMM_GROUP;
+        let mut products = vec![0f32; POINTS * count * width];
+        let first_channel = range.start * SGEMM_GROUP;
+        for ((point, v), mm) in kernels
+            .points
+            .iter()
+            .zip(inputs.chunks_exact(count * c))
+            .zip(products.chunks_exact_mut(count * width))
+        {
+            product(v, point, range.clone(), mm);
+        }
+        let target = Target {
+            conv,
+            oh,
+            ow,
+            tw,
+            first_channel,
+            origin: 0,
+            transform: table.winograd_output,
+        };
+        target.write(&products, width, 0..count, planes);
+    });
     out
 }
 
@@ -348,38 +339,11 @@ mod tests {
     use super::*;
     use crate::kernels::{self, generic};
     use crate::layers::binconv::tests::TestRng;
-    use crate::layers::conv::Activation;
-
-    fn random(rng: &mut TestRng, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
-            .collect()
-    }
+    use crate::layers::conv::{self, tests::bits};
 
     /// A random 3x3 leaky convolution of `cin` to `cout` channels and an `h` x `w` input.
     fn case(rng: &mut TestRng, cin: usize, cout: usize, h: usize, w: usize) -> (FloatConv, Tensor) {
-        let conv = FloatConv {
-            in_channels: cin,
-            out_channels: cout,
-            size: 3,
-            stride: 1,
-            pad: 1,
-            weights: random(rng, cout * cin * 9),
-            bias: random(rng, cout),
-            activation: Activation::Leaky,
-            packed: Default::default(),
-        };
-        let input = Tensor {
-            channels: cin,
-            height: h,
-            width: w,
-            data: random(rng, cin * h * w),
-        };
-        (conv, input)
-    }
-
-    fn bits(t: &Tensor) -> Vec<u32> {
-        t.data.iter().map(|v| v.to_bits()).collect()
+        conv::tests::case(rng, (cin, cout, 3, 1, 1, h, w))
     }
 
     /// Within rounding of the direct sum (relative to the sum of the terms' magnitudes, which
