@@ -1,7 +1,7 @@
-//! The INT8 matrix product ([`GemmI8`](crate::kernels::GemmI8)) with AVX-512 VNNI and with
-//! AVX2.
+//! The INT8 matrix product ([`GemmI8`](crate::kernels::GemmI8)) with AVX-512 VNNI, with
+//! AVX-VNNI (its 256-bit form, on CPUs without AVX-512) and with AVX2.
 //!
-//! Both walk the output in blocks: up to [`BLOCK_GROUPS`] channel groups, whose packed weights
+//! All walk the output in blocks: up to [`BLOCK_GROUPS`] channel groups, whose packed weights
 //! stay in L2 while every pixel passes by; within them a few pixels at a time against one or
 //! more groups, the block's sums held in registers over the whole span, so each weight load
 //! feeds every pixel of the block and each row load every channel. The rows hold `q + 128`
@@ -153,6 +153,105 @@ fn vnni_block<const P: usize, const G: usize>(
             // SAFETY: `dst` holds exactly 16 i32.
             unsafe {
                 _mm512_storeu_si512(dst.as_mut_ptr().cast(), _mm512_sub_epi32(sums[j], taken))
+            };
+        }
+    }
+}
+
+pub(super) fn gemm_i8_avx_vnni(
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    acc: &mut [i32],
+) {
+    generic::check_gemm_i8(rows, span, weights, wsum, acc);
+    // SAFETY: reachable only through the AVX-VNNI table, handed out after AVX2 and AVX-VNNI
+    // were detected.
+    unsafe { avx_vnni(rows, span, weights, wsum, acc) }
+}
+
+/// AVX-VNNI (the 256-bit `vpdpbusd` of CPUs without AVX-512): as [`vnni`], a group in two
+/// registers, one group a block.
+#[target_feature(enable = "avx2,avxvnni")]
+fn avx_vnni(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]) {
+    let channels = wsum.len();
+    let group_len = GEMM_GROUP * span;
+    for_blocks(
+        rows.len() / span,
+        channels / GEMM_GROUP,
+        AVX2_PIXELS,
+        |pixels, groups, p, g| {
+            let rows = &rows[p * span..][..pixels * span];
+            let acc = &mut acc[p * channels..][..pixels * channels];
+            for g in g..g + groups {
+                let weights = &weights[g * group_len..][..group_len];
+                let wsum = &wsum[g * GEMM_GROUP..][..GEMM_GROUP];
+                let out = Out {
+                    acc: &mut *acc,
+                    channels,
+                    first: g * GEMM_GROUP,
+                };
+                match pixels {
+                    6 => avx_vnni_block::<6>(rows, span, weights, wsum, out),
+                    5 => avx_vnni_block::<5>(rows, span, weights, wsum, out),
+                    4 => avx_vnni_block::<4>(rows, span, weights, wsum, out),
+                    3 => avx_vnni_block::<3>(rows, span, weights, wsum, out),
+                    2 => avx_vnni_block::<2>(rows, span, weights, wsum, out),
+                    _ => avx_vnni_block::<1>(rows, span, weights, wsum, out),
+                }
+            }
+        },
+    );
+}
+
+/// `P` pixels against one group: each step's 64 weight bytes are two registers (channels 0-7
+/// and 8-15, 4 inputs each), each pixel's 4 row bytes one broadcast, for `2 * P` `vpdpbusd`.
+#[target_feature(enable = "avx2,avxvnni")]
+fn avx_vnni_block<const P: usize>(
+    rows: &[u8],
+    span: usize,
+    weights: &[i8],
+    wsum: &[i32],
+    out: Out,
+) {
+    assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
+    assert!(wsum.len() == GEMM_GROUP && out.acc.len() == P * out.channels);
+    assert!(out.first + GEMM_GROUP <= out.channels);
+    let (r, w) = (rows.as_ptr(), weights.as_ptr());
+    let mut sums = [[_mm256_setzero_si256(); 2]; P];
+    for s in 0..span / GEMM_DEPTH {
+        // SAFETY: s * 64 + 64 <= 16 * span = weights.len(), as s < span / 4; unaligned
+        // loads are allowed.
+        let (w0, w1) = unsafe {
+            (
+                _mm256_loadu_si256(w.add(s * STEP).cast()),
+                _mm256_loadu_si256(w.add(s * STEP + 32).cast()),
+            )
+        };
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 4 + 4 <= P * span = rows.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_DEPTH)
+                    .cast::<i32>()
+                    .read_unaligned()
+            };
+            let x = _mm256_set1_epi32(x);
+            sums[0] = _mm256_dpbusd_avx_epi32(sums[0], x, w0);
+            sums[1] = _mm256_dpbusd_avx_epi32(sums[1], x, w1);
+        }
+    }
+    let offset = _mm256_set1_epi32(GEMM_OFFSET);
+    for h in 0..2 {
+        // SAFETY: (h + 1) * 8 <= 16 = wsum.len().
+        let wsum = unsafe { _mm256_loadu_si256(wsum.as_ptr().add(h * 8).cast()) };
+        let taken = _mm256_mullo_epi32(wsum, offset);
+        for (i, sums) in sums.iter().enumerate() {
+            let at = i * out.channels + out.first + h * 8;
+            let dst = &mut out.acc[at..at + 8];
+            // SAFETY: `dst` holds exactly 8 i32.
+            unsafe {
+                _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm256_sub_epi32(sums[h], taken))
             };
         }
     }

@@ -1,15 +1,15 @@
 //! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
 //! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with fused
-//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX-512 VNNI
-//! (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are stable since
-//! Rust 1.89, the workspace's `rust-version`).
+//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX-VNNI and
+//! AVX-512 VNNI (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are
+//! stable since Rust 1.89, the workspace's `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
 //! only through the tables below, which [`supported`] hands out after detecting the features
 //! (POPCNT for the first; AVX2 and POPCNT for the second, which uses POPCNT too; FMA on top of
-//! those for the third; AVX-512F on top of the third's for the fourth; AVX-512BW and AVX-512
-//! VNNI on top of the fourth's for the fifth). Each table keeps the entries of the one before
-//! it that it does not replace.
+//! those for the third; AVX-VNNI on top of the third's for the fourth, AVX-512F for the fifth;
+//! AVX-512BW and AVX-512 VNNI on top of the fifth's for the sixth). Each table keeps the
+//! entries of the one it is built on that it does not replace.
 
 mod binconv;
 mod colour;
@@ -62,6 +62,13 @@ static AVX2_FMA: Kernels = Kernels {
     ..AVX2
 };
 
+/// The AVX2 and FMA table with the INT8 product on AVX-VNNI.
+static AVX_VNNI: Kernels = Kernels {
+    name: "x86_64 avx-vnni",
+    gemm_i8: gemm::gemm_i8_avx_vnni,
+    ..AVX2_FMA
+};
+
 /// The AVX2 and FMA table with the float product on AVX-512.
 static AVX512: Kernels = Kernels {
     name: "x86_64 avx512",
@@ -89,6 +96,9 @@ pub(super) fn supported() -> Vec<&'static Kernels> {
         tables.push(&AVX2);
         if std::arch::is_x86_feature_detected!("fma") {
             tables.push(&AVX2_FMA);
+            if std::arch::is_x86_feature_detected!("avxvnni") {
+                tables.push(&AVX_VNNI);
+            }
             if std::arch::is_x86_feature_detected!("avx512f") {
                 tables.push(&AVX512);
                 if std::arch::is_x86_feature_detected!("avx512bw")
