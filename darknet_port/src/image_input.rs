@@ -1,4 +1,4 @@
-//! Image input as Darknet prepares it: RGB in [0,1], CHW, bilinear resize with Darknet's
+//! Image input as Darknet prepares it: RGB in \[0, 1\], CHW, bilinear resize with Darknet's
 //! two-pass arithmetic, and the letterbox (aspect-preserving resize centred on grey 0.5).
 
 use crate::error::{Error, Result};

@@ -2,15 +2,16 @@
 //!
 //! A [`Kernels`] table holds one function per kernel. [`generic()`] is the portable table: plain
 //! Rust, the reference every fast version is tested against. Each architecture folder builds
-//! tables that replace some entries with SIMD versions (`x86_64`: POPCNT, AVX2; `aarch64`:
-//! NEON). [`best()`] detects the CPU's features once and returns the fastest table it can run;
+//! tables that replace some entries with SIMD versions (`x86_64`: POPCNT, AVX2, FMA, AVX-VNNI,
+//! AVX-512, AVX-512 VNNI; `aarch64`: NEON). [`best()`] detects the CPU's features once and returns the fastest table it can run;
 //! `ZYNQDET_FORCE_GENERIC=1` (read at that moment, once a process) makes it return the generic
 //! one. Layers never test CPU features: they call [`active()`] once per forward pass and use its
 //! entries.
 //!
 //! Every kernel computes exactly what its generic twin computes, to the bit: integer kernels
 //! trivially, float kernels by doing each output's multiplies and adds in the generic order
-//! (lane by lane, no fused multiply-add), so a network gives the same detections on every table.
+//! (lane by lane; fused multiply-adds only where the generic twin fuses too, see [`SgemmFma`]),
+//! so a network gives the same detections on every table.
 //!
 //! Layouts the kernels share with their callers are described on each function type.
 //!
