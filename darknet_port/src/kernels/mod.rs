@@ -3,9 +3,9 @@
 //! A [`Kernels`] table holds one function per kernel. [`generic()`] is the portable table: plain
 //! Rust, the reference every fast version is tested against. Each architecture folder builds
 //! tables that replace some entries with SIMD versions (`x86_64`: POPCNT, AVX2, FMA, AVX-VNNI,
-//! AVX-512, AVX-512 VNNI; `aarch64`: NEON). [`best()`] detects the CPU's features once and returns the fastest table it can run;
-//! `ZYNQDET_FORCE_GENERIC=1` (read at that moment, once a process) makes it return the generic
-//! one. Layers never test CPU features: they call [`active()`] once per forward pass and use its
+//! AVX-512, AVX-512 VNNI; `aarch64`: NEON). [`best()`] detects the CPU's features once and
+//! returns the fastest table it can run; `ZYNQDET_FORCE_GENERIC=1` (read at that moment, once a
+//! process) makes it return the generic one. Layers never test CPU features: they call [`active()`] once per forward pass and use its
 //! entries.
 //!
 //! Every kernel computes exactly what its generic twin computes, to the bit: integer kernels
@@ -19,8 +19,8 @@
 //! tiny-YOLO models) are matrix products with fused multiply-adds, which round once a term
 //! where the generic direct kernel rounds twice. Their kernel, [`SgemmFma`], fixes the order of
 //! its fused steps instead, so its generic twin ([`generic::sgemm_fma`], `f32::mul_add` in that
-//! order) gives the same bits; it is in the tables that have AVX-512. Tables without it leave
-//! the product to `matrixmultiply`, which detects the CPU itself (AVX2/FMA, NEON) and whose
+//! order) gives the same bits; it is in the x86 tables with FMA or AVX-512. Tables without it
+//! leave the product to `matrixmultiply`, which detects the CPU itself (NEON, ...) and whose
 //! scalar twin is `FloatConv::forward_reference`, to a tolerance.
 
 // The kernels' signatures are flat lists of slices and sizes on purpose: they are entries of a
@@ -166,6 +166,10 @@ impl PackedF32 {
 /// Not every table has one: without fused multiply-adds in hardware `matrixmultiply` is faster
 /// than this order allows (see [`Kernels::sgemm_fma`]).
 pub type SgemmFma = fn(rows: &[f32], kernels: &PackedF32, groups: Range<usize>, acc: &mut [f32]);
+
+/// Points of a tile transformed by Winograd's F(4x4, 3x3) (6 x 6), and outputs of a tile (4 x 4).
+pub const WINOGRAD_POINTS: usize = 36;
+pub const WINOGRAD_OUTPUTS: usize = 16;
 
 /// The input transform of Winograd's F(4x4, 3x3) (`Bᵀ d B`, see
 /// [`crate::layers::winograd`]), 16 channels at once: each 36 [`Lanes`] of `tiles` (a 6x6

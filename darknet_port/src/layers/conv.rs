@@ -1,7 +1,9 @@
 //! Darknet's float `[convolutional]` layer: weights `[out][in][ky][kx]`, a bias per output
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
-use super::windows::{for_each_block, for_each_group_share, taps_hwc, to_hwc, Windows};
+use super::windows::{
+    for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc, Windows,
+};
 use super::winograd::{self, WinogradKernels};
 use super::Tensor;
 use crate::kernels::SGEMM_GROUP;
@@ -27,19 +29,13 @@ impl Activation {
         })
     }
 
-    /// `out[i] = apply(sums[i] + bias)`, the activation chosen once, outside the loop, so
-    /// that the loop vectorises.
+    /// `out[i] = apply(values[i])`, the activation chosen once, outside the loop, so that the
+    /// loop vectorises.
     #[inline]
-    pub fn apply_biased(self, sums: &[f32], bias: f32, out: &mut [f32]) {
-        self.apply_after(sums, out, |s| s + bias);
-    }
-
-    /// `out[i] = apply(first(values[i]))`, the activation chosen once, outside the loop.
-    #[inline]
-    pub fn apply_after(self, values: &[f32], out: &mut [f32], first: impl Fn(f32) -> f32) {
+    pub fn apply_to(self, values: &[f32], out: &mut [f32]) {
         self.each(|f| {
             for (o, &v) in out.iter_mut().zip(values) {
-                *o = f(first(v));
+                *o = f(v);
             }
         });
     }
@@ -283,8 +279,7 @@ impl FloatConv {
     }
 
     /// Sums `[pixel][width]` of the channels from `first_channel` into `planes` (one a
-    /// channel, from `first_channel`) at `at`: biased and activated. Through a small tile, so
-    /// that both the reads and the writes run along memory.
+    /// channel, from `first_channel`) at `at`: biased and activated.
     fn finish(
         &self,
         sums: &[f32],
@@ -293,25 +288,8 @@ impl FloatConv {
         planes: &mut [&mut [f32]],
         at: usize,
     ) {
-        const TILE: usize = 16;
-        let count = sums.len() / width;
-        let mut tile = [[0f32; TILE]; TILE];
-        for p0 in (0..count).step_by(TILE) {
-            let pixels = TILE.min(count - p0);
-            for o0 in (0..planes.len()).step_by(TILE) {
-                let channels = TILE.min(planes.len() - o0);
-                for (p, sums) in sums[p0 * width..].chunks(width).take(pixels).enumerate() {
-                    for (o, &s) in sums[o0..o0 + channels].iter().enumerate() {
-                        tile[o][p] = s;
-                    }
-                }
-                for (o, values) in tile.iter().take(channels).enumerate() {
-                    let bias = self.bias[first_channel + o0 + o];
-                    let plane = &mut planes[o0 + o][at + p0..at + p0 + pixels];
-                    self.activation.apply_biased(values, bias, plane);
-                }
-            }
-        }
+        let bias = &self.bias[first_channel..];
+        sums_to_planes(sums, width, bias, planes, at, |s, b| s + b, self.activation);
     }
 
     /// The blocked SGEMM: the input in HWC order, then for each block of output pixels its

@@ -21,7 +21,7 @@
 //! output pixels, split over the caller's workers ([`crate::parallel`]).
 
 use super::conv::{Activation, FloatConv};
-use super::windows::{for_each_block, taps_hwc, to_hwc, Windows};
+use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, Windows};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 
@@ -393,10 +393,8 @@ impl IntConv {
         })
     }
 
-    /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias, rescale and
-    /// activation. A tile of pixels and channels at a time, turned around on the way (the sum
-    /// and bias exact in i64, then one rounding to f32), so that the rescale, the activation
-    /// and the stores run along each plane.
+    /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias (the sum and
+    /// bias exact in i64, then one rounding to f32), rescale and activation.
     fn rescale<T: Copy + Into<i64>>(
         &self,
         acc: &[T],
@@ -405,25 +403,16 @@ impl IntConv {
         pixels: std::ops::Range<usize>,
         rescale: f32,
     ) {
-        const TILE: usize = 16;
-        let count = pixels.len();
-        let mut tile = [[0f32; TILE]; TILE];
-        for p0 in (0..count).step_by(TILE) {
-            let n = TILE.min(count - p0);
-            for o0 in (0..planes.len()).step_by(TILE) {
-                let bias = &self.bias[o0..(o0 + TILE).min(planes.len())];
-                for (p, sums) in acc[p0 * channels..].chunks(channels).take(n).enumerate() {
-                    for (o, (&s, &b)) in sums[o0..].iter().zip(bias).enumerate() {
-                        tile[o][p] = (s.into() + b) as f32;
-                    }
-                }
-                for (values, plane) in tile.iter().zip(&mut planes[o0..o0 + bias.len()]) {
-                    let out = &mut plane[pixels.start + p0..][..n];
-                    self.activation
-                        .apply_after(&values[..n], out, |x| x * rescale);
-                }
-            }
-        }
+        let value = |s: T, b: i64| (s.into() + b) as f32 * rescale;
+        sums_to_planes(
+            acc,
+            channels,
+            &self.bias,
+            planes,
+            pixels.start,
+            value,
+            self.activation,
+        );
     }
 }
 

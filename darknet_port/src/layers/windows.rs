@@ -3,7 +3,7 @@
 //! output plane. Rows are built a block of pixels at a time, so they stay in cache while the
 //! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
 
-use super::Tensor;
+use super::{Activation, Tensor};
 use crate::kernels::SGEMM_GROUP;
 use crate::parallel;
 use std::ops::Range;
@@ -158,6 +158,37 @@ pub(crate) fn for_each_block<S>(
         })
         .collect();
     parallel::run(jobs);
+}
+
+/// A block's sums `[pixel][width]` into `planes` (one a channel) from pixel `at`:
+/// `planes[o][at + p] = activation(value(sums[p * width + o], bias[o]))`. Through a small tile,
+/// turned around on the way, so that the activation and the stores run along each plane.
+pub(crate) fn sums_to_planes<T: Copy, B: Copy>(
+    sums: &[T],
+    width: usize,
+    bias: &[B],
+    planes: &mut [&mut [f32]],
+    at: usize,
+    value: impl Fn(T, B) -> f32,
+    activation: Activation,
+) {
+    const TILE: usize = 16;
+    let count = sums.len() / width;
+    let mut tile = [[0f32; TILE]; TILE];
+    for p0 in (0..count).step_by(TILE) {
+        let n = TILE.min(count - p0);
+        for o0 in (0..planes.len()).step_by(TILE) {
+            let bias = &bias[o0..(o0 + TILE).min(planes.len())];
+            for (p, sums) in sums[p0 * width..].chunks(width).take(n).enumerate() {
+                for (o, (&s, &b)) in sums[o0..].iter().zip(bias).enumerate() {
+                    tile[o][p] = value(s, b);
+                }
+            }
+            for (values, plane) in tile.iter().zip(&mut planes[o0..o0 + bias.len()]) {
+                activation.apply_to(&values[..n], &mut plane[at + p0..][..n]);
+            }
+        }
+    }
 }
 
 /// Every plane of `planes` (each `n` long) cut at the `ranges` of pixels: one list of slices,

@@ -12,8 +12,10 @@
 use super::conv::FloatConv;
 use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc};
 use super::Tensor;
+// POINTS: the points of a transformed tile (ALPHA x ALPHA), one matrix product each
 use crate::kernels::{
     Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
+    WINOGRAD_POINTS as POINTS,
 };
 use crate::parallel;
 use std::ops::Range;
@@ -24,8 +26,6 @@ const LANES: usize = SGEMM_GROUP;
 const TILE: usize = 4;
 /// Inputs along a tile's side: `TILE + 3 - 1`.
 const ALPHA: usize = 6;
-/// Points of a transformed tile, one matrix product each.
-const POINTS: usize = ALPHA * ALPHA;
 
 /// A layer's kernels transformed, one packed `[out][in]` matrix per point.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +58,27 @@ impl WinogradKernels {
         }
         WinogradKernels {
             points: points.iter().map(|w| PackedF32::new(w, k, c)).collect(),
+        }
+    }
+
+    /// The 36 matrix products of a block of `count` tiles: `inputs` `[ξ][t][c]`, into
+    /// `products` `[ξ][t][16 * groups.len()]`, for the channel groups `groups`.
+    fn multiply(
+        &self,
+        inputs: &[f32],
+        count: usize,
+        groups: Range<usize>,
+        product: SgemmFma,
+        products: &mut [f32],
+    ) {
+        let width = groups.len() * SGEMM_GROUP;
+        for ((point, v), mm) in self
+            .points
+            .iter()
+            .zip(inputs.chunks_exact(inputs.len() / POINTS))
+            .zip(products.chunks_exact_mut(count * width))
+        {
+            product(v, point, groups.clone(), mm);
         }
     }
 }
@@ -116,12 +137,23 @@ pub fn forward(
         tw,
         transform: table.winograd_input,
     };
+    // all channels from pixel 0; each path says which part it writes
+    let target = Target {
+        conv,
+        oh,
+        ow,
+        tw,
+        first_channel: 0,
+        origin: 0,
+        transform: table.winograd_output,
+    };
     let n = oh * ow;
     let mut out = Tensor::zeros(m, oh, ow);
     let groups = kernels.points[0].groups();
     let rows_per_block = (BLOCK_TILES / tw).max(1);
     if th >= 4 * rows_per_block {
-        // Large images: each worker takes bands of tile rows, every channel.
+        // Large images (four bands or more, so the workers have several each): each worker
+        // takes bands of tile rows, every channel.
         let width = groups * SGEMM_GROUP;
         let band = rows_per_block * TILE * ow;
         for_each_block(
@@ -138,22 +170,10 @@ pub fn forward(
                 layout.transform(tiles.clone(), &mut split_points(inputs, count * c));
                 products.clear();
                 products.resize(POINTS * count * width, 0.0);
-                for ((point, v), mm) in kernels
-                    .points
-                    .iter()
-                    .zip(inputs.chunks_exact(count * c))
-                    .zip(products.chunks_exact_mut(count * width))
-                {
-                    product(v, point, 0..groups, mm);
-                }
+                kernels.multiply(inputs, count, 0..groups, product, products);
                 let target = Target {
-                    conv,
-                    oh,
-                    ow,
-                    tw,
-                    first_channel: 0,
                     origin: pixels.start - first,
-                    transform: table.winograd_output,
+                    ..target
                 };
                 target.write(products, width, tiles, planes);
             },
@@ -181,22 +201,10 @@ pub fn forward(
         let width = range.len() * SGEMM_GROUP;
         let mut products = vec![0f32; POINTS * count * width];
         let first_channel = range.start * SGEMM_GROUP;
-        for ((point, v), mm) in kernels
-            .points
-            .iter()
-            .zip(inputs.chunks_exact(count * c))
-            .zip(products.chunks_exact_mut(count * width))
-        {
-            product(v, point, range.clone(), mm);
-        }
+        kernels.multiply(inputs, count, range, product, &mut products);
         let target = Target {
-            conv,
-            oh,
-            ow,
-            tw,
             first_channel,
-            origin: 0,
-            transform: table.winograd_output,
+            ..target
         };
         target.write(&products, width, 0..count, planes);
     });
@@ -271,6 +279,7 @@ impl Layout<'_> {
 
 /// Where the outputs go: `conv`'s `oh` x `ow` planes, `tw` tiles a row; the planes at hand are
 /// channels `first_channel..`, each starting at pixel `origin`.
+#[derive(Clone, Copy)]
 struct Target<'a> {
     conv: &'a FloatConv,
     oh: usize,

@@ -4,11 +4,7 @@
 //! lanes, which the compiler turns into vector instructions of whatever width the caller's
 //! target features allow, in the same order of operations, so every table gives these bits.
 
-use crate::kernels::{Lanes, SGEMM_GROUP};
-
-/// Points of a transformed tile (6 x 6), and outputs of a tile (4 x 4).
-pub(crate) const POINTS: usize = 36;
-pub(crate) const OUTPUTS: usize = 16;
+use crate::kernels::{Lanes, SGEMM_GROUP, WINOGRAD_OUTPUTS as OUTPUTS, WINOGRAD_POINTS as POINTS};
 
 pub(crate) fn check_winograd(inputs: &[Lanes], per_in: usize, outputs: &[Lanes], per_out: usize) {
     assert!(inputs.len().is_multiple_of(per_in), "whole tiles");
