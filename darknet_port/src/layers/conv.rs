@@ -317,14 +317,7 @@ impl FloatConv {
                 let sums = &mut sums[..count * m];
                 // sums[p][o] = rows[p][.] . kernels[o][.]: the kernels read transposed
                 sgemm(count, span, m, (rows, span, 1), (&kernels, 1, span), sums);
-                for ((o, plane), &bias) in planes.iter_mut().enumerate().zip(&self.bias) {
-                    for (v, s) in plane[first..first + count]
-                        .iter_mut()
-                        .zip(sums.chunks_exact(m))
-                    {
-                        *v = self.activation.apply(s[o] + bias);
-                    }
-                }
+                self.finish(sums, m, 0, planes, first);
             },
         );
         out
