@@ -48,6 +48,11 @@ enum Command {
 fn main() -> ExitCode {
     heap::keep_freed_memory();
     let cli = Cli::parse();
+    // A kernel table this CPU cannot run is refused here rather than replaced silently.
+    if let Err(e) = darknet_port::kernels::from_env() {
+        eprintln!("zynqdet: error: {e}");
+        return ExitCode::FAILURE;
+    }
     let workers = workers::threads(cli.threads);
     let result = darknet_port::parallel::with_workers(workers, || match cli.command {
         Command::Detect(args) => detect::run(&args),

@@ -52,22 +52,12 @@ fn main() {
             .unwrap_or(0),
     );
     // ZYNQDET_KERNELS=NAME: another of the CPU's kernel tables than the best one
-    let tables = kernels::supported();
-    let table = match std::env::var("ZYNQDET_KERNELS") {
-        Ok(name) => match tables.iter().find(|t| t.name == name) {
-            Some(&t) => t,
-            None => {
-                let names: Vec<_> = tables.iter().map(|t| t.name).collect();
-                eprintln!("ZYNQDET_KERNELS={name}: this CPU runs {names:?}");
-                std::process::exit(2);
-            }
-        },
-        Err(_) => kernels::best(),
-    };
-    println!("kernels: {}", table.name);
-    kernels::with_kernels(table, || {
-        parallel::with_workers(threads, || bench(&models, threads.count()))
-    });
+    if let Err(e) = kernels::from_env() {
+        eprintln!("{e}");
+        std::process::exit(2);
+    }
+    println!("kernels: {}", kernels::best().name);
+    parallel::with_workers(threads, || bench(&models, threads.count()));
 }
 
 fn bench(models: &std::path::Path, threads: usize) {

@@ -4,8 +4,8 @@
 //! Rust, the reference every fast version is tested against. Each architecture folder builds
 //! tables that replace some entries with SIMD versions (`x86_64`: POPCNT, AVX2, FMA, AVX-VNNI,
 //! AVX-512, AVX-512 VNNI; `aarch64`: NEON). [`best()`] detects the CPU's features once and
-//! returns the fastest table it can run; `ZYNQDET_FORCE_GENERIC=1` (read at that moment, once a
-//! process) makes it return the generic one. Layers never test CPU features: they call [`active()`] once per forward pass and use its
+//! returns the fastest table it can run, or the one `ZYNQDET_KERNELS` names (read at that moment,
+//! once a process; see [`KERNELS_VAR`]). Layers never test CPU features: they call [`active()`] once per forward pass and use its
 //! entries.
 //!
 //! Every kernel computes exactly what its generic twin computes, to the bit: integer kernels
@@ -257,7 +257,13 @@ pub struct Kernels {
     pub nv12_to_rgb: Nv12ToRgb,
 }
 
-/// The environment variable that makes [`best()`] return the generic table.
+/// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s
+/// names (`generic`, `x86_64 avx2`, `aarch64 neon`, ...), to run or time another table than
+/// the fastest.
+pub const KERNELS_VAR: &str = "ZYNQDET_KERNELS";
+
+/// `ZYNQDET_FORCE_GENERIC=1`, the older spelling of `ZYNQDET_KERNELS=generic` (CI's board
+/// check uses it).
 pub const FORCE_GENERIC_VAR: &str = "ZYNQDET_FORCE_GENERIC";
 
 static GENERIC: Kernels = generic::TABLE;
@@ -267,18 +273,51 @@ pub fn generic() -> &'static Kernels {
     &GENERIC
 }
 
-/// The fastest table this CPU runs, or the generic one when `ZYNQDET_FORCE_GENERIC=1`. The CPU
-/// and the variable are looked at on the first call only.
+/// The table [`KERNELS_VAR`] names (or [`FORCE_GENERIC_VAR`] forces), else the fastest this
+/// CPU runs. The CPU and the variables are looked at on the first call only; a name this CPU
+/// does not run is reported on stderr once and the fastest table used (a program checks
+/// [`from_env`] first to refuse it instead).
 pub fn best() -> &'static Kernels {
     static BEST: OnceLock<&'static Kernels> = OnceLock::new();
     BEST.get_or_init(|| {
-        if std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1") {
-            return generic();
-        }
-        *supported()
-            .last()
-            .expect("the generic table is always supported")
+        from_env().unwrap_or_else(|e| {
+            let fastest = fastest();
+            eprintln!("{e}; using {}", fastest.name);
+            fastest
+        })
     })
+}
+
+/// The table the environment asks for: [`KERNELS_VAR`]'s, `generic` when
+/// [`FORCE_GENERIC_VAR`] is `1`, else the fastest. A name this CPU does not run is an error
+/// naming the ones it does.
+pub fn from_env() -> Result<&'static Kernels, String> {
+    let named = std::env::var(KERNELS_VAR).ok().filter(|n| !n.is_empty());
+    let forced = std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1");
+    match (named, forced) {
+        (Some(name), _) => named_table(&name),
+        (None, true) => Ok(generic()),
+        (None, false) => Ok(fastest()),
+    }
+}
+
+/// The table of that name among those this CPU runs.
+pub fn named_table(name: &str) -> Result<&'static Kernels, String> {
+    let tables = supported();
+    tables
+        .iter()
+        .find(|t| t.name == name)
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<_> = tables.iter().map(|t| t.name).collect();
+            format!("{KERNELS_VAR}={name}: this CPU runs {names:?}")
+        })
+}
+
+fn fastest() -> &'static Kernels {
+    supported()
+        .pop()
+        .expect("the generic table is always supported")
 }
 
 /// Every table this CPU can run, slowest first: the generic one, then each SIMD level. Tests

@@ -849,12 +849,23 @@ fn generic_sgemm_fma_is_the_plain_product() {
 
 #[test]
 fn forcing_the_generic_table_and_scoped_tables() {
-    // best() honours the variable: this process may or may not have it set; either way the
+    // best() honours the variables: this process may or may not have them set; either way the
     // answer is fixed after the first call.
-    let forced = std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1");
-    assert_eq!(
-        std::ptr::eq(best(), generic()),
-        forced || supported().len() == 1
+    if let Ok(chosen) = from_env() {
+        assert!(std::ptr::eq(best(), chosen));
+    }
+    if std::env::var(KERNELS_VAR).is_err() {
+        let forced = std::env::var(FORCE_GENERIC_VAR).is_ok_and(|v| v == "1");
+        assert_eq!(
+            std::ptr::eq(best(), generic()),
+            forced || supported().len() == 1
+        );
+    }
+    assert!(std::ptr::eq(named_table("generic").unwrap(), generic()));
+    let e = named_table("z80").unwrap_err();
+    assert!(
+        e.starts_with("ZYNQDET_KERNELS=z80: this CPU runs [\"generic\""),
+        "{e}"
     );
     assert!(std::ptr::eq(best(), best()));
     let inner = with_kernels(generic(), || {
