@@ -7,10 +7,9 @@ use crate::boxes::{nms_sort, Detection};
 use crate::cfg::Cfg;
 use crate::error::{Error, Result};
 use crate::layers::quantize::dequantize;
-use crate::layers::upsample::upsample;
 use crate::layers::{
-    BinaryConv, FloatConv, InputStats, IntConv, MaxPool, Precision, QTensor, Quantizer, Region,
-    Route, Shortcut, Tensor, Yolo,
+    BinaryConv, FloatConv, InputStats, IntConv, MaxPool, Plain, Precision, QTensor, Quantizer,
+    Region, Route, Shortcut, Tensor, Yolo,
 };
 use crate::model_file::{ModelFile, QuantizationInfo};
 use crate::plan::{LayerPlan, Plan};
@@ -26,10 +25,11 @@ pub enum Layer {
     Binary(BinaryConv),
     MaxPool(MaxPool),
     Route(Route),
-    Upsample(usize),
     Shortcut(Shortcut),
     Region(Region),
     Yolo(Yolo),
+    /// A layer that needs its input only (`[upsample]`, `[dropout]`, ...).
+    Plain(Plain),
 }
 
 impl Layer {
@@ -43,10 +43,10 @@ impl Layer {
             Layer::Binary(_) => "binconv",
             Layer::MaxPool(_) => "maxpool",
             Layer::Route(_) => "route",
-            Layer::Upsample(_) => "upsample",
             Layer::Shortcut(_) => "shortcut",
             Layer::Region(_) => "region",
             Layer::Yolo(_) => "yolo",
+            Layer::Plain(p) => p.0.kind(),
         }
     }
 
@@ -229,10 +229,10 @@ impl Network {
                 }
                 LayerPlan::MaxPool(p) => Layer::MaxPool(*p),
                 LayerPlan::Route(r) => Layer::Route(r.clone()),
-                LayerPlan::Upsample(s) => Layer::Upsample(*s),
                 LayerPlan::Shortcut(s) => Layer::Shortcut(s.clone()),
                 LayerPlan::Region(r) => Layer::Region(r.clone()),
                 LayerPlan::Yolo(y) => Layer::Yolo(y.clone()),
+                LayerPlan::Plain(p) => Layer::Plain(p.clone()),
             };
             let classes = match &layer {
                 Layer::Region(r) => Some(r.classes),
@@ -493,10 +493,10 @@ impl Network {
                     let parts: Vec<&Tensor> = route.layers.iter().map(|&l| earlier(l)).collect();
                     route.forward(&parts)
                 }
-                Layer::Upsample(stride) => upsample(input, *stride),
                 Layer::Shortcut(s) => s.forward(input, earlier(s.from)),
                 Layer::Region(region) => region.forward(input),
                 Layer::Yolo(yolo) => yolo.forward(input),
+                Layer::Plain(plain) => plain.0.forward(input),
                 Layer::Binary(_) => unreachable!("binary layers run in segments"),
             };
             timings.push((format!("{i:>2} {}", self.layers[i].kind()), start.elapsed()));

@@ -1,83 +1,14 @@
 //! Darknet's float `[convolutional]` layer: weights `[out][in][ky][kx]`, a bias per output
 //! channel (batch norm, when present, is folded into both at load), then the activation.
 
-use super::windows::{
-    for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc, Windows,
-};
+use super::activation::Activation;
+use super::geometry::ConvGeometry;
+use super::windows::{for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc};
 use super::winograd::{self, WinogradKernels};
 use super::Tensor;
 use crate::kernels::SGEMM_GROUP;
 use crate::{kernels, parallel};
 use std::sync::OnceLock;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    Linear,
-    Relu,
-    Leaky,
-    Logistic,
-}
-
-impl Activation {
-    pub fn parse(name: &str) -> Option<Activation> {
-        Some(match name {
-            "linear" => Activation::Linear,
-            "relu" => Activation::Relu,
-            "leaky" => Activation::Leaky,
-            "logistic" => Activation::Logistic,
-            _ => return None,
-        })
-    }
-
-    /// `out[i] = apply(values[i])`, the activation chosen once, outside the loop, so that the
-    /// loop vectorises.
-    #[inline]
-    pub fn apply_to(self, values: &[f32], out: &mut [f32]) {
-        self.each(|f| {
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = f(v);
-            }
-        });
-    }
-
-    /// `values[i] = apply(values[i])`, the activation chosen once, outside the loop.
-    #[inline]
-    pub fn apply_in_place(self, values: &mut [f32]) {
-        self.each(|f| {
-            for v in values.iter_mut() {
-                *v = f(*v);
-            }
-        });
-    }
-
-    /// `body` with this activation as a function of its own (so the match is outside the
-    /// loops of `body`).
-    #[inline(always)]
-    fn each(self, body: impl FnOnce(&dyn Fn(f32) -> f32)) {
-        match self {
-            Activation::Linear => body(&|x| Activation::Linear.apply(x)),
-            Activation::Relu => body(&|x| Activation::Relu.apply(x)),
-            Activation::Leaky => body(&|x| Activation::Leaky.apply(x)),
-            Activation::Logistic => body(&|x| Activation::Logistic.apply(x)),
-        }
-    }
-
-    #[inline]
-    pub fn apply(self, x: f32) -> f32 {
-        match self {
-            Activation::Linear => x,
-            Activation::Relu => x.max(0.0),
-            Activation::Leaky => {
-                if x > 0.0 {
-                    x
-                } else {
-                    0.1 * x
-                }
-            }
-            Activation::Logistic => 1.0 / (1.0 + (-x).exp()),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatConv {
@@ -93,13 +24,16 @@ pub struct FloatConv {
     pub packed: PackedOnce,
 }
 
-/// Kernels packed for [`kernels::SgemmFma`] once, on first use, from the layer's weights
-/// (`Default` is empty): as they are, and transformed for Winograd's algorithm. Compared equal
+/// Kernels packed once, on first use, from the layer's weights (`Default` is empty): for
+/// [`kernels::SgemmFma`] as they are and transformed for Winograd's algorithm, and for
+/// `matrixmultiply`'s blocked product in tap order. Compared equal
 /// whatever they hold: they are derived from fields that are compared.
 #[derive(Debug, Clone, Default)]
 pub struct PackedOnce {
     plain: OnceLock<kernels::PackedF32>,
     winograd: OnceLock<WinogradKernels>,
+    /// Each kernel's taps in `(ky, kx, i)` order, for `matrixmultiply`'s blocked product.
+    taps: OnceLock<Vec<f32>>,
 }
 
 impl PartialEq for PackedOnce {
@@ -109,8 +43,18 @@ impl PartialEq for PackedOnce {
 }
 
 impl FloatConv {
+    pub fn geometry(&self) -> ConvGeometry {
+        ConvGeometry {
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+        }
+    }
+
     pub fn output_dim(&self, input: usize) -> usize {
-        (input + 2 * self.pad - self.size) / self.stride + 1
+        self.geometry().output_dim(input)
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -157,7 +101,7 @@ impl FloatConv {
             return self.forward_fma(input, product);
         }
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
+        let pointwise = self.geometry().is_pointwise();
         if !pointwise && oh * ow >= 16 * BLOCK_PIXELS {
             return self.forward_blocks(input);
         }
@@ -167,7 +111,7 @@ impl FloatConv {
             oh * ow,
         );
         let columns;
-        let col: &[f32] = if self.size == 1 && self.stride == 1 && self.pad == 0 {
+        let col: &[f32] = if pointwise {
             &input.data
         } else {
             columns = im2col(input, self.size, self.stride, self.pad, oh, ow);
@@ -207,12 +151,21 @@ impl FloatConv {
     /// worker takes its share of the channels, so each kernel is read by one worker only.
     fn forward_fma(&self, input: &Tensor, product: kernels::SgemmFma) -> Tensor {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        if winograd::suits(self, oh, ow) {
+        let geometry = self.geometry();
+        if winograd::suits(&geometry, oh, ow) {
             let transformed = self
                 .packed
                 .winograd
-                .get_or_init(|| WinogradKernels::new(self));
-            return winograd::forward(self, transformed, input, kernels::active(), product);
+                .get_or_init(|| WinogradKernels::new(&geometry, &self.weights));
+            let epilogue = (self.bias.as_slice(), self.activation);
+            return winograd::forward(
+                &geometry,
+                epilogue,
+                transformed,
+                input,
+                kernels::active(),
+                product,
+            );
         }
         let (n, m) = (oh * ow, self.out_channels);
         let span = self.in_channels * self.size * self.size;
@@ -222,9 +175,9 @@ impl FloatConv {
         });
         let groups = packed.groups();
         let hwc = to_hwc(input, |x| x);
-        let windows = self.windows();
+        let windows = self.geometry().windows();
         let dims = (input.height, input.width);
-        let pointwise = self.size == 1 && self.stride == 1 && self.pad == 0;
+        let pointwise = self.geometry().is_pointwise();
         let mut out = Tensor::zeros(m, oh, ow);
         if n >= 16 * BLOCK_PIXELS {
             let width = groups * SGEMM_GROUP;
@@ -302,8 +255,11 @@ impl FloatConv {
         let (n, m) = (oh * ow, self.out_channels);
         let span = self.in_channels * self.size * self.size;
         let hwc = to_hwc(input, |x| x);
-        let kernels = taps_hwc(&self.weights, self.in_channels, self.size);
-        let windows = self.windows();
+        let kernels = self
+            .packed
+            .taps
+            .get_or_init(|| taps_hwc(&self.weights, self.in_channels, self.size));
+        let windows = self.geometry().windows();
         let dims = (input.height, input.width);
         let mut out = Tensor::zeros(m, oh, ow);
         for_each_block(
@@ -316,21 +272,11 @@ impl FloatConv {
                 windows.rows(&hwc, dims, ow, pixels, span, 0.0, rows);
                 let sums = &mut sums[..count * m];
                 // sums[p][o] = rows[p][.] . kernels[o][.]: the kernels read transposed
-                sgemm(count, span, m, (rows, span, 1), (&kernels, 1, span), sums);
+                sgemm(count, span, m, (rows, span, 1), (kernels, 1, span), sums);
                 self.finish(sums, m, 0, planes, first);
             },
         );
         out
-    }
-
-    /// The layer's windows on an HWC input.
-    fn windows(&self) -> Windows {
-        Windows {
-            size: self.size,
-            stride: self.stride,
-            pad: self.pad,
-            channels: self.in_channels,
-        }
     }
 
     /// Whether [`FloatConv::forward`] runs the direct kernel rather than a matrix product: on

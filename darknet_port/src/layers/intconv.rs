@@ -20,8 +20,10 @@
 //! INT8 runs as one matrix product of the kernel table ([`kernels::GemmI8`]) over blocks of
 //! output pixels, split over the caller's workers ([`crate::parallel`]).
 
-use super::conv::{Activation, FloatConv};
-use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, Windows};
+use super::activation::Activation;
+use super::conv::FloatConv;
+use super::geometry::ConvGeometry;
+use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 
@@ -301,8 +303,18 @@ impl IntConv {
         }
     }
 
+    pub fn geometry(&self) -> ConvGeometry {
+        ConvGeometry {
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            size: self.size,
+            stride: self.stride,
+            pad: self.pad,
+        }
+    }
+
     pub fn output_dim(&self, input: usize) -> usize {
-        (input + 2 * self.pad - self.size) / self.stride + 1
+        self.geometry().output_dim(input)
     }
 
     /// Output pixels in blocks, split over the workers: each block's windows as rows (in
@@ -313,12 +325,7 @@ impl IntConv {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let (n, m) = (oh * ow, self.out_channels);
         let dims = (input.height, input.width);
-        let windows = Windows {
-            size: self.size,
-            stride: self.stride,
-            pad: self.pad,
-            channels: self.in_channels,
-        };
+        let windows = self.geometry().windows();
         let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
         let mut out = Tensor::zeros(m, oh, ow);
         match &self.packed {

@@ -1,7 +1,8 @@
 //! Darknet's `[shortcut]`: adds an earlier layer's output to the previous one, then applies the
 //! activation. Only same-shaped inputs are supported (as in the YOLO family's residuals).
 
-use super::{Activation, Tensor};
+use super::activation::Activation;
+use super::Tensor;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortcut {

@@ -1,6 +1,21 @@
 //! Darknet's `[upsample]`: nearest-neighbour enlargement by an integer `stride`.
 
-use super::Tensor;
+use super::{PlainLayer, Tensor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upsample {
+    pub stride: usize,
+}
+
+impl PlainLayer for Upsample {
+    fn kind(&self) -> &'static str {
+        "upsample"
+    }
+
+    fn forward(&self, input: &Tensor) -> Tensor {
+        upsample(input, self.stride)
+    }
+}
 
 pub fn upsample(input: &Tensor, stride: usize) -> Tensor {
     let (h, w) = (input.height * stride, input.width * stride);

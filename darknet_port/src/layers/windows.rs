@@ -3,7 +3,8 @@
 //! output plane. Rows are built a block of pixels at a time, so they stay in cache while the
 //! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
 
-use super::{Activation, Tensor};
+use super::activation::Activation;
+use super::Tensor;
 use crate::kernels::SGEMM_GROUP;
 use crate::parallel;
 use std::ops::Range;

@@ -9,7 +9,8 @@
 //! vectorises), reading and writing whole runs of an HWC input and of the products. Results
 //! differ from the direct sum by rounding only (the tests hold them to the reference).
 
-use super::conv::FloatConv;
+use super::activation::Activation;
+use super::geometry::ConvGeometry;
 use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc};
 use super::Tensor;
 // POINTS: the points of a transformed tile (ALPHA x ALPHA), one matrix product each
@@ -34,12 +35,14 @@ pub struct WinogradKernels {
 }
 
 impl WinogradKernels {
-    /// `G g Gᵀ` of every 3x3 kernel of `conv`, in f64 and then rounded.
-    pub fn new(conv: &FloatConv) -> WinogradKernels {
-        assert_eq!(conv.size, 3, "3x3 kernels");
-        let (c, k) = (conv.in_channels, conv.out_channels);
+    /// `G g Gᵀ` of every 3x3 kernel in `weights` (`[out][in][3][3]`, of `geometry`), in f64 and
+    /// then rounded.
+    pub fn new(geometry: &ConvGeometry, weights: &[f32]) -> WinogradKernels {
+        assert_eq!(geometry.size, 3, "3x3 kernels");
+        let (c, k) = (geometry.in_channels, geometry.out_channels);
+        assert_eq!(weights.len(), k * c * 9, "3x3 kernels of the geometry");
         let mut points = vec![vec![0f32; k * c]; POINTS];
-        for (n, kernel) in conv.weights.chunks_exact(9).enumerate() {
+        for (n, kernel) in weights.chunks_exact(9).enumerate() {
             let g = |y: usize, x: usize| f64::from(kernel[y * 3 + x]);
             // G g: the columns first
             let mut columns = [[0f64; 3]; ALPHA];
@@ -99,7 +102,7 @@ fn kernel_transform([a, b, c]: [f64; 3]) -> [f64; ALPHA] {
 /// (the output the input's size), and tiles enough to share each transformed kernel (on
 /// 13x13 outputs the 36 transformed matrices, 4 times the kernels, are read for 16 tiles only,
 /// and the plain product was faster).
-pub fn suits(conv: &FloatConv, oh: usize, ow: usize) -> bool {
+pub fn suits(conv: &ConvGeometry, oh: usize, ow: usize) -> bool {
     conv.size == 3 && conv.stride == 1 && conv.pad == 1 && tiles(oh) * tiles(ow) >= MIN_TILES
 }
 
@@ -114,10 +117,12 @@ fn tiles(outputs: usize) -> usize {
 /// transformed inputs and products stay in L2.
 const BLOCK_TILES: usize = 64;
 
-/// The convolution of `input` (its activation and bias included) with `kernels`, the
-/// transformed kernels of `conv`: the transforms of `table`, the matrix products of `product`.
+/// The convolution of `input` with `kernels`, the transformed kernels of a convolution of
+/// `conv`'s geometry, then its `(bias, activation)`: the transforms of `table`, the matrix
+/// products of `product`.
 pub fn forward(
-    conv: &FloatConv,
+    conv: &ConvGeometry,
+    (bias, activation): (&[f32], Activation),
     kernels: &WinogradKernels,
     input: &Tensor,
     table: &Kernels,
@@ -139,7 +144,8 @@ pub fn forward(
     };
     // all channels from pixel 0; each path says which part it writes
     let target = Target {
-        conv,
+        bias,
+        activation,
         oh,
         ow,
         tw,
@@ -277,11 +283,12 @@ impl Layout<'_> {
     }
 }
 
-/// Where the outputs go: `conv`'s `oh` x `ow` planes, `tw` tiles a row; the planes at hand are
-/// channels `first_channel..`, each starting at pixel `origin`.
+/// Where the outputs go: `oh` x `ow` planes, `tw` tiles a row, each channel biased and
+/// activated; the planes at hand are channels `first_channel..`, each starting at pixel `origin`.
 #[derive(Clone, Copy)]
 struct Target<'a> {
-    conv: &'a FloatConv,
+    bias: &'a [f32],
+    activation: Activation,
     oh: usize,
     ow: usize,
     tw: usize,
@@ -305,7 +312,7 @@ impl Target<'_> {
         let mut blocks = vec![Lanes::default(); chunks * POINTS];
         let mut outputs = vec![Lanes::default(); chunks * TILE * TILE];
         let mut bias = vec![Lanes::default(); chunks];
-        for (o, &b) in self.conv.bias[self.first_channel..][..planes.len()]
+        for (o, &b) in self.bias[self.first_channel..][..planes.len()]
             .iter()
             .enumerate()
         {
@@ -327,7 +334,7 @@ impl Target<'_> {
                     for (v, b) in lanes.0.iter_mut().zip(&bias[q].0) {
                         *v += b;
                     }
-                    self.conv.activation.apply_in_place(&mut lanes.0);
+                    self.activation.apply_in_place(&mut lanes.0);
                 }
                 let o0 = q * LANES;
                 for (l, plane) in planes[o0..].iter_mut().take(LANES).enumerate() {
@@ -348,7 +355,7 @@ mod tests {
     use super::*;
     use crate::kernels::{self, generic};
     use crate::layers::binconv::tests::TestRng;
-    use crate::layers::conv::{self, tests::bits};
+    use crate::layers::conv::{self, tests::bits, FloatConv};
 
     /// A random 3x3 leaky convolution of `cin` to `cout` channels and an `h` x `w` input.
     fn case(rng: &mut TestRng, cin: usize, cout: usize, h: usize, w: usize) -> (FloatConv, Tensor) {
@@ -374,11 +381,20 @@ mod tests {
             (16, 33, 62, 260),
         ] {
             let (conv, input) = case(&mut rng, cin, cout, h, w);
-            assert!(suits(&conv, h, w), "{h}x{w}");
+            let geometry = conv.geometry();
+            assert!(suits(&geometry, h, w), "{h}x{w}");
             let rows_per_block = (BLOCK_TILES / tiles(w)).max(1);
             paths_seen[usize::from(tiles(h) >= 4 * rows_per_block)] = true;
-            let kernels = WinogradKernels::new(&conv);
-            let fast = forward(&conv, &kernels, &input, generic(), generic::sgemm_fma);
+            let kernels = WinogradKernels::new(&geometry, &conv.weights);
+            let epilogue = (conv.bias.as_slice(), conv.activation);
+            let fast = forward(
+                &geometry,
+                epilogue,
+                &kernels,
+                &input,
+                generic(),
+                generic::sgemm_fma,
+            );
             let want = conv.forward_reference(&input);
             // measured: within 7e-7 of the terms
             let terms = (cin * 9) as f32;
@@ -389,11 +405,25 @@ mod tests {
                 );
             }
             let split = parallel::with_workers(&parallel::SplitWays::<3>, || {
-                forward(&conv, &kernels, &input, generic(), generic::sgemm_fma)
+                forward(
+                    &geometry,
+                    epilogue,
+                    &kernels,
+                    &input,
+                    generic(),
+                    generic::sgemm_fma,
+                )
             });
             assert_eq!(bits(&split), bits(&fast), "split three ways");
             if let Some(product) = kernels::best().sgemm_fma {
-                let simd = forward(&conv, &kernels, &input, kernels::best(), product);
+                let simd = forward(
+                    &geometry,
+                    epilogue,
+                    &kernels,
+                    &input,
+                    kernels::best(),
+                    product,
+                );
                 assert_eq!(bits(&simd), bits(&fast), "the table's product");
             }
         }
@@ -404,8 +434,8 @@ mod tests {
     fn only_3x3_stride_1_padding_1_on_enough_tiles() {
         let mut rng = TestRng(46);
         let (conv, _) = case(&mut rng, 4, 4, 8, 8);
-        assert!(suits(&conv, 24, 24) && suits(&conv, 21, 24));
-        assert!(!suits(&conv, 13, 13), "16 tiles");
+        assert!(suits(&conv.geometry(), 24, 24) && suits(&conv.geometry(), 21, 24));
+        assert!(!suits(&conv.geometry(), 13, 13), "16 tiles");
         for (size, stride, pad) in [(1, 1, 0), (3, 2, 1), (3, 1, 0)] {
             let other = FloatConv {
                 size,
@@ -413,7 +443,10 @@ mod tests {
                 pad,
                 ..conv.clone()
             };
-            assert!(!suits(&other, 26, 26), "{size}x{size} /{stride} pad {pad}");
+            assert!(
+                !suits(&other.geometry(), 26, 26),
+                "{size}x{size} /{stride} pad {pad}"
+            );
         }
     }
 }

@@ -1,10 +1,14 @@
 //! What a cfg says, layer by layer, before any parameter is loaded: each layer's kind, its
 //! settings and its input and output shapes. The network builder and the `.weights` importer
 //! both start from this plan, so shapes are inferred in one place.
+//!
+//! Each section has its parser in a file of this folder, `parse_<section>` as in Darknet's
+//! `parser.c`: it reads and checks its keys and returns its layer's plan and output shape.
+//! [`sections!`] lists them; a new layer type is one more file and one more line there.
 
 use crate::cfg::{Cfg, SectionView};
 use crate::error::Result;
-use crate::layers::{Activation, MaxPool, Region, Route, Shortcut, Yolo};
+use crate::layers::{Activation, MaxPool, Plain, Region, Route, Shortcut, Yolo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -29,10 +33,11 @@ pub enum LayerPlan {
     Conv(ConvPlan),
     MaxPool(MaxPool),
     Route(Route),
-    Upsample(usize),
     Shortcut(Shortcut),
     Region(Region),
     Yolo(Yolo),
+    /// A layer that needs its input only (`[upsample]`, `[dropout]`, ...).
+    Plain(Plain),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +55,41 @@ pub struct Plan {
     pub layers: Vec<PlannedLayer>,
 }
 
+/// What a section's parser sees of the layers before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Earlier<'a> {
+    /// The layers planned so far; the section's own layer is number `layers.len()`.
+    pub layers: &'a [PlannedLayer],
+    /// The section's input: the output of the layer before, or the network's input.
+    pub input: Shape,
+}
+
+/// Darknet's `parse_<section>`: the layer's plan and its output shape.
+type ParseSection = fn(&SectionView, Earlier) -> Result<(LayerPlan, Shape)>;
+
+/// Declares each section's module and puts its parser in [`SECTIONS`] under the names a cfg
+/// may give it.
+macro_rules! sections {
+    ($($module:ident::$parse:ident => [$($name:literal),+],)+) => {
+        $(mod $module;)+
+
+        /// The sections this engine builds, by the names a cfg may use.
+        const SECTIONS: &[(&[&str], ParseSection)] = &[$((&[$($name),+], $module::$parse),)+];
+    };
+}
+
+sections! {
+    convolutional::parse_convolutional => ["convolutional", "conv"],
+    maxpool::parse_maxpool => ["maxpool", "max"],
+    route::parse_route => ["route"],
+    upsample::parse_upsample => ["upsample"],
+    shortcut::parse_shortcut => ["shortcut"],
+    region::parse_region => ["region"],
+    yolo::parse_yolo => ["yolo"],
+    dropout::parse_dropout => ["dropout"],
+}
+
+/// The `activation` key, `default` when absent.
 fn activation(s: &SectionView, default: &str) -> Result<Activation> {
     let name = s.str_or("activation", default);
     Activation::parse(name).ok_or_else(|| {
@@ -66,8 +106,10 @@ fn activation(s: &SectionView, default: &str) -> Result<Activation> {
     })
 }
 
-/// A layer reference as Darknet writes it: negative is relative to `current`, else absolute.
-fn resolve(s: &SectionView, current: usize, value: i64) -> Result<usize> {
+/// A layer reference as Darknet writes it: negative is relative to the section's own layer,
+/// else absolute; it must name an earlier layer.
+fn resolve(s: &SectionView, earlier: Earlier, value: i64) -> Result<usize> {
+    let current = earlier.layers.len();
     let index = if value < 0 {
         current as i64 + value
     } else {
@@ -99,199 +141,19 @@ impl Plan {
         let mut layers: Vec<PlannedLayer> = Vec::new();
         for index in 1..cfg.sections.len() {
             let s = cfg.section(index);
-            let li = index - 1;
-            let prev = layers.last().map_or(input, |l| l.output);
-            let (plan, output) = match s.name() {
-                "convolutional" | "conv" => {
-                    let size = s.int_at_least("size", 1, 1)? as usize;
-                    let pad = if s.int_or("pad", 0)? != 0 {
-                        size / 2
-                    } else {
-                        s.int_at_least("padding", 0, 0)? as usize
-                    };
-                    let conv = ConvPlan {
-                        filters: s.int_at_least("filters", 1, 1)? as usize,
-                        size,
-                        stride: s.int_at_least("stride", 1, 1)? as usize,
-                        pad,
-                        activation: activation(&s, "logistic")?,
-                        batch_normalize: s.int_or("batch_normalize", 0)? != 0,
-                        binary: s.int_or("binary", 0)? != 0,
-                    };
-                    if s.int_or("groups", 1)? != 1 {
-                        return Err(s.error(s.line(), "grouped convolutions are not supported"));
-                    }
-                    let dim =
-                        |d: usize| (d + 2 * pad).checked_sub(size).map(|v| v / conv.stride + 1);
-                    let (Some(h), Some(w)) = (dim(prev.height), dim(prev.width)) else {
-                        return Err(s.error(
-                            s.line(),
-                            format!(
-                                "a {size}x{size} kernel does not fit a {}x{} input",
-                                prev.width, prev.height
-                            ),
-                        ));
-                    };
-                    let out = Shape {
-                        channels: conv.filters,
-                        height: h,
-                        width: w,
-                    };
-                    (LayerPlan::Conv(conv), out)
-                }
-                "maxpool" | "max" => {
-                    let size = s.int_at_least("size", 1, 1)? as usize;
-                    let pool = MaxPool {
-                        size,
-                        stride: s.int_at_least("stride", size as i64, 1)? as usize,
-                        padding: s.int_at_least("padding", size as i64 - 1, 0)? as usize,
-                    };
-                    if size > prev.height + pool.padding || size > prev.width + pool.padding {
-                        return Err(s.error(
-                            s.line(),
-                            format!(
-                                "[maxpool] of size {size} does not fit a {}x{} input",
-                                prev.width, prev.height
-                            ),
-                        ));
-                    }
-                    let out = Shape {
-                        channels: prev.channels,
-                        height: pool.output_dim(prev.height),
-                        width: pool.output_dim(prev.width),
-                    };
-                    (LayerPlan::MaxPool(pool), out)
-                }
-                "route" => {
-                    let refs = s
-                        .int_list("layers")?
-                        .filter(|l| !l.is_empty())
-                        .ok_or_else(|| s.error(s.line(), "[route] needs `layers`"))?;
-                    let route = Route {
-                        layers: refs
-                            .iter()
-                            .map(|&v| resolve(&s, li, v))
-                            .collect::<Result<_>>()?,
-                        groups: s.int_at_least("groups", 1, 1)? as usize,
-                        group_id: s.int_at_least("group_id", 0, 0)? as usize,
-                    };
-                    if route.group_id >= route.groups {
-                        return Err(s.error(s.line(), "[route] group_id must be below groups"));
-                    }
-                    let first = layers[route.layers[0]].output;
-                    let mut channels = 0;
-                    for &l in &route.layers {
-                        let shape = layers[l].output;
-                        if (shape.height, shape.width) != (first.height, first.width) {
-                            return Err(s.error(
-                                s.line(),
-                                format!(
-                                    "[route] joins layers of different sizes ({}x{} and {}x{})",
-                                    first.width, first.height, shape.width, shape.height
-                                ),
-                            ));
-                        }
-                        if !shape.channels.is_multiple_of(route.groups) {
-                            return Err(s.error(
-                                s.line(),
-                                format!(
-                                    "[route] cannot split {} channels into {} groups",
-                                    shape.channels, route.groups
-                                ),
-                            ));
-                        }
-                        channels += shape.channels / route.groups;
-                    }
-                    (LayerPlan::Route(route), Shape { channels, ..first })
-                }
-                "upsample" => {
-                    let stride = s.int_at_least("stride", 2, 1)? as usize;
-                    let out = Shape {
-                        channels: prev.channels,
-                        height: prev.height * stride,
-                        width: prev.width * stride,
-                    };
-                    (LayerPlan::Upsample(stride), out)
-                }
-                "shortcut" => {
-                    let from = s
-                        .int_list("from")?
-                        .filter(|l| l.len() == 1)
-                        .ok_or_else(|| s.error(s.line(), "[shortcut] needs one `from` layer"))?;
-                    let shortcut = Shortcut {
-                        from: resolve(&s, li, from[0])?,
-                        activation: activation(&s, "linear")?,
-                    };
-                    if layers[shortcut.from].output != prev {
-                        return Err(
-                            s.error(s.line(), "[shortcut] joins layers of different shapes")
-                        );
-                    }
-                    (LayerPlan::Shortcut(shortcut), prev)
-                }
-                "region" => {
-                    let region = Region {
-                        classes: s.int_at_least("classes", 20, 1)? as usize,
-                        coords: s.int_at_least("coords", 4, 1)? as usize,
-                        num: s.int_at_least("num", 1, 1)? as usize,
-                        anchors: s.float_list("anchors")?.unwrap_or_default(),
-                        softmax: s.int_or("softmax", 0)? != 0,
-                    };
-                    region
-                        .validate()
-                        .map_err(|m| s.error(s.line(), format!("[region]: {m}")))?;
-                    if region.channels() != prev.channels {
-                        return Err(s.error(
-                            s.line(),
-                            format!(
-                                "[region] needs {} input channels, the layer before gives {}",
-                                region.channels(),
-                                prev.channels
-                            ),
-                        ));
-                    }
-                    (LayerPlan::Region(region), prev)
-                }
-                "yolo" => {
-                    let num = s.int_at_least("num", 1, 1)? as usize;
-                    let mask = match s.int_list("mask")? {
-                        Some(m) => m
-                            .iter()
-                            .map(|&v| {
-                                usize::try_from(v).map_err(|_| {
-                                    s.error(s.line(), "[yolo] mask values must not be negative")
-                                })
-                            })
-                            .collect::<Result<Vec<_>>>()?,
-                        None => (0..num).collect(),
-                    };
-                    let yolo = Yolo {
-                        classes: s.int_at_least("classes", 20, 1)? as usize,
-                        mask,
-                        anchors: s.float_list("anchors")?.unwrap_or_default(),
-                        scale_x_y: s.float_or("scale_x_y", 1.0)?,
-                    };
-                    yolo.validate()
-                        .map_err(|m| s.error(s.line(), format!("[yolo]: {m}")))?;
-                    if yolo.channels() != prev.channels {
-                        return Err(s.error(
-                            s.line(),
-                            format!(
-                                "[yolo] needs {} input channels, the layer before gives {}",
-                                yolo.channels(),
-                                prev.channels
-                            ),
-                        ));
-                    }
-                    (LayerPlan::Yolo(yolo), prev)
-                }
-                other => {
-                    return Err(s.error(
-                        s.line(),
-                        format!("section [{other}] is not supported by this engine"),
-                    ))
-                }
+            let Some((_, parse)) = SECTIONS.iter().find(|(names, _)| names.contains(&s.name()))
+            else {
+                return Err(s.error(
+                    s.line(),
+                    format!("section [{}] is not supported by this engine", s.name()),
+                ));
             };
+            let prev = layers.last().map_or(input, |l| l.output);
+            let earlier = Earlier {
+                layers: &layers,
+                input: prev,
+            };
+            let (plan, output) = parse(&s, earlier)?;
             layers.push(PlannedLayer {
                 line: s.line(),
                 plan,
