@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use darknet_port::darknet_weights;
 use darknet_port::layers::Precision;
 use darknet_port::model_file::ModelFile;
-use darknet_port::network::Network;
+use darknet_port::network::{Calibration, Network};
 use darknet_port::plan::{LayerPlan, Plan};
 use darknet_port::qnn_import::{self, ImportOptions, VOC_NAMES};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ pub fn load_network(args: &ModelArgs) -> Result<Network> {
     if args.precision == Precision::Fp32 && overrides.iter().all(|o| o.1 == Precision::Fp32) {
         return Ok(network);
     }
-    let calibration = crate::quant::load_calibration(args)?;
+    let calibration = load_calibration(args)?;
     Ok(network.with_precision(args.precision, overrides, &calibration)?)
 }
 
@@ -112,4 +112,23 @@ pub fn import_qnn(args: &ImportArgs) -> Result<ExitCode> {
         bytes
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The calibration `--calibration` names, else the one `zynqdet calibrate` wrote beside the cfg.
+pub fn load_calibration(args: &ModelArgs) -> Result<Calibration> {
+    let path = args
+        .calibration
+        .clone()
+        .or_else(|| default_calibration_path(args))
+        .context(
+            "INT8/INT16 need a calibration: give --calibration FILE (made by `zynqdet calibrate`)",
+        )?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: cannot read the calibration (make it with `zynqdet calibrate`)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a calibration file", path.display()))
 }

@@ -1,6 +1,6 @@
 //! Quantization levels: `--precision`, `zynqdet calibrate` and the `zynqdet agreement` report.
 
-use crate::model::{default_calibration_path, load_fp32_network};
+use crate::model::{default_calibration_path, load_calibration, load_fp32_network};
 use crate::pipeline::preprocess::to_rgb;
 use crate::pipeline::source::{self, SourceOptions};
 use crate::ModelArgs;
@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use darknet_port::image_input::{from_rgb8, letterbox, load_image};
 use darknet_port::layers::{Precision, Tensor};
 use darknet_port::metrics::{average_precision, mean_average_precision};
-use darknet_port::network::{Calibration, CpuRunner, Found, Network, Timings};
+use darknet_port::network::{CpuRunner, Found, Network, Timings};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,24 +37,6 @@ pub fn parse_overrides(text: &str) -> Result<Overrides, String> {
         })
         .collect::<Result<_, String>>()
         .map(Overrides)
-}
-
-pub fn load_calibration(args: &ModelArgs) -> Result<Calibration> {
-    let path = args
-        .calibration
-        .clone()
-        .or_else(|| default_calibration_path(args))
-        .context(
-            "INT8/INT16 need a calibration: give --calibration FILE (made by `zynqdet calibrate`)",
-        )?;
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{}: cannot read the calibration (make it with `zynqdet calibrate`)",
-            path.display()
-        )
-    })?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a calibration file", path.display()))
 }
 
 fn is_video(path: &Path) -> bool {
