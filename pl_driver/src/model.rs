@@ -13,7 +13,7 @@
 //! without the cache syncs between them (see [`crate::hw::DmaBuffer`]). A rejected call reports a
 //! fault through [`RegisterWindow::check`] and never sets ap_done. It can also be told to hang.
 
-use crate::alloc::RangeAllocator;
+use crate::alloc::{Arena, Slot, HOST_ARENA_BASE};
 use crate::error::{Error, Result};
 use crate::hw::{DmaBuffer, PhysMemory, RegisterWindow};
 use crate::layout::{self, KERNEL_SIZES, MAX_DIM, PES_PER_BANK, TMEM_WORDS};
@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Physical address of the model's first buffer.
-pub const ARENA_BASE: u64 = 0x8_0000_0000;
+pub const ARENA_BASE: u64 = HOST_ARENA_BASE;
 /// Default arena size: more than Tinier-YOLO needs (about 12 MiB).
 pub const DEFAULT_ARENA_SIZE: usize = 256 << 20;
 const DEVICE: &str = "engine model";
@@ -74,7 +74,7 @@ struct State {
     fault: Option<String>,
     writes: Vec<(u32, u32)>,
     calls: ModelCalls,
-    arena: RangeAllocator,
+    arena: Arena,
     allocations: BTreeMap<u64, Allocation>,
     /// PE memories: PE_COUNT x wmem_words(3), and PE_COUNT x TMEM_WORDS.
     wmem: Vec<u64>,
@@ -116,7 +116,7 @@ impl EngineModel {
                 fault: None,
                 writes: Vec::new(),
                 calls: ModelCalls::default(),
-                arena: RangeAllocator::new(size),
+                arena: Arena::new(DEVICE, ARENA_BASE, size),
                 allocations: BTreeMap::new(),
                 wmem: vec![0; PE_COUNT * wmem_max],
                 tmem: vec![0; PE_COUNT * TMEM_WORDS],
@@ -189,19 +189,11 @@ pub struct ModelMemory {
 /// A buffer in the model's arena; freed when dropped.
 pub struct ModelBuffer {
     state: Arc<Mutex<State>>,
-    phys: u64,
-    len: usize,
+    slot: Slot,
 }
 
 fn check_offset(offset: u32) -> Result<()> {
-    if !offset.is_multiple_of(4) || offset as usize + 4 > regs::WINDOW_SIZE {
-        return Err(Error::RegisterOffset {
-            device: DEVICE.into(),
-            register: regs::describe(offset),
-            size: regs::WINDOW_SIZE,
-        });
-    }
-    Ok(())
+    regs::check_offset(offset, regs::WINDOW_SIZE, || DEVICE.into())
 }
 
 impl RegisterWindow for ModelRegisters {
@@ -537,15 +529,9 @@ impl PhysMemory for ModelMemory {
 
     fn alloc(&self, len: usize) -> Result<ModelBuffer> {
         let mut s = lock(&self.state);
-        let offset = s.arena.alloc(len).ok_or_else(|| Error::BufferTooSmall {
-            device: DEVICE.into(),
-            requested: len,
-            size: s.arena.size(),
-            largest_free: s.arena.largest_free(),
-        })?;
-        let phys = ARENA_BASE + offset as u64;
+        let slot = s.arena.alloc(len)?;
         s.allocations.insert(
-            phys,
+            slot.phys,
             Allocation {
                 data: vec![0; len],
                 cpu_dirty: false,
@@ -554,8 +540,7 @@ impl PhysMemory for ModelMemory {
         );
         Ok(ModelBuffer {
             state: Arc::clone(&self.state),
-            phys,
-            len,
+            slot,
         })
     }
 
@@ -565,23 +550,19 @@ impl PhysMemory for ModelMemory {
 }
 
 impl ModelBuffer {
-    fn range_error(&self, what: &'static str, offset: usize, len: usize) -> Error {
-        Error::OutOfRange {
-            device: format!("{DEVICE} buffer at 0x{:X}", self.phys),
-            what,
-            offset,
-            len,
-            size: self.len,
-        }
+    fn check(&self, what: &'static str, offset: usize, len: usize) -> Result<()> {
+        let phys = self.slot.phys;
+        let buffer = || format!("{DEVICE} buffer at 0x{phys:X}");
+        self.slot.check(buffer, what, offset, len)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Allocation) -> T) -> Result<T> {
         let mut s = lock(&self.state);
-        match s.allocations.get_mut(&self.phys) {
+        match s.allocations.get_mut(&self.slot.phys) {
             Some(a) => Ok(f(a)),
             None => Err(Error::Coherence {
                 device: DEVICE.into(),
-                phys: self.phys,
+                phys: self.slot.phys,
                 message: "not allocated".into(),
             }),
         }
@@ -590,20 +571,15 @@ impl ModelBuffer {
 
 impl DmaBuffer for ModelBuffer {
     fn phys_addr(&self) -> u64 {
-        self.phys
+        self.slot.phys
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.slot.len
     }
 
     fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
-        if offset
-            .checked_add(data.len())
-            .is_none_or(|end| end > self.len)
-        {
-            return Err(self.range_error("write", offset, data.len()));
-        }
+        self.check("write", offset, data.len())?;
         self.with(|a| {
             a.data[offset..offset + data.len()].copy_from_slice(data);
             a.cpu_dirty = true;
@@ -611,12 +587,7 @@ impl DmaBuffer for ModelBuffer {
     }
 
     fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
-        if offset
-            .checked_add(out.len())
-            .is_none_or(|end| end > self.len)
-        {
-            return Err(self.range_error("read", offset, out.len()));
-        }
+        self.check("read", offset, out.len())?;
         let stale = self.with(|a| {
             if a.engine_dirty {
                 return true;
@@ -627,7 +598,7 @@ impl DmaBuffer for ModelBuffer {
         if stale {
             return Err(Error::Coherence {
                 device: DEVICE.into(),
-                phys: self.phys,
+                phys: self.slot.phys,
                 message: "read by the CPU after the engine wrote it, without sync_for_cpu".into(),
             });
         }
@@ -646,7 +617,7 @@ impl DmaBuffer for ModelBuffer {
 impl Drop for ModelBuffer {
     fn drop(&mut self) {
         let mut s = lock(&self.state);
-        s.allocations.remove(&self.phys);
-        s.arena.free((self.phys - ARENA_BASE) as usize);
+        s.allocations.remove(&self.slot.phys);
+        s.arena.free(&self.slot);
     }
 }

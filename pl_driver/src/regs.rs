@@ -2,6 +2,8 @@
 //! The one place in code that names the offsets and bits: the driver, the host model and the
 //! tests all use these.
 
+use crate::error::{Error, Result};
+
 /// Control: start, done, idle, ready, auto-restart.
 pub const AP_CTRL: u32 = 0x00;
 /// Global interrupt enable (bit 0).
@@ -42,6 +44,21 @@ pub const POOL_STRIDE: u32 = 0x8C;
 
 /// Bytes of the register window that the engine decodes (the AXI4-Lite window is 64 KiB).
 pub const WINDOW_SIZE: usize = 0x1_0000;
+
+/// The check every backend makes before it touches a register: `offset` 4-byte aligned and
+/// inside a window of `window` bytes. The error names the register and the device (`device`
+/// is called only then).
+pub fn check_offset(offset: u32, window: usize, device: impl FnOnce() -> String) -> Result<()> {
+    let at = offset as usize;
+    if !at.is_multiple_of(4) || at + 4 > window {
+        return Err(Error::RegisterOffset {
+            device: device(),
+            register: describe(offset),
+            size: window,
+        });
+    }
+    Ok(())
+}
 /// One past the last register: a mapped window must cover at least this much.
 pub const REGISTER_SPAN: usize = POOL_STRIDE as usize + 4;
 

@@ -16,7 +16,7 @@
 //! 1.8 M cycles) takes seconds: the driver's time-out, which is wall-clock time, must allow for
 //! that ([`driver_config`]).
 
-use crate::alloc::RangeAllocator;
+use crate::alloc::{Arena, Slot, HOST_ARENA_BASE};
 use crate::driver::DriverConfig;
 use crate::error::{Error, Result};
 use crate::hw::{DmaBuffer, PhysMemory, RegisterWindow};
@@ -26,9 +26,8 @@ use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Physical address of arena byte 0: above 4 GiB, like the engine model, so that the `_HI`
-/// address registers matter.
-pub const ARENA_BASE: u64 = 0x8_0000_0000;
+/// Physical address of arena byte 0: the engine model's, above 4 GiB.
+pub const ARENA_BASE: u64 = HOST_ARENA_BASE;
 const DEVICE: &str = "W1A3 RTL (Verilator)";
 
 /// The C API of overlay/sim/engine_api.h.
@@ -128,7 +127,7 @@ struct Sim {
     /// The arena, `size` bytes, owned by the model.
     mem: NonNull<u8>,
     options: RtlOptions,
-    arena: RangeAllocator,
+    arena: Arena,
     /// Cycle count at the last start, while that call has not been seen done.
     started: Option<u64>,
     /// The UIO-style mask: an interrupt is delivered once, then needs re-arming.
@@ -213,7 +212,7 @@ impl RtlEngine {
             // A model that failed to allocate returned NULL above; this is the arena it made.
             mem: NonNull::new(mem).ok_or_else(|| fail("the model has no memory arena"))?,
             options,
-            arena: RangeAllocator::new(options.arena_bytes),
+            arena: Arena::new(DEVICE, ARENA_BASE, options.arena_bytes),
             started: None,
             irq_armed: false,
             starts: 0,
@@ -286,14 +285,7 @@ pub struct RtlRegisters {
 }
 
 fn check_offset(offset: u32) -> Result<()> {
-    if !offset.is_multiple_of(4) || offset as usize + 4 > regs::WINDOW_SIZE {
-        return Err(Error::RegisterOffset {
-            device: DEVICE.into(),
-            register: regs::describe(offset),
-            size: regs::WINDOW_SIZE,
-        });
-    }
-    Ok(())
+    regs::check_offset(offset, regs::WINDOW_SIZE, || DEVICE.into())
 }
 
 impl RegisterWindow for RtlRegisters {
@@ -398,8 +390,7 @@ pub struct RtlMemory {
 /// A range of the model's arena; freed when dropped.
 pub struct RtlBuffer {
     sim: Arc<Mutex<Sim>>,
-    offset: usize,
-    len: usize,
+    slot: Slot,
 }
 
 impl PhysMemory for RtlMemory {
@@ -407,16 +398,10 @@ impl PhysMemory for RtlMemory {
 
     fn alloc(&self, len: usize) -> Result<RtlBuffer> {
         let mut s = lock(&self.sim);
-        let offset = s.arena.alloc(len).ok_or_else(|| Error::BufferTooSmall {
-            device: DEVICE.into(),
-            requested: len,
-            size: s.arena.size(),
-            largest_free: s.arena.largest_free(),
-        })?;
+        let slot = s.arena.alloc(len)?;
         Ok(RtlBuffer {
             sim: Arc::clone(&self.sim),
-            offset,
-            len,
+            slot,
         })
     }
 
@@ -427,37 +412,30 @@ impl PhysMemory for RtlMemory {
 
 impl RtlBuffer {
     fn check_range(&self, what: &'static str, offset: usize, len: usize) -> Result<()> {
-        if offset.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(Error::OutOfRange {
-                device: format!("{DEVICE} buffer at 0x{:X}", self.phys_addr()),
-                what,
-                offset,
-                len,
-                size: self.len,
-            });
-        }
-        Ok(())
+        let phys = self.slot.phys;
+        let buffer = || format!("{DEVICE} buffer at 0x{phys:X}");
+        self.slot.check(buffer, what, offset, len)
     }
 }
 
 impl DmaBuffer for RtlBuffer {
     fn phys_addr(&self) -> u64 {
-        ARENA_BASE + self.offset as u64
+        self.slot.phys
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.slot.len
     }
 
     fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
         self.check_range("write", offset, data.len())?;
         let s = lock(&self.sim);
-        // SAFETY: the allocator placed [self.offset, self.offset + self.len) inside the arena
-        // of `arena_bytes` bytes and check_range kept the copy inside that; the model touches
+        // SAFETY: the arena placed [slot.offset, slot.offset + slot.len) inside its
+        // `arena_bytes` bytes and check_range kept the copy inside that; the model touches
         // the arena only inside API calls, which the held lock excludes; `data` is Rust memory,
         // not the arena, so the ranges do not overlap.
         unsafe {
-            let dst = s.mem.as_ptr().add(self.offset + offset);
+            let dst = s.mem.as_ptr().add(self.slot.offset + offset);
             std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
         Ok(())
@@ -468,7 +446,7 @@ impl DmaBuffer for RtlBuffer {
         let s = lock(&self.sim);
         // SAFETY: as in `write`, with source and destination swapped.
         unsafe {
-            let src = s.mem.as_ptr().add(self.offset + offset);
+            let src = s.mem.as_ptr().add(self.slot.offset + offset);
             std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len());
         }
         Ok(())
@@ -486,6 +464,6 @@ impl DmaBuffer for RtlBuffer {
 
 impl Drop for RtlBuffer {
     fn drop(&mut self) {
-        lock(&self.sim).arena.free(self.offset);
+        lock(&self.sim).arena.free(&self.slot);
     }
 }

@@ -8,7 +8,7 @@
 //! default `sync_mode` 1), and needs no syncs. The region must hold every buffer of a network:
 //! Tinier-YOLO needs about 12 MiB (e.g. `modprobe u-dma-buf udmabuf0=16777216`).
 
-use crate::alloc::RangeAllocator;
+use crate::alloc::{Arena, Slot};
 use crate::error::{Error, Result};
 use crate::hw::{DmaBuffer, PhysMemory};
 use crate::sysfs::{check_backing, read_number, write_attr};
@@ -57,7 +57,7 @@ struct Region {
     size: usize,
     cache: CacheMode,
     map: MmapRaw,
-    alloc: Mutex<RangeAllocator>,
+    arena: Mutex<Arena>,
     /// The four attribute writes of one sync must not interleave with another's.
     sync: Mutex<()>,
 }
@@ -126,6 +126,7 @@ impl Udmabuf {
             .len(size)
             .map_raw(&file)
             .map_err(|e| Error::io(&dev_path, e))?;
+        let arena = Arena::new(dev_path.display().to_string(), phys, size);
         Ok(Udmabuf {
             region: Arc::new(Region {
                 dev_path,
@@ -134,7 +135,7 @@ impl Udmabuf {
                 size,
                 cache: opts.cache,
                 map,
-                alloc: Mutex::new(RangeAllocator::new(size)),
+                arena: Mutex::new(arena),
                 sync: Mutex::new(()),
             }),
         })
@@ -158,17 +159,11 @@ impl PhysMemory for Udmabuf {
 
     fn alloc(&self, len: usize) -> Result<UdmabufBuffer> {
         let r = &self.region;
-        let mut a = r.alloc.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = a.alloc(len).ok_or_else(|| Error::BufferTooSmall {
-            device: r.dev_path.display().to_string(),
-            requested: len,
-            size: r.size,
-            largest_free: a.largest_free(),
-        })?;
+        let mut a = r.arena.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = a.alloc(len)?;
         Ok(UdmabufBuffer {
             region: Arc::clone(&self.region),
-            offset,
-            len,
+            slot,
         })
     }
 
@@ -180,26 +175,16 @@ impl PhysMemory for Udmabuf {
 /// A part of the region; freed when dropped.
 pub struct UdmabufBuffer {
     region: Arc<Region>,
-    offset: usize,
-    len: usize,
+    slot: Slot,
 }
 
 impl UdmabufBuffer {
     fn check(&self, what: &'static str, offset: usize, len: usize) -> Result<()> {
-        if offset.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(Error::OutOfRange {
-                device: format!(
-                    "{} buffer at +{:#x}",
-                    self.region.dev_path.display(),
-                    self.offset
-                ),
-                what,
-                offset,
-                len,
-                size: self.len,
-            });
-        }
-        Ok(())
+        let buffer = || {
+            let path = self.region.dev_path.display();
+            format!("{path} buffer at +{:#x}", self.slot.offset)
+        };
+        self.slot.check(buffer, what, offset, len)
     }
 
     /// Syncs this buffer's range; direction 1 = to the device, 2 = from it (DMA_TO_DEVICE,
@@ -210,8 +195,11 @@ impl UdmabufBuffer {
             return Ok(());
         }
         let _guard = r.sync.lock().unwrap_or_else(|e| e.into_inner());
-        write_attr(&r.sys_dir.join("sync_offset"), &self.offset.to_string())?;
-        write_attr(&r.sys_dir.join("sync_size"), &self.len.to_string())?;
+        write_attr(
+            &r.sys_dir.join("sync_offset"),
+            &self.slot.offset.to_string(),
+        )?;
+        write_attr(&r.sys_dir.join("sync_size"), &self.slot.len.to_string())?;
         write_attr(&r.sys_dir.join("sync_direction"), &direction.to_string())?;
         write_attr(&r.sys_dir.join(trigger), "1")
     }
@@ -219,11 +207,11 @@ impl UdmabufBuffer {
 
 impl DmaBuffer for UdmabufBuffer {
     fn phys_addr(&self) -> u64 {
-        self.region.phys + self.offset as u64
+        self.slot.phys
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.slot.len
     }
 
     fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
@@ -232,7 +220,7 @@ impl DmaBuffer for UdmabufBuffer {
         // which lies inside the mapping and belongs to this buffer alone (the allocator hands
         // out disjoint ranges), so nothing else writes it meanwhile.
         unsafe {
-            let dst = self.region.map.as_mut_ptr().add(self.offset + offset);
+            let dst = self.region.map.as_mut_ptr().add(self.slot.offset + offset);
             std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
         Ok(())
@@ -243,7 +231,7 @@ impl DmaBuffer for UdmabufBuffer {
         // SAFETY: the range lies inside this buffer, as in `write`; the engine writes it only
         // during a call, and the driver reads after the call completed.
         unsafe {
-            let src = self.region.map.as_ptr().add(self.offset + offset);
+            let src = self.region.map.as_ptr().add(self.slot.offset + offset);
             std::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len());
         }
         Ok(())
@@ -260,7 +248,7 @@ impl DmaBuffer for UdmabufBuffer {
 
 impl Drop for UdmabufBuffer {
     fn drop(&mut self) {
-        let mut a = self.region.alloc.lock().unwrap_or_else(|e| e.into_inner());
-        a.free(self.offset);
+        let mut a = self.region.arena.lock().unwrap_or_else(|e| e.into_inner());
+        a.free(&self.slot);
     }
 }

@@ -265,14 +265,8 @@ impl UioDevice {
 
     /// The register's address in the mapping, checked against the window.
     fn register(&self, offset: u32) -> Result<*mut u32> {
+        regs::check_offset(offset, self.window, || self.device())?;
         let off = offset as usize;
-        if !off.is_multiple_of(4) || off + 4 > self.window {
-            return Err(Error::RegisterOffset {
-                device: self.device(),
-                register: regs::describe(offset),
-                size: self.window,
-            });
-        }
         // SAFETY: map0.offset + off + 4 <= map0.offset + window = the mapping's length, so the
         // pointer stays inside the mapping.
         Ok(unsafe { self.map.as_mut_ptr().add(self.info.map0.offset + off) }.cast())
