@@ -43,18 +43,7 @@ fn assert_clean_failure(o: &Output, needles: &[&str]) {
 }
 
 fn shared_model_dir() -> Option<PathBuf> {
-    let dir = repo().join("../shared/models/qnn-mo-pynq-tinier-yolo");
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var("ZYNQDET_SKIP_SHARED").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: {} not found", dir.display());
-        None
-    } else {
-        panic!(
-            "{} not found (set ZYNQDET_SKIP_SHARED=1 to skip)",
-            dir.display()
-        );
-    }
+    system_tests::tinier_yolo_dir()
 }
 
 /// The reference system's detections on dog.jpg at thresh 0.3: exactly these, in whole percent.
@@ -68,10 +57,8 @@ fn dog_gives_the_reference_detections() {
         .map(|l| l.split('\t').next().unwrap().to_string())
         .collect();
     got.sort();
-    let golden = match shared_model_dir() {
-        Some(dir) => std::fs::read_to_string(dir.join("golden/golden_probs_dog.txt")).unwrap(),
-        None => "car: 86%\ndog: 86%\nbicycle: 78%\n".to_string(),
-    };
+    let golden =
+        std::fs::read_to_string(system_tests::golden_dir().join("golden_probs_dog.txt")).unwrap();
     let mut want: Vec<String> = golden.lines().map(String::from).collect();
     want.sort();
     assert_eq!(got, want);
