@@ -1,4 +1,8 @@
-//! Darknet's bilinear resize, one pass at a time.
+//! Darknet's bilinear resize, one pass at a time: as written (two products, then the sum) and
+//! as the reference board's `-Ofast` build contracts it (one product, then a fused
+//! multiply-add). `f32::mul_add` is exactly rounded on every target (in hardware, or in
+//! software where the CPU has no FMA), so the fused versions here are the reference of the
+//! SIMD ones bit for bit.
 
 pub(crate) fn check_resize_h(
     src: &[f32],
@@ -55,5 +59,37 @@ pub fn resize_v(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]) 
     );
     for ((d, &t), &b) in dst.iter_mut().zip(top).zip(bottom) {
         *d = wa * t + wb * b;
+    }
+}
+
+pub fn resize_h_fused(
+    src: &[f32],
+    src_w: usize,
+    rows: usize,
+    ix: &[u32],
+    wa: &[f32],
+    wb: &[f32],
+    dst: &mut [f32],
+    dst_w: usize,
+) {
+    check_resize_h(src, src_w, rows, ix, wa, wb, dst, dst_w);
+    if ix.is_empty() {
+        return;
+    }
+    for (s, d) in src.chunks_exact(src_w).zip(dst.chunks_exact_mut(dst_w)) {
+        for (c, out) in d[..ix.len()].iter_mut().enumerate() {
+            let i = ix[c] as usize;
+            *out = wb[c].mul_add(s[i + 1], wa[c] * s[i]);
+        }
+    }
+}
+
+pub fn resize_v_fused(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]) {
+    assert!(
+        top.len() == dst.len() && bottom.len() == dst.len(),
+        "rows of one width"
+    );
+    for ((d, &t), &b) in dst.iter_mut().zip(top).zip(bottom) {
+        *d = wb.mul_add(b, wa * t);
     }
 }
