@@ -35,6 +35,7 @@ fn main() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
+        watch_path_for_verilator();
         note(&format!(
             "{verilator} not found: building without the RTL co-simulation backend (--backend rtl)"
         ));
@@ -86,6 +87,21 @@ fn build_library(overlay: &Path, verilator: &str) {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// Makes cargo run this script again once Verilator is installed: cargo looks at the newest
+/// modification time under each directory on PATH, and installing a program there updates the
+/// directory's own time. Without this, installing Verilator after a first build changes nothing
+/// cargo watches, and the backend stays missing until a clean build.
+fn watch_path_for_verilator() {
+    let Some(path) = std::env::var_os("PATH") else {
+        return;
+    };
+    for dir in std::env::split_paths(&path) {
+        if dir.is_absolute() && dir.is_dir() {
+            println!("cargo::rerun-if-changed={}", dir.display());
+        }
     }
 }
 

@@ -7,13 +7,14 @@ use crate::annotate;
 use crate::detect::{Backend, DARKNET_NMS};
 use crate::model::load_network;
 use crate::pipeline::pixels::PixelFormat;
-use crate::pipeline::preprocess::{self, Letterboxer};
+use crate::pipeline::preprocess;
 use crate::pipeline::sink::{avi::AviWriter, encode_jpeg, Sink};
 use crate::pipeline::source::{self, Rate, RawFrame, Source, SourceInfo, SourceOptions};
 use crate::pipeline::{self, Config, Frame, Stage, STAGES};
 use crate::run::segment_runner;
 use crate::ModelArgs;
 use anyhow::{bail, Context, Result};
+use darknet_port::image_input::Letterboxer;
 use darknet_port::layers::{QTensor, Tensor};
 use darknet_port::network::{Segment, SegmentRunner, Timings};
 use pl_driver::uio::DEFAULT_UIO_NAME;
@@ -241,7 +242,15 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         let t0 = Instant::now();
         let (w, h) = preprocess::to_rgb(f.format, f.width, f.height, &raw, &mut rgb)
             .map_err(|m| anyhow::anyhow!("{}: {m}", f.origin))?;
-        letterboxer.run(w, h, &rgb, network.width, network.height, &mut input);
+        letterboxer.run_rgb8(
+            w,
+            h,
+            &rgb,
+            network.width,
+            network.height,
+            network.resize,
+            &mut input,
+        );
         t[stage_index(Stage::Preprocess)] = t0.elapsed();
 
         let tensor = Tensor {

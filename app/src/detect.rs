@@ -151,7 +151,7 @@ fn detect_one(
     let start = Instant::now();
     let mut timings = Timings::new();
     let t0 = Instant::now();
-    let input = letterbox(&image, network.width, network.height);
+    let input = letterbox(&image, network.width, network.height, network.resize);
     timings.push(("   letterbox".into(), t0.elapsed()));
     let output = network.forward(&input, runner, &mut timings)?;
     let t0 = Instant::now();

@@ -10,7 +10,7 @@ mod quant;
 mod run;
 mod workers;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,7 +47,7 @@ enum Command {
 
 fn main() -> ExitCode {
     heap::keep_freed_memory();
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     // A kernel table this CPU cannot run is refused here rather than replaced silently.
     if let Err(e) = darknet_port::kernels::from_env() {
         eprintln!("zynqdet: error: {e}");
@@ -69,6 +69,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, with `--version` also naming the kernel table this CPU runs: what a bug
+/// report needs besides the version.
+fn parse_command_line() -> Cli {
+    let version = format!(
+        "{} (kernels: {})",
+        env!("CARGO_PKG_VERSION"),
+        darknet_port::kernels::best().name
+    );
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// The model a command uses: `--model FILE`, a Darknet `--cfg` with its `--weights`, or the

@@ -73,7 +73,11 @@ fn load_inputs(
                 )
                 .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
                 let im = from_rgb8(w, h, &rgb[..w * h * 3]);
-                out.push((letterbox(&im, network.width, network.height), w, h));
+                out.push((
+                    letterbox(&im, network.width, network.height, network.resize),
+                    w,
+                    h,
+                ));
             }
             continue;
         }
@@ -98,7 +102,7 @@ fn load_inputs(
         for p in paths {
             let im = load_image(&p)?;
             out.push((
-                letterbox(&im, network.width, network.height),
+                letterbox(&im, network.width, network.height, network.resize),
                 im.width,
                 im.height,
             ));

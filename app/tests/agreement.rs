@@ -6,10 +6,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-// The model cache and ../shared lookups the system tests use (not all of them here).
-#[path = "../../tests/lib.rs"]
-#[allow(dead_code)]
-mod system_tests;
 use system_tests::{coco_models_dir, repo_root, shared_dir};
 
 /// (level, mAP@0.5, mAP@0.5 with borderline boxes ambiguous) of each row of

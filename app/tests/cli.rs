@@ -43,18 +43,7 @@ fn assert_clean_failure(o: &Output, needles: &[&str]) {
 }
 
 fn shared_model_dir() -> Option<PathBuf> {
-    let dir = repo().join("../shared/models/qnn-mo-pynq-tinier-yolo");
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var("ZYNQDET_SKIP_SHARED").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: {} not found", dir.display());
-        None
-    } else {
-        panic!(
-            "{} not found (set ZYNQDET_SKIP_SHARED=1 to skip)",
-            dir.display()
-        );
-    }
+    system_tests::tinier_yolo_dir()
 }
 
 /// The reference system's detections on dog.jpg at thresh 0.3: exactly these, in whole percent.
@@ -68,10 +57,8 @@ fn dog_gives_the_reference_detections() {
         .map(|l| l.split('\t').next().unwrap().to_string())
         .collect();
     got.sort();
-    let golden = match shared_model_dir() {
-        Some(dir) => std::fs::read_to_string(dir.join("golden/golden_probs_dog.txt")).unwrap(),
-        None => "car: 86%\ndog: 86%\nbicycle: 78%\n".to_string(),
-    };
+    let golden =
+        std::fs::read_to_string(system_tests::golden_dir().join("golden_probs_dog.txt")).unwrap();
     let mut want: Vec<String> = golden.lines().map(String::from).collect();
     want.sort();
     assert_eq!(got, want);
@@ -287,4 +274,89 @@ fn calibrated_int8_keeps_the_detections() {
 
     let o = zynqdet(&["detect", "--precision", "int8", sample().to_str().unwrap()]);
     assert_clean_failure(&o, &["calibration"]);
+}
+
+/// A one-layer Darknet model with two anchors: one box twice the image (its corners lie past all
+/// four edges) and one tiny, in every cell, so that the cells in the letterbox's bars predict
+/// boxes wholly outside the picture. Printed, JSON and drawn boxes are clamped to the image as
+/// Darknet clamps them: never inverted, never `-0`.
+#[test]
+fn boxes_past_the_border_are_clamped_to_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("wide.cfg");
+    std::fs::write(
+        &cfg,
+        "[net]\nwidth=32\nheight=32\nchannels=3\n\
+         [convolutional]\nfilters=12\nsize=1\nstride=1\npad=0\nactivation=linear\n\
+         [yolo]\nmask=0,1\nanchors=64,64, 1,1\nclasses=1\nnum=2\n",
+    )
+    .unwrap();
+    // header (0.2, 8-byte seen), then conv biases: x, y, w, h offsets 0, objectness and class
+    // logits 10; weights 0
+    let mut weights = Vec::new();
+    for v in [0i32, 2, 0] {
+        weights.extend(v.to_le_bytes());
+    }
+    weights.extend(0u64.to_le_bytes());
+    let biases = [0.0f32, 0.0, 0.0, 0.0, 10.0, 10.0];
+    for v in biases.into_iter().chain(biases).chain([0.0; 36]) {
+        weights.extend(v.to_le_bytes());
+    }
+    let weights_path = dir.path().join("wide.weights");
+    std::fs::write(&weights_path, weights).unwrap();
+    let model = ["--cfg", p(&cfg), "--weights", p(&weights_path)];
+    let image = sample();
+    let (w, h) = (768.0, 576.0);
+
+    let o = zynqdet(
+        &[
+            &["detect", p(&image), "--out", p(dir.path()), "--nms", "0"][..],
+            &model,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    // every cell's two boxes
+    assert_eq!(lines.len(), 2 * 32 * 32, "{text}");
+    for line in &lines {
+        assert!(!line.contains("-0"), "{line}");
+        let corners: Vec<f32> = line
+            .split('\t')
+            .nth(1)
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit() && c != '.')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let [x0, y0, x1, y1] = corners[..] else {
+            panic!("{line}")
+        };
+        assert!(0.0 <= x0 && x0 <= x1 && x1 <= w - 1.0, "{line}");
+        assert!(0.0 <= y0 && y0 <= y1 && y1 <= h - 1.0, "{line}");
+    }
+    let drawn = image::open(dir.path().join("dog.png")).unwrap();
+    assert_eq!((drawn.width(), drawn.height()), (768, 576));
+
+    let o = zynqdet(&[&["detect", "--json", p(&image), "--nms", "0"][..], &model].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    for d in json["detections"].as_array().unwrap() {
+        let b: Vec<f64> = d["box"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(b.iter().all(|v| v.is_sign_positive()), "{d}");
+        assert!(
+            b[0] <= b[2] && b[2] <= 767.0 && b[1] <= b[3] && b[3] <= 575.0,
+            "{d}"
+        );
+    }
+}
+
+fn p(path: &std::path::Path) -> &str {
+    path.to_str().unwrap()
 }

@@ -26,17 +26,31 @@ fn p(path: &Path) -> &str {
 }
 
 fn shared_video() -> Option<PathBuf> {
-    let path = repo().join("../shared/video/vtest-768x576-10fps.mjpeg.avi");
-    if path.is_file() {
-        Some(path)
-    } else if std::env::var("ZYNQDET_SKIP_SHARED").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: {} not found", path.display());
-        None
-    } else {
-        panic!(
-            "{} not found (set ZYNQDET_SKIP_SHARED=1 to skip)",
-            path.display()
-        );
+    system_tests::shared("video/vtest-768x576-10fps.mjpeg.avi")
+}
+
+/// Whether ffmpeg and ffprobe are installed; when not, a SKIPPED line for what needs them.
+fn ffmpeg_installed(what: &str) -> bool {
+    let runs = |tool: &str| {
+        Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let installed = runs("ffmpeg") && runs("ffprobe");
+    if !installed {
+        system_tests::skipped(&format!(
+            "{what} needs ffmpeg, which is not installed (apt-get install ffmpeg)"
+        ));
+    }
+    installed
+}
+
+/// ffprobe's view of a video, `want`, where ffprobe is installed.
+fn assert_probe(path: &Path, want: (&str, usize, usize, usize)) {
+    if ffmpeg_installed("the ffprobe check") {
+        let (codec, w, h, n) = ffprobe(path);
+        assert_eq!((codec.as_str(), w, h, n), want, "{}", path.display());
     }
 }
 
@@ -181,7 +195,7 @@ fn recording_to_annotated_avi_and_json_lines() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(ffprobe(&out), ("mjpeg".into(), 768, 576, 120));
+    assert_probe(&out, ("mjpeg", 768, 576, 120));
     let lines = json_lines(&dets);
     assert_eq!(lines.len(), 120);
     for (i, l) in lines.iter().enumerate() {
@@ -279,19 +293,25 @@ fn synthetic_clip_keeps_count_order_and_times_through_every_stage() {
     }
 
     // the same clip as an MJPEG AVI made by ffmpeg reads the same way
+    if !ffmpeg_installed("reading an AVI that ffmpeg made") {
+        return;
+    }
     let avi = dir.path().join("clip.avi");
     ffmpeg(&["-i", p(&input), "-c:v", "mjpeg", "-q:v", "3", p(&avi)]);
     let out_avi = dir.path().join("out.avi");
     let o = zynqdet(&["run", "-i", p(&avi), "-o", p(&out_avi), "--json", p(&dets)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(ffprobe(&out_avi), ("mjpeg".into(), W, H, frames));
+    assert_probe(&out_avi, ("mjpeg", W, H, frames));
     let lines = json_lines(&dets);
     assert_eq!(lines.len(), frames);
     assert!((lines[11]["timestamp"].as_f64().unwrap() - 2.2).abs() < 1e-6);
 }
 
 /// An MJPEG AVI made by ffmpeg from the synthetic clip: (path, offsets of its frame chunks).
-fn synthetic_avi(dir: &Path, frames: usize) -> (PathBuf, Vec<usize>) {
+fn synthetic_avi(dir: &Path, frames: usize) -> Option<(PathBuf, Vec<usize>)> {
+    if !ffmpeg_installed("an AVI that ffmpeg made") {
+        return None;
+    }
     let y4m = dir.join("clip.y4m");
     synthetic_y4m(&y4m, frames, 10);
     let avi = dir.join("clip.avi");
@@ -307,13 +327,15 @@ fn synthetic_avi(dir: &Path, frames: usize) -> (PathBuf, Vec<usize>) {
         }
         at += 8 + size + (size & 1);
     }
-    (avi, chunks)
+    Some((avi, chunks))
 }
 
 #[test]
 fn truncated_avi_is_an_error_and_the_output_plays() {
     let dir = tempfile::tempdir().unwrap();
-    let (avi, chunks) = synthetic_avi(dir.path(), 8);
+    let Some((avi, chunks)) = synthetic_avi(dir.path(), 8) else {
+        return;
+    };
     let cut = chunks[5] + 100; // inside frame 5
     let bytes = std::fs::read(&avi).unwrap();
     let damaged = dir.path().join("cut.avi");
@@ -328,14 +350,16 @@ fn truncated_avi_is_an_error_and_the_output_plays() {
         ],
     );
     // the five frames before the damage went all the way through
-    assert_eq!(ffprobe(&out), ("mjpeg".into(), W, H, 5));
+    assert_probe(&out, ("mjpeg", W, H, 5));
     assert_eq!(json_lines(&dets).len(), 5);
 }
 
 #[test]
 fn avi_with_bad_headers_is_an_error_and_the_output_plays() {
     let dir = tempfile::tempdir().unwrap();
-    let (avi, chunks) = synthetic_avi(dir.path(), 6);
+    let Some((avi, chunks)) = synthetic_avi(dir.path(), 6) else {
+        return;
+    };
     let good = std::fs::read(&avi).unwrap();
     let out = dir.path().join("out.avi");
 
@@ -373,7 +397,7 @@ fn avi_with_bad_headers_is_an_error_and_the_output_plays() {
             chunks[3]
         )],
     );
-    assert_eq!(ffprobe(&out), ("mjpeg".into(), W, H, 3));
+    assert_probe(&out, ("mjpeg", W, H, 3));
 }
 
 #[test]
@@ -406,7 +430,7 @@ fn ctrl_c_stops_and_leaves_a_valid_file() {
     assert!(err.contains("stopping"), "{err}");
     let written = json_lines(&dets).len();
     assert!((2..40).contains(&written), "{written} frames");
-    assert_eq!(ffprobe(&out), ("mjpeg".into(), W, H, written));
+    assert_probe(&out, ("mjpeg", W, H, written));
 }
 
 fn json_lines_so_far(path: &Path) -> usize {
@@ -500,6 +524,9 @@ fn image_folder_gives_the_still_image_detections_as_png_frames() {
 
 #[test]
 fn other_containers_go_through_ffmpeg_or_say_it_is_missing() {
+    if !ffmpeg_installed("reading other containers") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let y4m = dir.path().join("clip.y4m");
     synthetic_y4m(&y4m, 4, 10);
@@ -539,18 +566,11 @@ fn bad_options_and_missing_inputs_are_one_line_errors() {
     assert_clean_failure(&o, &["out.mp4: cannot tell the output format"]);
 }
 
-/// Says so on the real stderr: the test harness captures `eprintln!` of passing tests, and a
-/// skipped device test must be visible in the CI log.
-fn skipped(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-}
-
 #[test]
 fn camera_device() {
     let dev = Path::new("/dev/video0");
     if !dev.exists() {
-        skipped("camera_device", "no /dev/video0 on this machine");
+        system_tests::skipped("no /dev/video0 on this machine");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -564,7 +584,7 @@ fn camera_device() {
 fn framebuffer_device() {
     let dev = Path::new("/dev/fb0");
     if !dev.exists() {
-        skipped("framebuffer_device", "no /dev/fb0 on this machine");
+        system_tests::skipped("no /dev/fb0 on this machine");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -573,4 +593,86 @@ fn framebuffer_device() {
     let o = zynqdet(&["run", "-i", p(&input), "-o", p(dev)]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("3 frames in, 3 out"), "{}", stderr(&o));
+}
+
+/// A one-frame MJPEG AVI whose frame is `jpeg`'s bytes, as a camera recording would hold it.
+fn one_frame_mjpeg_avi(jpeg: &[u8], w: u32, h: u32) -> Vec<u8> {
+    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut c = id.to_vec();
+        c.extend((body.len() as u32).to_le_bytes());
+        c.extend(body);
+        if body.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    }
+    fn list(kind: &[u8; 4], items: &[Vec<u8>]) -> Vec<u8> {
+        let mut body = kind.to_vec();
+        items.iter().for_each(|i| body.extend(i));
+        chunk(b"LIST", &body)
+    }
+    let words = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    // avih: 10 frames/s, one frame, one stream, the size
+    let avih = words(&[100_000, 0, 0, 0x10, 1, 0, 1, 0, w, h, 0, 0, 0, 0]);
+    let mut strh = b"vidsMJPG".to_vec();
+    // flags, priority+language, initial frames, scale, rate, start, length, buffer, quality,
+    // sample size, frame rectangle
+    strh.extend(words(&[0, 0, 0, 1, 10, 0, 1, 0, u32::MAX, 0, 0, 0]));
+    let mut strf = words(&[40, w, h]);
+    strf.extend(1u16.to_le_bytes());
+    strf.extend(24u16.to_le_bytes());
+    strf.extend(b"MJPG");
+    strf.extend(words(&[w * h * 3, 0, 0, 0, 0]));
+    let hdrl = list(
+        b"hdrl",
+        &[
+            chunk(b"avih", &avih),
+            list(b"strl", &[chunk(b"strh", &strh), chunk(b"strf", &strf)]),
+        ],
+    );
+    let movi = list(b"movi", &[chunk(b"00dc", jpeg)]);
+    let mut body = b"AVI ".to_vec();
+    body.extend(hdrl);
+    body.extend(movi);
+    chunk(b"RIFF", &body)
+}
+
+/// One picture, three ways in: `detect` on the file, `run` on a folder holding it, and `run`
+/// on an MJPEG AVI whose one frame is its JPEG bytes. One letterbox serves all three, so the
+/// detections are identical, to the last digit of every probability.
+#[test]
+fn a_picture_gives_one_set_of_detections_through_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg_path = repo().join("samples/person.jpg");
+    let jpeg = std::fs::read(&jpeg_path).unwrap();
+    let still = zynqdet(&["detect", "--json", p(&jpeg_path)]);
+    assert!(still.status.success(), "{}", stderr(&still));
+    let still: Value = serde_json::from_str(String::from_utf8_lossy(&still.stdout).trim()).unwrap();
+    assert!(
+        !still["detections"].as_array().unwrap().is_empty(),
+        "{still}"
+    );
+    let (w, h) = (
+        still["width"].as_u64().unwrap(),
+        still["height"].as_u64().unwrap(),
+    );
+
+    let folder = dir.path().join("images");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("person.jpg"), &jpeg).unwrap();
+    let avi = dir.path().join("person.avi");
+    std::fs::write(&avi, one_frame_mjpeg_avi(&jpeg, w as u32, h as u32)).unwrap();
+    for input in [&folder, &avi] {
+        let dets = dir.path().join("dets.jsonl");
+        let o = zynqdet(&["run", "-i", p(input), "--json", p(&dets)]);
+        assert!(o.status.success(), "{}: {}", input.display(), stderr(&o));
+        let lines = json_lines(&dets);
+        assert_eq!(lines.len(), 1, "{}", input.display());
+        assert_eq!(
+            lines[0]["detections"],
+            still["detections"],
+            "{}",
+            input.display()
+        );
+    }
 }

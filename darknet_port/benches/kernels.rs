@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p darknet_port --bench kernels`
 
-use darknet_port::image_input::resize;
+use darknet_port::image_input::{resize, ResizeArithmetic};
 use darknet_port::kernels::{self, Kernels};
 use darknet_port::layers::{Activation, FloatConv, QTensor, Quantizer, Tensor};
 use darknet_port::network::{Layer, Network};
@@ -88,7 +88,15 @@ fn main() {
         data: rng.floats(3 * 576 * 768, 2.0),
     };
     compare("resize 768x576 -> 416x312 (x3)", 30, &tables, || {
-        black_box(resize(black_box(&image), 416, 312));
+        black_box(resize(
+            black_box(&image),
+            416,
+            312,
+            ResizeArithmetic::Separate,
+        ));
+    });
+    compare("resize 768x576 -> 416x312 (x3, fused)", 30, &tables, || {
+        black_box(resize(black_box(&image), 416, 312, ResizeArithmetic::Fused));
     });
 
     // The first layer, its quantization, and the last layer.

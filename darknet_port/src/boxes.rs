@@ -26,6 +26,21 @@ impl BBox {
         }
     }
 
+    /// The corners `[x0, y0, x1, y1]` in the pixels of an image of `w` x `h`, each clamped to
+    /// the image (`0..=w-1`, `0..=h-1`) as Darknet's `draw_detections` clamps its box: a box
+    /// past an edge ends at the edge, and one wholly outside lies flat on it (never `x0 > x1`,
+    /// never a negative zero).
+    pub fn corners_in(&self, w: f32, h: f32) -> [f32; 4] {
+        // `+ 0.0` turns -0.0 into 0.0; a NaN coordinate stays NaN rather than panicking
+        let along = |v: f32, len: f32| v.clamp(0.0, (len - 1.0).max(0.0)) + 0.0;
+        [
+            along((self.x - self.w / 2.0) * w, w),
+            along((self.y - self.h / 2.0) * h, h),
+            along((self.x + self.w / 2.0) * w, w),
+            along((self.y + self.h / 2.0) * h, h),
+        ]
+    }
+
     pub fn iou(&self, other: &BBox) -> f32 {
         let i = self.intersection(other);
         let u = self.w * self.h + other.w * other.h - i;
@@ -69,6 +84,36 @@ pub fn nms_sort(dets: &mut Vec<Detection>, classes: usize, threshold: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn corners_stay_inside_the_image() {
+        let b = |x, y, w, h| BBox { x, y, w, h };
+        // inside: plain corners
+        assert_eq!(
+            b(0.5, 0.5, 0.5, 0.5).corners_in(100.0, 80.0),
+            [25.0, 20.0, 75.0, 60.0]
+        );
+        // over every edge: the image's corners
+        assert_eq!(
+            b(0.5, 0.5, 3.0, 3.0).corners_in(100.0, 80.0),
+            [0.0, 0.0, 99.0, 79.0]
+        );
+        // wholly below and to the right: flat on the far edges, still ordered
+        let c = b(1.5, 1.2, 0.2, 0.1).corners_in(8.0, 72.0);
+        assert_eq!(c, [7.0, 71.0, 7.0, 71.0]);
+        // a corner a hair left of the edge is 0, not -0
+        let c = b(0.1, 0.5, 0.2000001, 0.2).corners_in(100.0, 100.0);
+        assert!(c[0].is_sign_positive() && c[0] == 0.0, "{c:?}");
+        assert_eq!(format!("{:.0}", c[0]), "0");
+        let c = b(-0.0, 0.5, 0.0, 0.2).corners_in(100.0, 100.0);
+        assert!(c[0].is_sign_positive() && c[2].is_sign_positive(), "{c:?}");
+        for c in [
+            b(-0.5, -0.5, 0.1, 0.1).corners_in(10.0, 10.0),
+            b(0.5, 0.5, 0.1, 0.1).corners_in(1.0, 1.0),
+        ] {
+            assert!(c.iter().all(|&v| v == 0.0 && v.is_sign_positive()), "{c:?}");
+        }
+    }
 
     fn det(x: f32, p0: f32, p1: f32) -> Detection {
         Detection {

@@ -7,6 +7,7 @@
 
 use crate::cfg::Cfg;
 use crate::error::{Error, Result};
+use crate::image_input::ResizeArithmetic;
 use crate::model_file::{ModelFile, TensorData};
 use crate::plan::{LayerPlan, Plan};
 use std::path::Path;
@@ -147,6 +148,7 @@ pub fn import(cfg_path: &Path, weights_path: &Path, names: Vec<String>) -> Resul
         names,
         quantization: None,
         nms: None,
+        resize: ResizeArithmetic::Separate,
         tensors,
     })
 }

@@ -11,6 +11,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::image_input::ResizeArithmetic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -76,6 +77,9 @@ pub struct ModelHeader {
     /// The NMS threshold of the model's reference results, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nms: Option<f32>,
+    /// The letterbox arithmetic of the model's reference results (absent: Darknet's own).
+    #[serde(default, skip_serializing_if = "is_separate")]
+    pub resize: ResizeArithmetic,
     /// FNV-1a 64 of the data section, hex.
     pub data_fnv1a64: String,
     pub tensors: Vec<TensorEntry>,
@@ -143,7 +147,12 @@ pub struct ModelFile {
     pub names: Vec<String>,
     pub quantization: Option<QuantizationInfo>,
     pub nms: Option<f32>,
+    pub resize: ResizeArithmetic,
     pub tensors: Vec<(String, Vec<usize>, TensorData)>,
+}
+
+fn is_separate(r: &ResizeArithmetic) -> bool {
+    *r == ResizeArithmetic::Separate
 }
 
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -180,6 +189,7 @@ impl ModelFile {
             names: self.names.clone(),
             quantization: self.quantization,
             nms: self.nms,
+            resize: self.resize,
             data_fnv1a64: format!("{:016x}", fnv1a64(&data)),
             tensors: entries,
         };
@@ -274,6 +284,7 @@ impl ModelFile {
             names: header.names,
             quantization: header.quantization,
             nms: header.nms,
+            resize: header.resize,
             tensors,
         })
     }
@@ -331,6 +342,7 @@ mod tests {
                 transposed: true,
             }),
             nms: Some(0.3),
+            resize: ResizeArithmetic::Fused,
             tensors: vec![
                 ("b".into(), vec![3], TensorData::U8(vec![1, 2, 3])),
                 ("w".into(), vec![2], TensorData::F32(vec![1.5, -2.0])),

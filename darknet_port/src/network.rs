@@ -6,6 +6,7 @@
 use crate::boxes::{nms_sort, Detection};
 use crate::cfg::Cfg;
 use crate::error::{Error, Result};
+use crate::image_input::ResizeArithmetic;
 use crate::layers::quantize::dequantize;
 use crate::layers::{
     BinaryConv, FloatConv, InputStats, IntConv, MaxPool, Plain, Precision, QTensor, Quantizer,
@@ -113,6 +114,8 @@ pub struct Network {
     pub quantization: Option<QuantizationInfo>,
     /// The NMS threshold the model's reference results use, when it has one.
     pub nms: Option<f32>,
+    /// The letterbox arithmetic of the model's reference results.
+    pub resize: ResizeArithmetic,
 }
 
 /// The largest input magnitude of each float convolution over a set of calibration images:
@@ -146,7 +149,7 @@ pub struct Found {
     pub class_id: usize,
     pub class: String,
     pub prob: f32,
-    /// `[x0, y0, x1, y1]`, clamped to the image as Darknet's `draw_detections` does.
+    /// `[x0, y0, x1, y1]` in pixels, inside the image (see [`BBox::corners_in`]).
     pub bbox: [f32; 4],
 }
 
@@ -263,6 +266,7 @@ impl Network {
             names: model.names.clone(),
             quantization: model.quantization,
             nms: model.nms,
+            resize: model.resize,
         };
         network.check_references().map_err(model_err)?;
         Ok(network)
@@ -541,16 +545,11 @@ impl Network {
         for d in &dets {
             for (class_id, &prob) in d.prob.iter().enumerate() {
                 if prob > thresh {
-                    let b = d.bbox;
-                    let x0 = ((b.x - b.w / 2.0) * iw).max(0.0);
-                    let x1 = ((b.x + b.w / 2.0) * iw).min(iw - 1.0);
-                    let y0 = ((b.y - b.h / 2.0) * ih).max(0.0);
-                    let y1 = ((b.y + b.h / 2.0) * ih).min(ih - 1.0);
                     found.push(Found {
                         class_id,
                         class: self.names[class_id].clone(),
                         prob,
-                        bbox: [x0, y0, x1, y1],
+                        bbox: d.bbox.corners_in(iw, ih),
                     });
                 }
             }

@@ -8,6 +8,7 @@
 
 use crate::cfg::Cfg;
 use crate::error::{Error, Result};
+use crate::image_input::ResizeArithmetic;
 use crate::layers::BinaryConv;
 use crate::model_file::{ModelFile, QuantizationInfo, TensorData};
 use crate::npy;
@@ -220,6 +221,8 @@ pub fn import(options: &ImportOptions) -> Result<ModelFile> {
         }),
         // The reference system's Darknet fork runs NMS at 0.3.
         nms: Some(0.3),
+        // The board's Darknet (aarch64, -Ofast) fuses the letterbox's blends.
+        resize: ResizeArithmetic::Fused,
         tensors,
     })
 }

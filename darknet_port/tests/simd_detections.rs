@@ -24,7 +24,7 @@ fn run(network: &Network, table: &'static Kernels) -> Run {
     let image_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/dog.jpg");
     kernels::with_kernels(table, || {
         let image = load_image(&image_path).unwrap();
-        let input = letterbox(&image, network.width, network.height);
+        let input = letterbox(&image, network.width, network.height, network.resize);
         let heads = network
             .forward(&input, &mut CpuRunner, &mut Timings::new())
             .unwrap();

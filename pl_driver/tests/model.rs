@@ -14,22 +14,6 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The golden vectors beside the checkout; `None` (skip) only when ZYNQDET_SKIP_SHARED=1.
-fn golden_dir() -> Option<PathBuf> {
-    let dir = repo().join("../shared/models/qnn-mo-pynq-tinier-yolo/golden");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("ZYNQDET_SKIP_SHARED").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: {} not found", dir.display());
-        return None;
-    }
-    panic!(
-        "{} not found (set ZYNQDET_SKIP_SHARED=1 to skip)",
-        dir.display()
-    );
-}
-
 fn tinier_yolo() -> Network {
     Network::load(&repo().join("models/tinier-yolo/tinier-yolo.zdm")).unwrap()
 }
@@ -90,7 +74,7 @@ const TINIER_YOLO_CALLS: [ComputeRegs; 10] = [
 
 #[test]
 fn golden_vectors_through_driver_and_model() {
-    let Some(dir) = golden_dir() else { return };
+    let dir = system_tests::golden_dir();
     let input = std::fs::read(dir.join("input.bin")).unwrap();
     let expected = std::fs::read(dir.join("verification.bin")).unwrap();
     let network = tinier_yolo();

@@ -9,18 +9,10 @@ use std::path::PathBuf;
 #[test]
 fn dog_jpg_gives_the_cpu_detections_through_the_model() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let image_path = repo.join("../shared/images/dog.jpg");
-    if !image_path.is_file() {
-        assert!(
-            std::env::var("ZYNQDET_SKIP_SHARED").is_ok_and(|v| v == "1"),
-            "{} not found (set ZYNQDET_SKIP_SHARED=1 to skip)",
-            image_path.display()
-        );
-        return;
-    }
+    let image_path = system_tests::sample("dog.jpg");
     let network = Network::load(&repo.join("models/tinier-yolo/tinier-yolo.zdm")).unwrap();
     let image = load_image(&image_path).unwrap();
-    let input = letterbox(&image, network.width, network.height);
+    let input = letterbox(&image, network.width, network.height, network.resize);
     let nms = network.nms.unwrap_or(0.45);
 
     let cpu = network

@@ -86,7 +86,14 @@ fn bench(models: &std::path::Path, threads: usize) {
         let fp32 = Network::from_model(&model, &cfg).unwrap();
         let inputs: Vec<_> = samples
             .iter()
-            .map(|p| letterbox(&load_image(p).unwrap(), fp32.width, fp32.height))
+            .map(|p| {
+                letterbox(
+                    &load_image(p).unwrap(),
+                    fp32.width,
+                    fp32.height,
+                    fp32.resize,
+                )
+            })
             .collect();
         let calibration = fp32.calibrate(&inputs, &mut CpuRunner).unwrap();
         let input = &inputs[0];

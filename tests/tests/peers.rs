@@ -36,7 +36,7 @@ fn ours(model: &Model, image: &Path) -> Vec<Found> {
     let net = &model.network;
     let heads = net
         .forward(
-            &letterbox(&im, net.width, net.height),
+            &letterbox(&im, net.width, net.height, net.resize),
             &mut CpuRunner,
             &mut Timings::new(),
         )
@@ -92,7 +92,7 @@ fn yolov3_tiny_matches_debian_darknet() {
     };
     let lib = Path::new("/usr/lib/darknet");
     if !lib.join("libdarknet.so").is_file() {
-        eprintln!("skipped: Debian's darknet is not installed (apt-get install darknet)");
+        system_tests::skipped("Debian's darknet is not installed (apt-get install darknet)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -151,7 +151,9 @@ fn yolov4_tiny_matches_opencv_dnn() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_cv2 {
-        eprintln!("skipped: OpenCV 4 for Python is not installed (pip install 'opencv-python-headless<5')");
+        system_tests::skipped(
+            "OpenCV 4 for Python is not installed (pip install 'opencv-python-headless<5')",
+        );
         return;
     }
     let model = load(&models, "yolov4-tiny");
@@ -163,7 +165,7 @@ fn yolov4_tiny_matches_opencv_dnn() {
         models.join("samples/bus.jpg"),
     ] {
         let im = load_image(&image).unwrap();
-        let input = letterbox(&im, net.width, net.height);
+        let input = letterbox(&im, net.width, net.height, net.resize);
         let blob = tmp.path().join("blob.npy");
         let rows = tmp.path().join("rows.npy");
         std::fs::write(

@@ -163,7 +163,7 @@ mod tests {
         let image =
             load_image(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/dog.jpg"))
                 .unwrap();
-        let input = letterbox(&image, network.width, network.height);
+        let input = letterbox(&image, network.width, network.height, network.resize);
         let direct = network
             .forward(&input, &mut CpuRunner, &mut Vec::new())
             .unwrap();

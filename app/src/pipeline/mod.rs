@@ -26,6 +26,7 @@ pub mod stats;
 use crate::annotate;
 use anyhow::{anyhow, Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use darknet_port::image_input::Letterboxer;
 use darknet_port::network::{Found, Heads, Network, SegmentRunner};
 use indicatif::ProgressBar;
 use pixels::PixelFormat;
@@ -336,10 +337,10 @@ pub fn run(
     // preprocess
     let preprocess = {
         let shared = shared.clone();
-        let (net_w, net_h) = (network.width, network.height);
+        let (net_w, net_h, resize) = (network.width, network.height, network.resize);
         let live = info.live;
         spawn("preprocess", &shared.clone(), move || {
-            let mut letterboxer = preprocess::Letterboxer::default();
+            let mut letterboxer = Letterboxer::default();
             let mut seq = 0;
             for mut frame in cap_rx {
                 let t0 = Instant::now();
@@ -367,12 +368,13 @@ pub fn run(
                 }
                 shared.raw_pool.give(std::mem::take(&mut frame.raw));
                 frame.rgb = rgb;
-                letterboxer.run(
+                letterboxer.run_rgb8(
                     frame.width,
                     frame.height,
                     &frame.rgb,
                     net_w,
                     net_h,
+                    resize,
                     &mut frame.input,
                 );
                 frame.seq = seq;

@@ -63,18 +63,8 @@ fn clamp8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
 }
 
-/// One BT.601 studio-range Y'CbCr pixel to R, G, B.
-#[inline]
-pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
-    let c = 298 * (i32::from(y) - 16);
-    let d = i32::from(u) - 128;
-    let e = i32::from(v) - 128;
-    [
-        clamp8((c + 409 * e + 128) >> 8),
-        clamp8((c - 100 * d - 208 * e + 128) >> 8),
-        clamp8((c + 516 * d + 128) >> 8),
-    ]
-}
+/// One BT.601 studio-range Y'CbCr pixel to R, G, B: the kernels' arithmetic, the one copy.
+pub use darknet_port::kernels::generic::yuv_to_rgb;
 
 /// One R, G, B pixel to BT.601 studio-range Y'CbCr.
 #[inline]
@@ -134,29 +124,9 @@ pub fn to_rgb(
                 }
             }
         }
-        PixelFormat::Yuyv => {
-            let stride = w.div_ceil(2) * 4;
-            for y in 0..h {
-                let row = &src[y * stride..][..stride];
-                let out = &mut dst[y * w * 3..][..w * 3];
-                for x in 0..w {
-                    let quad = &row[(x / 2) * 4..][..4];
-                    let luma = quad[(x & 1) * 2];
-                    out[x * 3..][..3].copy_from_slice(&yuv_to_rgb(luma, quad[1], quad[3]));
-                }
-            }
-        }
-        PixelFormat::Nv12 => {
-            let (luma, chroma) = src.split_at(w * h);
-            let cstride = w.div_ceil(2) * 2;
-            for y in 0..h {
-                for x in 0..w {
-                    let c = (y / 2) * cstride + (x / 2) * 2;
-                    let rgb = yuv_to_rgb(luma[y * w + x], chroma[c], chroma[c + 1]);
-                    dst[(y * w + x) * 3..][..3].copy_from_slice(&rgb);
-                }
-            }
-        }
+        // the kernel table's row conversions (NEON, AVX2 or the generic reference)
+        PixelFormat::Yuyv => darknet_port::kernels::yuyv_to_rgb(w, h, src, dst)?,
+        PixelFormat::Nv12 => darknet_port::kernels::nv12_to_rgb(w, h, src, dst)?,
         PixelFormat::Planar(chroma) => {
             let (cw, ch) = chroma.plane_size(w, h);
             let (luma, rest) = src.split_at(w * h);

@@ -1,88 +1,9 @@
-//! Frames to the network's input: decode or convert to RGB, then Darknet's letterbox.
-//!
-//! The letterbox here writes into recycled buffers instead of allocating three tensors a frame
-//! as `darknet_port::image_input::letterbox(&from_rgb8(..))` does, with the same arithmetic in
-//! the same order, so its result is identical to the still-image path (a test checks it bit for
-//! bit): detections on a video frame are the detections on the same picture as a file.
+//! Frames to the network's input: decode or convert to RGB; then darknet_port's `Letterboxer`,
+//! the one letterbox of every path, into recycled buffers. A video frame's input is the input
+//! of the same picture as a file, bit for bit (the tests here check it): the same detections.
 
 use super::pixels::{self, PixelFormat};
-use darknet_port::image_input::{decode_rgb8, letterbox_size};
-
-/// Scratch space kept between frames.
-#[derive(Default)]
-pub struct Letterboxer {
-    part: Vec<f32>,
-}
-
-impl Letterboxer {
-    /// Letterboxes the `w` x `h` interleaved RGB image into `out` as a planar
-    /// 3 x `net_h` x `net_w` tensor of values in [0, 1], grey (0.5) bars around it.
-    pub fn run(
-        &mut self,
-        w: usize,
-        h: usize,
-        rgb: &[u8],
-        net_w: usize,
-        net_h: usize,
-        out: &mut Vec<f32>,
-    ) {
-        assert_eq!(rgb.len(), w * h * 3, "RGB buffer of a {w}x{h} image");
-        let (new_w, new_h) = letterbox_size(w, h, net_w, net_h);
-        out.clear();
-        out.resize(3 * net_w * net_h, 0.5);
-        let (dx, dy) = ((net_w - new_w) / 2, (net_h - new_h) / 2);
-        // Darknet's resize_image: a horizontal pass into `part` (h rows of new_w), then a
-        // vertical one. The pixels are divided by 255 as from_rgb8 does before resizing.
-        let w_scale = if new_w > 1 {
-            (w - 1) as f32 / (new_w - 1) as f32
-        } else {
-            0.0
-        };
-        let h_scale = if new_h > 1 {
-            (h - 1) as f32 / (new_h - 1) as f32
-        } else {
-            0.0
-        };
-        let px = |x: usize, y: usize, k: usize| f32::from(rgb[(y * w + x) * 3 + k]) / 255.0;
-        self.part.clear();
-        self.part.resize(3 * h * new_w, 0.0);
-        for k in 0..3 {
-            for r in 0..h {
-                let dst = &mut self.part[(k * h + r) * new_w..][..new_w];
-                for (c, d) in dst.iter_mut().enumerate() {
-                    *d = if c == new_w - 1 || w == 1 {
-                        px(w - 1, r, k)
-                    } else {
-                        let sx = c as f32 * w_scale;
-                        let ix = sx as usize;
-                        let fx = sx - ix as f32;
-                        (1.0 - fx) * px(ix, r, k) + fx * px(ix + 1, r, k)
-                    };
-                }
-            }
-        }
-        for k in 0..3 {
-            let src = &self.part[k * h * new_w..][..h * new_w];
-            for r in 0..new_h {
-                let sy = r as f32 * h_scale;
-                let iy = sy as usize;
-                let fy = sy - iy as f32;
-                let dst = &mut out[(k * net_h + r + dy) * net_w + dx..][..new_w];
-                let top = &src[iy * new_w..][..new_w];
-                if r == new_h - 1 || h == 1 {
-                    for (d, t) in dst.iter_mut().zip(top) {
-                        *d = (1.0 - fy) * t;
-                    }
-                } else {
-                    let bottom = &src[(iy + 1) * new_w..][..new_w];
-                    for ((d, t), b) in dst.iter_mut().zip(top).zip(bottom) {
-                        *d = (1.0 - fy) * t + fy * b;
-                    }
-                }
-            }
-        }
-    }
-}
+use darknet_port::image_input::decode_rgb8;
 
 /// Turns a raw frame into interleaved RGB in `rgb`; returns the picture's size, which for an
 /// encoded frame is the size its own header gives.
@@ -111,7 +32,9 @@ pub fn to_rgb(
 mod tests {
     use super::*;
     use crate::pipeline::pixels::{rgb_to_nv12, rgb_to_yuyv};
-    use darknet_port::image_input::{from_rgb8, letterbox, load_image};
+    use darknet_port::image_input::{
+        from_rgb8, letterbox, load_image, Letterboxer, ResizeArithmetic,
+    };
     use std::path::PathBuf;
 
     fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
@@ -140,9 +63,11 @@ mod tests {
         .enumerate()
         {
             let rgb = pseudo_random(w * h * 3, i as u32);
-            lb.run(w, h, &rgb, 416, 416, &mut out);
-            let reference = letterbox(&from_rgb8(w, h, &rgb), 416, 416);
-            assert!(out == reference.data, "{w}x{h} differs");
+            for arithmetic in [ResizeArithmetic::Separate, ResizeArithmetic::Fused] {
+                lb.run_rgb8(w, h, &rgb, 416, 416, arithmetic, &mut out);
+                let reference = letterbox(&from_rgb8(w, h, &rgb), 416, 416, arithmetic);
+                assert!(out == reference.data, "{w}x{h} {arithmetic:?} differs");
+            }
         }
     }
 
@@ -157,8 +82,9 @@ mod tests {
         let mut rgb = Vec::new();
         let (w, h) = to_rgb(PixelFormat::Encoded, 0, 0, &bytes, &mut rgb).unwrap();
         let mut input = Vec::new();
-        Letterboxer::default().run(w, h, &rgb, 416, 416, &mut input);
-        let still = letterbox(&load_image(&sample()).unwrap(), 416, 416);
+        let fused = ResizeArithmetic::Fused;
+        Letterboxer::default().run_rgb8(w, h, &rgb, 416, 416, fused, &mut input);
+        let still = letterbox(&load_image(&sample()).unwrap(), 416, 416, fused);
         assert!(input == still.data);
     }
 
@@ -174,8 +100,9 @@ mod tests {
             let mut converted = Vec::new();
             assert_eq!(to_rgb(format, w, h, &raw, &mut converted), Ok((w, h)));
             let mut input = Vec::new();
-            Letterboxer::default().run(w, h, &converted, 416, 416, &mut input);
-            let still = letterbox(&from_rgb8(w, h, &converted), 416, 416);
+            let fused = ResizeArithmetic::Fused;
+            Letterboxer::default().run_rgb8(w, h, &converted, 416, 416, fused, &mut input);
+            let still = letterbox(&from_rgb8(w, h, &converted), 416, 416, fused);
             assert!(input == still.data, "{format:?}");
             // and the conversion stays close to the original picture
             let mean_err: f64 = converted

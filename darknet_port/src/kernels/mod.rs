@@ -224,6 +224,14 @@ pub type ResizeH = fn(
 /// Darknet's vertical resize pass on one row: `dst[c] = wa * top[c] + wb * bottom[c]`.
 pub type ResizeV = fn(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]);
 
+/// The resize passes as the reference board's Darknet computes them: built with `-Ofast` for
+/// aarch64, GCC contracts each blend into one product and a fused multiply-add,
+/// `dst = fma(wb, b, wa * a)` (horizontal: `a`, `b` the two source columns; vertical: `top`,
+/// `bottom`). The same signatures as [`ResizeH`] and [`ResizeV`]; every table gives the same
+/// bits, since a fused multiply-add is exactly rounded wherever it runs.
+pub type ResizeHFused = ResizeH;
+pub type ResizeVFused = ResizeV;
+
 /// One row of packed 4:2:2 video (Y0 U Y1 V per pair of pixels) to interleaved RGB, BT.601
 /// studio range with 8-bit fixed-point coefficients (see [`generic::yuv_to_rgb`]). The row is
 /// `dst.len() / 3` pixels; `src` holds at least `pixels.div_ceil(2) * 4` bytes.
@@ -253,6 +261,8 @@ pub struct Kernels {
     pub quantize_row: QuantizeRow,
     pub resize_h: ResizeH,
     pub resize_v: ResizeV,
+    pub resize_h_fused: ResizeHFused,
+    pub resize_v_fused: ResizeVFused,
     pub yuyv_to_rgb: YuyvToRgb,
     pub nv12_to_rgb: Nv12ToRgb,
 }

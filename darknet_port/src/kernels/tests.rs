@@ -452,7 +452,10 @@ fn check_resize(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
             (t.resize_h)(&src, src_w, rows, &ix, &wa, &wb, &mut got, dst_w);
             (GENERIC.resize_h)(&src, src_w, rows, &ix, &wa, &wb, &mut want, dst_w);
             let case = format!("{src_w} -> {w}, {rows} rows, random {random}");
-            errors.extend(differ("resize_h", case, &bits(&got), &bits(&want)));
+            errors.extend(differ("resize_h", case.clone(), &bits(&got), &bits(&want)));
+            (t.resize_h_fused)(&src, src_w, rows, &ix, &wa, &wb, &mut got, dst_w);
+            (GENERIC.resize_h_fused)(&src, src_w, rows, &ix, &wa, &wb, &mut want, dst_w);
+            errors.extend(differ("resize_h_fused", case, &bits(&got), &bits(&want)));
         }
     }
     for len in [0usize, 1, 3, 4, 7, 8, 9, 16, 31, 415] {
@@ -463,6 +466,14 @@ fn check_resize(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
         (GENERIC.resize_v)(&top, &bottom, 1.0 - wb, wb, &mut want);
         errors.extend(differ(
             "resize_v",
+            format!("width {len}"),
+            &bits(&got),
+            &bits(&want),
+        ));
+        (t.resize_v_fused)(&top, &bottom, 1.0 - wb, wb, &mut got);
+        (GENERIC.resize_v_fused)(&top, &bottom, 1.0 - wb, wb, &mut want);
+        errors.extend(differ(
+            "resize_v_fused",
             format!("width {len}"),
             &bits(&got),
             &bits(&want),
@@ -883,7 +894,7 @@ fn forcing_the_generic_table_and_scoped_tables() {
 /// data right).
 #[test]
 fn layers_match_their_references_on_every_table() {
-    use crate::image_input::{resize, resize_reference};
+    use crate::image_input::{resize, resize_reference, ResizeArithmetic};
     use crate::layers::binconv::tests::{random_input, random_layer};
     use crate::layers::{Activation, FloatConv, Quantizer, Tensor};
     let mut rng = TestRng(0x5eed);
@@ -938,12 +949,14 @@ fn layers_match_their_references_on_every_table() {
                     width: iw,
                     data: floats(&mut rng, 3 * iw * ih, 0),
                 };
-                assert_eq!(
-                    bits(&resize(&im, w, h).data),
-                    bits(&resize_reference(&im, w, h).data),
-                    "{}: resize {iw}x{ih} -> {w}x{h}",
-                    t.name
-                );
+                for arithmetic in [ResizeArithmetic::Separate, ResizeArithmetic::Fused] {
+                    assert_eq!(
+                        bits(&resize(&im, w, h, arithmetic).data),
+                        bits(&resize_reference(&im, w, h, arithmetic).data),
+                        "{}: resize {iw}x{ih} -> {w}x{h}, {arithmetic:?}",
+                        t.name
+                    );
+                }
             }
             for &(cin, cout, k, stride, pad, h, w) in &[
                 (3, 16, 3, 2, 1, 41, 38),

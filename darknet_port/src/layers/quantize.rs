@@ -118,6 +118,40 @@ mod tests {
         assert_eq!(q.level(4.0 / 7.0 * 3.6), 4);
     }
 
+    /// Inputs that land exactly on a halfway point: `x / 4 * 7 == k + 0.5` in float32, as the
+    /// reference computes it (NumPy, float32). Its `np.round` rounds them to the even level; so
+    /// does every kernel table, through the same division and multiplication order.
+    #[test]
+    fn halfway_inputs_round_to_even_as_numpy_does() {
+        let q = Quantizer { bits: 3, max: 4.0 };
+        for k in 0..7u8 {
+            let half = f32::from(k) + 0.5;
+            let guess = 4.0 * half / 7.0;
+            // the float32 values around the exact quotient whose scaled value is the halfway
+            // point itself, not a neighbour of it
+            let on_boundary: Vec<f32> = (-64i32..=64)
+                .map(|d| f32::from_bits(guess.to_bits().wrapping_add_signed(d)))
+                .filter(|&x| x / 4.0 * 7.0 == half)
+                .collect();
+            assert!(!on_boundary.is_empty(), "no float32 input lands on {half}");
+            let even = if k % 2 == 0 { k } else { k + 1 };
+            for &x in &on_boundary {
+                assert_eq!(q.level(x), even, "{x:e} -> {half}");
+                let t = Tensor {
+                    channels: 1,
+                    height: 1,
+                    width: 1,
+                    data: vec![x],
+                };
+                for table in crate::kernels::supported() {
+                    let level =
+                        crate::kernels::with_kernels(table, || q.quantize(&t, false).get(0, 0, 0));
+                    assert_eq!(level, even, "{}: {x:e} -> {half}", table.name);
+                }
+            }
+        }
+    }
+
     #[test]
     fn transpose_round_trip() {
         let t = Tensor {

@@ -1,5 +1,6 @@
 //! V4L2 cameras: format negotiation (a plain function over what the device offers, tested
-//! without a device) and, with the `camera` feature, MMAP streaming through the `v4l` crate.
+//! without a device) and, with the `camera` feature, MMAP streaming through the ioctls of
+//! `v4l2.rs`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -222,156 +223,286 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
         .ok_or_else(|| format!("`{s}`: a size is WIDTHxHEIGHT, as 640x480"))
 }
 
-#[cfg(feature = "camera")]
+#[cfg(all(feature = "camera", target_os = "linux", target_pointer_width = "64"))]
 pub use device::open;
 
-#[cfg(not(feature = "camera"))]
+#[cfg(not(all(feature = "camera", target_os = "linux", target_pointer_width = "64")))]
 pub fn open(
     path: &std::path::Path,
     _req: &CameraRequest,
 ) -> anyhow::Result<Box<dyn super::Source>> {
     anyhow::bail!(
-        "{}: this zynqdet was built without camera support (cargo feature `camera`)",
+        "{}: this zynqdet was built without camera support (cargo feature `camera`, 64-bit Linux)",
         path.display()
     )
 }
 
-#[cfg(feature = "camera")]
+#[cfg(all(feature = "camera", target_os = "linux", target_pointer_width = "64"))]
 mod device {
+    use super::super::v4l2::{self, Buffer, Capability, FmtDesc, Format, FrmIvalEnum, FrmSizeEnum};
     use super::*;
     use crate::pipeline::pixels::PixelFormat;
     use crate::pipeline::source::{Rate, RawFrame, Source, SourceInfo};
     use anyhow::{bail, Context, Result};
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
-    use v4l::buffer::Type;
-    use v4l::framesize::FrameSizeEnum;
-    use v4l::io::traits::CaptureStream;
-    use v4l::prelude::*;
-    use v4l::video::Capture;
-    use v4l::{FourCC, Fraction};
 
     /// A frame that takes longer than this means the camera has stopped.
     const FRAME_TIMEOUT: Duration = Duration::from_secs(3);
+    /// Buffers the driver fills while the pipeline holds one.
+    const BUFFERS: u32 = 4;
+
+    /// One V4L2 ioctl on `file`, retried when a signal interrupts it.
+    fn ioctl<T>(file: &File, request: u64, arg: &mut T) -> io::Result<()> {
+        loop {
+            // SAFETY: every request number used here is composed from the size of the very
+            // struct passed with it (see v4l2.rs, whose layout a test checks against the
+            // kernel's header), so the kernel reads and writes inside `arg`.
+            let r = unsafe { libc::ioctl(file.as_raw_fd(), request as _, arg as *mut T) };
+            if r != -1 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    /// A driver's buffer mapped into this process.
+    struct Mapped {
+        ptr: *mut libc::c_void,
+        len: usize,
+    }
+
+    // SAFETY: the mapping is plain memory owned by this value; it is read only by the thread
+    // that owns the camera.
+    unsafe impl Send for Mapped {}
+
+    impl Drop for Mapped {
+        fn drop(&mut self) {
+            // SAFETY: `ptr`/`len` are exactly what mmap returned, unmapped once here.
+            unsafe { libc::munmap(self.ptr, self.len) };
+        }
+    }
 
     pub struct Camera {
-        // the stream borrows nothing from the device (it shares its handle), but the device
-        // must outlive it: fields drop in order, stream first
-        stream: MmapStream<'static>,
-        _device: Device,
+        file: File,
+        buffers: Vec<Mapped>,
         path: PathBuf,
         format: PixelFormat,
         first: Option<(Duration, u32)>,
         info: SourceInfo,
     }
 
-    fn offers(dev: &Device) -> Result<Vec<Offer>> {
+    impl Drop for Camera {
+        fn drop(&mut self) {
+            let mut kind = v4l2::BUF_TYPE_VIDEO_CAPTURE as i32;
+            let _ = ioctl(&self.file, v4l2::VIDIOC_STREAMOFF, &mut kind);
+        }
+    }
+
+    /// The sizes a stepwise range offers: the usual ones that fit in it.
+    fn stepwise_sizes(s: &[u32; 6]) -> Vec<(u32, u32)> {
+        let [min_w, max_w, _, min_h, max_h, _] = *s;
+        [(640, 480), (1280, 720), (320, 240), (1920, 1080)]
+            .into_iter()
+            .filter(|&(w, h)| (min_w..=max_w).contains(&w) && (min_h..=max_h).contains(&h))
+            .collect()
+    }
+
+    fn intervals(file: &File, pixelformat: u32, width: u32, height: u32) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
-        for desc in dev.enum_formats()? {
-            let Some(format) = CameraFormat::from_fourcc(desc.fourcc.repr) else {
+        for index in 0.. {
+            let mut e = FrmIvalEnum {
+                index,
+                pixel_format: pixelformat,
+                width,
+                height,
+                ..Default::default()
+            };
+            if ioctl(file, v4l2::VIDIOC_ENUM_FRAMEINTERVALS, &mut e).is_err() {
+                break;
+            }
+            // a range: its shortest interval (the first pair), the fastest rate
+            out.push((e.interval[0], e.interval[1]));
+            if e.kind != v4l2::FRMIVAL_TYPE_DISCRETE {
+                break;
+            }
+        }
+        out
+    }
+
+    fn offers(file: &File) -> Vec<Offer> {
+        let mut out = Vec::new();
+        for index in 0.. {
+            let mut desc = FmtDesc {
+                index,
+                kind: v4l2::BUF_TYPE_VIDEO_CAPTURE,
+                ..Default::default()
+            };
+            if ioctl(file, v4l2::VIDIOC_ENUM_FMT, &mut desc).is_err() {
+                break;
+            }
+            let Some(format) = CameraFormat::from_fourcc(desc.pixelformat.to_le_bytes()) else {
                 continue;
             };
-            for fs in dev.enum_framesizes(desc.fourcc)? {
-                let sizes: Vec<(u32, u32)> = match fs.size {
-                    FrameSizeEnum::Discrete(d) => vec![(d.width, d.height)],
-                    // a stepwise range: offer the usual sizes that fit in it
-                    FrameSizeEnum::Stepwise(s) => {
-                        [(640, 480), (1280, 720), (320, 240), (1920, 1080)]
-                            .into_iter()
-                            .filter(|&(w, h)| {
-                                (s.min_width..=s.max_width).contains(&w)
-                                    && (s.min_height..=s.max_height).contains(&h)
-                            })
-                            .collect()
-                    }
+            for size_index in 0.. {
+                let mut fs = FrmSizeEnum {
+                    index: size_index,
+                    pixel_format: desc.pixelformat,
+                    ..Default::default()
+                };
+                if ioctl(file, v4l2::VIDIOC_ENUM_FRAMESIZES, &mut fs).is_err() {
+                    break;
+                }
+                let sizes = if fs.kind == v4l2::FRMSIZE_TYPE_DISCRETE {
+                    vec![(fs.size[0], fs.size[1])]
+                } else {
+                    stepwise_sizes(&fs.size)
                 };
                 for (width, height) in sizes {
-                    let intervals = dev
-                        .enum_frameintervals(desc.fourcc, width, height)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|fi| match fi.interval {
-                            v4l::frameinterval::FrameIntervalEnum::Discrete(f) => {
-                                (f.numerator, f.denominator)
-                            }
-                            // a range: its shortest interval, the fastest rate
-                            v4l::frameinterval::FrameIntervalEnum::Stepwise(s) => {
-                                (s.min.numerator, s.min.denominator)
-                            }
-                        })
-                        .collect();
                     out.push(Offer {
                         format,
                         width,
                         height,
-                        intervals,
+                        intervals: intervals(file, desc.pixelformat, width, height),
                     });
+                }
+                if fs.kind != v4l2::FRMSIZE_TYPE_DISCRETE {
+                    break;
                 }
             }
         }
-        Ok(out)
+        out
+    }
+
+    /// Asks for the chosen rate; not every driver can set one, and the stream then runs at its
+    /// default, which is read back.
+    fn set_rate(file: &File, choice: &Choice) -> Rate {
+        let mut parm = v4l2::StreamParm {
+            kind: v4l2::BUF_TYPE_VIDEO_CAPTURE,
+            ..Default::default()
+        };
+        parm.capture.timeperframe = [choice.interval.0, choice.interval.1];
+        let set = ioctl(file, v4l2::VIDIOC_S_PARM, &mut parm).is_ok()
+            && parm.capture.capability & v4l2::CAP_TIMEPERFRAME != 0;
+        match parm.capture.timeperframe {
+            [num, den] if set && num > 0 && den > 0 => Rate { num: den, den: num },
+            _ => Rate {
+                num: choice.interval.1,
+                den: choice.interval.0.max(1),
+            },
+        }
+    }
+
+    /// Requests, maps and queues the capture buffers, then starts streaming.
+    fn start_streaming(file: &File) -> io::Result<Vec<Mapped>> {
+        let mut req = v4l2::RequestBuffers {
+            count: BUFFERS,
+            kind: v4l2::BUF_TYPE_VIDEO_CAPTURE,
+            memory: v4l2::MEMORY_MMAP,
+            ..Default::default()
+        };
+        ioctl(file, v4l2::VIDIOC_REQBUFS, &mut req)?;
+        if req.count == 0 {
+            return Err(io::Error::other("the driver gave no capture buffers"));
+        }
+        let mut buffers = Vec::with_capacity(req.count as usize);
+        for index in 0..req.count {
+            let mut b = Buffer {
+                index,
+                kind: v4l2::BUF_TYPE_VIDEO_CAPTURE,
+                memory: v4l2::MEMORY_MMAP,
+                ..Default::default()
+            };
+            ioctl(file, v4l2::VIDIOC_QUERYBUF, &mut b)?;
+            let len = b.length as usize;
+            // SAFETY: maps the driver's buffer `index` at the offset the driver gave for it;
+            // the result is checked, and unmapped by `Mapped`'s drop.
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    file.as_raw_fd(),
+                    b.offset as libc::off_t,
+                )
+            };
+            if ptr == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            buffers.push(Mapped { ptr, len });
+            ioctl(file, v4l2::VIDIOC_QBUF, &mut b)?;
+        }
+        let mut kind = v4l2::BUF_TYPE_VIDEO_CAPTURE as i32;
+        ioctl(file, v4l2::VIDIOC_STREAMON, &mut kind)?;
+        Ok(buffers)
     }
 
     pub fn open(path: &Path, req: &CameraRequest) -> Result<Box<dyn Source>> {
         let name = path.display().to_string();
-        let dev = Device::with_path(path).with_context(|| format!("{name}: cannot open"))?;
-        let caps = dev
-            .query_caps()
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .with_context(|| format!("{name}: cannot open"))?;
+        let mut caps = Capability::default();
+        ioctl(&file, v4l2::VIDIOC_QUERYCAP, &mut caps)
             .with_context(|| format!("{name}: not a V4L2 device"))?;
-        let offers = offers(&dev).with_context(|| format!("{name}: cannot list formats"))?;
+        let device_caps = if caps.capabilities & v4l2::CAP_DEVICE_CAPS != 0 {
+            caps.device_caps
+        } else {
+            caps.capabilities
+        };
+        if device_caps & v4l2::CAP_VIDEO_CAPTURE == 0 || device_caps & v4l2::CAP_STREAMING == 0 {
+            bail!("{name}: not a video capture device with streaming I/O");
+        }
+        let offers = offers(&file);
         let choice = negotiate(&offers, req).map_err(|m| anyhow::anyhow!("{name}: {m}"))?;
-        let mut fmt = dev
-            .format()
+        let mut fmt = Format::new(v4l2::BUF_TYPE_VIDEO_CAPTURE);
+        ioctl(&file, v4l2::VIDIOC_G_FMT, &mut fmt)
             .with_context(|| format!("{name}: cannot read the format"))?;
-        fmt.width = choice.width;
-        fmt.height = choice.height;
-        fmt.fourcc = FourCC::new(&choice.format.fourcc());
-        let fmt = dev
-            .set_format(&fmt)
+        fmt.pix.width = choice.width;
+        fmt.pix.height = choice.height;
+        fmt.pix.pixelformat = v4l2::fourcc(choice.format.fourcc());
+        fmt.pix.field = v4l2::FIELD_ANY;
+        ioctl(&file, v4l2::VIDIOC_S_FMT, &mut fmt)
             .with_context(|| format!("{name}: cannot set {}", choice.format))?;
-        if fmt.fourcc.repr != choice.format.fourcc()
-            || (fmt.width, fmt.height) != (choice.width, choice.height)
+        if fmt.pix.pixelformat != v4l2::fourcc(choice.format.fourcc())
+            || (fmt.pix.width, fmt.pix.height) != (choice.width, choice.height)
         {
             bail!(
                 "{name}: asked for {} {}x{}, the driver set {} {}x{}",
                 choice.format,
                 choice.width,
                 choice.height,
-                String::from_utf8_lossy(&fmt.fourcc.repr),
-                fmt.width,
-                fmt.height
+                String::from_utf8_lossy(&fmt.pix.pixelformat.to_le_bytes()),
+                fmt.pix.width,
+                fmt.pix.height
             );
         }
-        let params = v4l::video::capture::Parameters::new(Fraction::new(
-            choice.interval.0,
-            choice.interval.1,
-        ));
-        // not every driver supports setting the rate; the stream then runs at its default
-        let rate = match dev.set_params(&params) {
-            Ok(p) if p.interval.numerator > 0 => Rate {
-                num: p.interval.denominator,
-                den: p.interval.numerator,
-            },
-            _ => Rate {
-                num: choice.interval.1,
-                den: choice.interval.0.max(1),
-            },
-        };
-        let mut stream = MmapStream::with_buffers(&dev, Type::VideoCapture, 4)
+        let rate = set_rate(&file, &choice);
+        let buffers = start_streaming(&file)
             .with_context(|| format!("{name}: cannot map capture buffers"))?;
-        stream.set_timeout(FRAME_TIMEOUT);
         eprintln!(
             "{name}: {} ({}), {} {}x{} at {:.2} frames/s",
-            caps.card,
-            caps.driver,
+            v4l2::c_name(&caps.card),
+            v4l2::c_name(&caps.driver),
             choice.format,
             choice.width,
             choice.height,
             rate.fps()
         );
         Ok(Box::new(Camera {
-            stream,
-            _device: dev,
+            file,
+            buffers,
             path: path.to_path_buf(),
             format: match choice.format {
                 CameraFormat::Yuyv => PixelFormat::Yuyv,
@@ -390,6 +521,45 @@ mod device {
         }))
     }
 
+    impl Camera {
+        /// Waits for a filled buffer and dequeues it.
+        fn dequeue(&self) -> io::Result<Buffer> {
+            let started = Instant::now();
+            loop {
+                let mut b = Buffer {
+                    kind: v4l2::BUF_TYPE_VIDEO_CAPTURE,
+                    memory: v4l2::MEMORY_MMAP,
+                    ..Default::default()
+                };
+                match ioctl(&self.file, v4l2::VIDIOC_DQBUF, &mut b) {
+                    Ok(()) => return Ok(b),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                let left = FRAME_TIMEOUT.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+                }
+                let mut fd = libc::pollfd {
+                    fd: self.file.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, for the duration of the call.
+                let r = unsafe { libc::poll(&mut fd, 1, left.as_millis() as libc::c_int) };
+                if r < 0 {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                } else if fd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+                    // an unplugged camera
+                    return Err(io::Error::other("the device is gone"));
+                }
+            }
+        }
+    }
+
     impl Source for Camera {
         fn info(&self) -> &SourceInfo {
             &self.info
@@ -397,20 +567,35 @@ mod device {
 
         fn next_frame(&mut self, mut buf: Vec<u8>) -> Result<Option<RawFrame>> {
             let started = Instant::now();
-            let (data, meta) = self.stream.next().with_context(|| {
+            let mut b = self.dequeue().with_context(|| {
                 format!(
                     "{}: no frame from the camera (waited {:.1} s)",
                     self.path.display(),
                     started.elapsed().as_secs_f64()
                 )
             })?;
-            let used = (meta.bytesused as usize).min(data.len());
+            let Some(mapped) = self.buffers.get(b.index as usize) else {
+                bail!(
+                    "{}: the driver returned buffer {}",
+                    self.path.display(),
+                    b.index
+                );
+            };
+            let used = (b.bytesused as usize).min(mapped.len);
+            // SAFETY: the buffer is dequeued, so the driver does not write it until it is
+            // queued again below; `used` is within its mapped length.
+            let data = unsafe { std::slice::from_raw_parts(mapped.ptr.cast::<u8>(), used) };
             buf.clear();
-            buf.extend_from_slice(&data[..used]);
-            let ts = Duration::new(meta.timestamp.sec as u64, meta.timestamp.usec as u32 * 1000);
-            let (t0, seq0) = *self.first.get_or_insert((ts, meta.sequence));
+            buf.extend_from_slice(data);
+            ioctl(&self.file, v4l2::VIDIOC_QBUF, &mut b)
+                .with_context(|| format!("{}: cannot requeue a buffer", self.path.display()))?;
+            let ts = Duration::new(
+                b.timestamp.sec.max(0) as u64,
+                (b.timestamp.usec.clamp(0, 999_999) as u32) * 1000,
+            );
+            let (t0, seq0) = *self.first.get_or_insert((ts, b.sequence));
             // the driver's sequence numbers count the frames it dropped too
-            let index = u64::from(meta.sequence.wrapping_sub(seq0));
+            let index = u64::from(b.sequence.wrapping_sub(seq0));
             Ok(Some(RawFrame {
                 index,
                 pts: ts.saturating_sub(t0),

@@ -5,6 +5,8 @@ pub mod avi;
 pub mod camera;
 pub mod ffmpeg;
 pub mod images;
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+pub mod v4l2;
 pub mod y4m;
 
 use super::pixels::PixelFormat;

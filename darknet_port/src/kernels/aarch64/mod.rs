@@ -29,6 +29,8 @@ static NEON: Kernels = Kernels {
     quantize_row: quantize::quantize_row,
     resize_h: resize::resize_h,
     resize_v: resize::resize_v,
+    resize_h_fused: resize::resize_h_fused,
+    resize_v_fused: resize::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
 };

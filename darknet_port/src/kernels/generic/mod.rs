@@ -16,7 +16,7 @@ pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{dot_i16, gemm_i8};
 pub use quantize::{level, quantize_row};
-pub use resize::{resize_h, resize_v};
+pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
 pub use sgemm::sgemm_fma;
 pub use winograd::{winograd_input, winograd_output};
 
@@ -38,6 +38,8 @@ pub(super) const TABLE: Kernels = Kernels {
     quantize_row,
     resize_h,
     resize_v,
+    resize_h_fused,
+    resize_v_fused,
     yuyv_to_rgb,
     nv12_to_rgb,
 };
@@ -57,7 +59,7 @@ pub(crate) use dot::{check_dot, check_gemm_i8};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]
-pub(crate) use resize::check_resize_h;
+pub(crate) use resize::{check_resize_h, fused};
 #[allow(unused_imports)]
 pub(crate) use sgemm::check_sgemm_fma;
 #[allow(unused_imports)]

@@ -49,6 +49,9 @@ static AVX2: Kernels = Kernels {
     quantize_row: quantize::quantize_row,
     resize_h: resize::resize_h,
     resize_v: resize::resize_v,
+    // without FMA in the table's features, `f32::mul_add`'s exact rounding
+    resize_h_fused: generic::resize_h_fused,
+    resize_v_fused: generic::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
 };
@@ -59,6 +62,8 @@ static AVX2_FMA: Kernels = Kernels {
     sgemm_fma: Some(sgemm::sgemm_fma_avx2),
     winograd_input: winograd::winograd_input_avx2,
     winograd_output: winograd::winograd_output_avx2,
+    resize_h_fused: resize::resize_h_fused,
+    resize_v_fused: resize::resize_v_fused,
     ..AVX2
 };
 
