@@ -5,7 +5,7 @@ use crate::model::load_network;
 use crate::ModelArgs;
 use anyhow::{Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
-use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, Timings};
+use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, StepKind, Timings};
 use pl_driver::udmabuf::UdmabufOptions;
 use pl_driver::uio::{UioOptions, DEFAULT_UIO_NAME};
 use pl_driver::DriverConfig;
@@ -149,15 +149,18 @@ fn detect_one(
 ) -> Result<()> {
     let image = load_image(path)?;
     let start = Instant::now();
-    let mut timings = Timings::new();
+    let mut timings = match args.verbose {
+        true => Timings::new(),
+        false => Timings::off(),
+    };
     let t0 = Instant::now();
     let input = letterbox(&image, network.width, network.height, network.resize);
-    timings.push(("   letterbox".into(), t0.elapsed()));
+    timings.push(None, StepKind::Letterbox, t0.elapsed());
     let output = network.forward(&input, runner, &mut timings)?;
     let t0 = Instant::now();
     let nms = args.nms.or(network.nms).unwrap_or(DARKNET_NMS);
     let found = network.decode(&output, image.width, image.height, args.thresh, nms)?;
-    timings.push(("   decode+nms".into(), t0.elapsed()));
+    timings.push(None, StepKind::DecodeNms, t0.elapsed());
     let total = start.elapsed();
 
     if args.json {
@@ -188,8 +191,13 @@ fn detect_one(
         }
     }
     if args.verbose {
-        for (name, t) in &timings {
-            eprintln!("  {name:<16} {:>8.2} ms", t.as_secs_f64() * 1e3);
+        for step in timings.steps() {
+            let name = match step.layer {
+                Some(layer) => format!("{layer:>2} {}", step.kind.name()),
+                None => format!("   {}", step.kind.name()),
+            };
+            let ms = step.duration.as_secs_f64() * 1e3;
+            eprintln!("  {name:<16} {ms:>8.2} ms");
         }
         eprintln!("  {:<16} {:>8.2} ms", "total", total.as_secs_f64() * 1e3);
     }

@@ -12,7 +12,7 @@ use crate::hw::{DmaBuffer, PhysMemory, RegisterWindow};
 use crate::layout::{self, BANKS, KERNEL_SIZES, MAX_DIM};
 use crate::regs;
 use darknet_port::layers::{BinaryConv, QTensor};
-use darknet_port::network::{Segment, SegmentStep, Timings};
+use darknet_port::network::{Segment, SegmentStep, StepKind, Timings};
 use darknet_port::qnn_layout::{self, ACTIVATION_BITS, BYTES_PER_PIXEL, MAX_IN_CHANNELS};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -279,7 +279,7 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
         }
         buf.sync_for_device()?;
         self.staging = staging;
-        timings.push(("   pl pack".into(), start.elapsed()));
+        timings.push(None, StepKind::AcceleratorPack, start.elapsed());
 
         for (step, g) in segment.steps.iter().zip(&geometry) {
             let start = Instant::now();
@@ -306,9 +306,10 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
                 self.concatenate(g, next)?;
             }
             cur = next;
-            // CpuRunner's names, so tools reading the timings see the same layers.
-            let pool = if step.pool.is_some() { "+pool" } else { "" };
-            timings.push((format!("{:>2} binconv{pool}", step.layer), start.elapsed()));
+            let kind = StepKind::Accelerated {
+                pooled: step.pool.is_some(),
+            };
+            timings.push(Some(step.layer), kind, start.elapsed());
         }
 
         let start = Instant::now();
@@ -325,7 +326,7 @@ impl<R: RegisterWindow, M: PhysMemory> Driver<R, M> {
                     message,
                 }
             })?;
-        timings.push(("   pl unpack".into(), start.elapsed()));
+        timings.push(None, StepKind::AcceleratorUnpack, start.elapsed());
         Ok(out)
     }
 

@@ -117,7 +117,10 @@ mod with_rtl {
         assert_eq!(runner.stats().engine_frames, 1, "{:?}", runner.stats());
         assert_eq!(runner.stats().fallbacks, 0, "{:?}", runner.stats());
         assert_eq!(engine.starts(), 20);
-        assert!(timings.iter().any(|(name, _)| name.contains(" pl ")));
+        assert!(timings
+            .steps()
+            .iter()
+            .any(|t| t.kind.name().starts_with("pl ")));
         let got = network
             .decode(&out, image.width, image.height, 0.3, nms)
             .unwrap();

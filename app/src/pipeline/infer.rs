@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 pub struct AccelRequest {
     first_layer: usize,
     input: QTensor,
+    /// Whether the caller keeps the runner's timings.
+    timed: bool,
     reply: Sender<AccelReply>,
 }
 
@@ -44,11 +46,14 @@ pub fn serve(
             let _ = req.reply.send(AccelReply {
                 result: Err(msg.clone()),
                 busy: Duration::ZERO,
-                timings: Vec::new(),
+                timings: Timings::off(),
             });
             return Err(anyhow!("accelerator: {msg}"));
         };
-        let mut timings = Vec::new();
+        let mut timings = match req.timed {
+            true => Timings::new(),
+            false => Timings::off(),
+        };
         let start = Instant::now();
         let result = runner.run(segment, req.input, &mut timings);
         let busy = start.elapsed();
@@ -127,6 +132,7 @@ impl SegmentRunner for RemoteRunner {
         let sent = self.requests.send(AccelRequest {
             first_layer,
             input,
+            timed: timings.is_on(),
             reply: reply_tx,
         });
         let reply = match sent.ok().and_then(|_| reply_rx.recv().ok()) {
@@ -141,7 +147,7 @@ impl SegmentRunner for RemoteRunner {
             returned: Instant::now(),
             busy: reply.busy,
         });
-        timings.extend(reply.timings);
+        timings.append(reply.timings);
         reply.result.map_err(|m| {
             self.accel_gone = true;
             darknet_port::Error::Model(m)
@@ -165,7 +171,7 @@ mod tests {
                 .unwrap();
         let input = letterbox(&image, network.width, network.height, network.resize);
         let direct = network
-            .forward(&input, &mut CpuRunner, &mut Vec::new())
+            .forward(&input, &mut CpuRunner, &mut Timings::new())
             .unwrap();
 
         let (tx, rx) = bounded(1);
@@ -174,7 +180,7 @@ mod tests {
         let mut remote = RemoteRunner::new(tx);
         let start = Instant::now();
         let via_thread = network
-            .forward(&input, &mut remote, &mut Vec::new())
+            .forward(&input, &mut remote, &mut Timings::new())
             .unwrap();
         let times = remote.stage_times(start, Instant::now());
         drop(remote);
@@ -211,7 +217,7 @@ mod tests {
         let mut remote = RemoteRunner::new(tx);
         let input = darknet_port::layers::Tensor::zeros(3, network.height, network.width);
         assert!(network
-            .forward(&input, &mut remote, &mut Vec::new())
+            .forward(&input, &mut remote, &mut Timings::new())
             .is_err());
         assert!(remote.accel_gone);
         assert!(accel.join().is_err(), "the accelerator thread panicked");
@@ -224,7 +230,7 @@ mod tests {
         drop(rx);
         let mut remote = RemoteRunner::new(tx);
         let input = darknet_port::layers::Tensor::zeros(3, network.height, network.width);
-        let e = network.forward(&input, &mut remote, &mut Vec::new());
+        let e = network.forward(&input, &mut remote, &mut Timings::new());
         assert!(e.is_err());
         assert!(remote.accel_gone);
     }

@@ -405,10 +405,10 @@ pub fn run(
             let tx = work_tx.clone();
             let mut remote = infer::RemoteRunner::new(acc_tx.clone());
             spawn(&format!("cpu-layers-{i}"), &shared.clone(), move || {
-                let mut timings = Vec::new();
+                // the stages' own clocks time the pipeline; per-layer steps are not kept
+                let mut timings = darknet_port::network::Timings::off();
                 for mut frame in rx {
                     remote.clear();
-                    timings.clear();
                     let input = darknet_port::layers::Tensor {
                         channels: 3,
                         height: network.height,
