@@ -244,12 +244,22 @@ mod tests {
 
     #[test]
     fn one_box_found_scores_one() {
-        let r = evaluate(&[vec![truth(0, 0.0, false)]], &[det(0, 0, 0.9, 2.0)], 1, 0.5);
+        let r = evaluate(
+            &[vec![truth(0, 0.0, false)]],
+            &[det(0, 0, 0.9, 2.0)],
+            1,
+            0.5,
+        );
         let c = r.classes[0].as_ref().unwrap();
         assert_eq!((c.ap11, c.ap, r.map11, r.map), (1.0, 1.0, 1.0, 1.0));
         assert_eq!((c.positives, c.detections), (1, 1));
         // and missed (the box elsewhere) it scores zero
-        let r = evaluate(&[vec![truth(0, 0.0, false)]], &[det(0, 0, 0.9, 200.0)], 1, 0.5);
+        let r = evaluate(
+            &[vec![truth(0, 0.0, false)]],
+            &[det(0, 0, 0.9, 200.0)],
+            1,
+            0.5,
+        );
         assert_eq!((r.map11, r.map), (0.0, 0.0));
     }
 
@@ -257,7 +267,11 @@ mod tests {
     fn a_duplicate_is_a_false_positive() {
         // two objects; the first found twice, the duplicate ranked before the second object
         let gt = vec![vec![truth(0, 0.0, false), truth(0, 100.0, false)]];
-        let dets = [det(0, 0, 0.9, 0.0), det(0, 0, 0.8, 1.0), det(0, 0, 0.7, 100.0)];
+        let dets = [
+            det(0, 0, 0.9, 0.0),
+            det(0, 0, 0.8, 1.0),
+            det(0, 0, 0.7, 100.0),
+        ];
         let r = evaluate(&gt, &dets, 1, 0.5);
         let c = r.classes[0].as_ref().unwrap();
         assert_eq!(c.precision, vec![1.0, 0.5, 2.0 / 3.0]);
@@ -277,7 +291,11 @@ mod tests {
         let c = r.classes[0].as_ref().unwrap();
         assert_eq!((c.positives, c.difficult, c.detections), (1, 1, 2));
         assert_eq!((c.ap11, c.ap), (1.0, 1.0));
-        assert_eq!(c.precision, vec![1.0], "the difficult match is not on the curve");
+        assert_eq!(
+            c.precision,
+            vec![1.0],
+            "the difficult match is not on the curve"
+        );
         // the difficult one missed costs nothing either
         let r = evaluate(&gt, &dets[1..], 1, 0.5);
         assert_eq!(r.map, 1.0);
