@@ -4,7 +4,7 @@
 
 use crate::bench_pipeline::{load_frames, pipelined, TimelineJson};
 use crate::detect::{Backend, DARKNET_NMS};
-use crate::eval::{level_name, quantile_ms};
+use crate::eval::{level_name, model_label, quantile_ms};
 use crate::model::load_network;
 use crate::pipeline::preprocess::to_rgb;
 use crate::pipeline::source::RawFrame;
@@ -311,12 +311,12 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         std::thread::available_parallelism().map_or(1, |p| p.get())
     );
     println!(
-        "{:<14} {:<24} {:<8} {:>7} {:<10} {:>8} {:>8} {:>9}",
+        "{:<12} {:<24} {:<8} {:>7} {:<10} {:>8} {:>8} {:>9}",
         "model", "level", "backend", "threads", "mode", "p50 ms", "p99 ms", "frames/s"
     );
     let print = |r: &BenchRow| {
         println!(
-            "{:<14} {:<24} {:<8} {:>7} {:<10} {:>8.1} {:>8.1} {:>9.2}",
+            "{:<12} {:<24} {:<8} {:>7} {:<10} {:>8.1} {:>8.1} {:>9.2}",
             r.model, r.level, r.backend, r.threads, r.mode, r.p50_ms, r.p99_ms, r.fps
         )
     };
@@ -336,6 +336,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                 .map_err(|m| anyhow::anyhow!("{m}"))?
                 .is_empty();
             let level_label = level_name(&margs, has_binarized);
+            let model = model_label(&margs);
             let inputs = inputs(&network, &frames)?;
             let backends: Vec<Option<Backend>> = if has_binarized {
                 args.backends.iter().copied().map(Some).collect()
@@ -348,7 +349,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                 let b = backend.unwrap_or(Backend::Cpu);
                 for &threads in &args.thread_counts {
                     let base = (
-                        network.name.as_str(),
+                        model.as_str(),
                         level_label.as_str(),
                         backend_label.as_str(),
                         threads.max(1),
@@ -391,8 +392,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                 skip(
                     &mut skipped,
                     format!(
-                        "baselines for {}: OpenCV and darknet cannot run its binarized layers",
-                        network.name
+                        "baselines for {model}: OpenCV and darknet cannot run its binarized layers"
                     ),
                 );
                 continue;
@@ -400,7 +400,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             match opencv(cfg, weights, &inputs[0].0) {
                 Ok((ms, threads)) => {
                     rows.push(BenchRow {
-                        model: network.name.clone(),
+                        model: model.clone(),
                         level: "fp32".into(),
                         backend: "-".into(),
                         threads,
@@ -414,10 +414,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                     });
                     print(rows.last().expect("a row"));
                 }
-                Err(why) => skip(
-                    &mut skipped,
-                    format!("opencv-dnn on {}: {why}", network.name),
-                ),
+                Err(why) => skip(&mut skipped, format!("opencv-dnn on {model}: {why}")),
             }
             let image =
                 std::env::temp_dir().join(format!("zynqdet-bench-{}.png", std::process::id()));
@@ -438,7 +435,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             match result {
                 Ok(ms) => {
                     rows.push(BenchRow {
-                        model: network.name.clone(),
+                        model: model.clone(),
                         level: "fp32".into(),
                         backend: "-".into(),
                         // its own threading (0: not ours to set)
@@ -453,7 +450,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                     });
                     print(rows.last().expect("a row"));
                 }
-                Err(why) => skip(&mut skipped, format!("darknet on {}: {why}", network.name)),
+                Err(why) => skip(&mut skipped, format!("darknet on {model}: {why}")),
             }
         }
     }

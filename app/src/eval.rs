@@ -99,6 +99,15 @@ pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
     sorted[rank - 1].as_secs_f64() * 1e3
 }
 
+/// The model's name in tables and plots: the built-in `tinier-yolo`, else the file's stem.
+pub fn model_label(args: &ModelArgs) -> String {
+    args.cfg
+        .as_ref()
+        .or(args.model.as_ref())
+        .and_then(|p| p.file_stem())
+        .map_or("tinier-yolo".into(), |s| s.to_string_lossy().into_owned())
+}
+
 /// A level's name as the README tables say it.
 pub fn level_name(args: &ModelArgs, has_binarized: bool) -> String {
     let mut name = args.precision.name().to_string();
@@ -211,7 +220,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     let report = EvalReport {
         kind: "eval".into(),
         dataset: args.dataset.display().to_string(),
-        model: network.name.clone(),
+        model: model_label(&args.model),
         level: level_name(&args.model, has_binarized),
         backend: if has_binarized {
             format!("{:?}", args.backend).to_lowercase()
