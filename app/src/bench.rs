@@ -159,6 +159,9 @@ fn copy(frames: &[RawFrame]) -> Vec<RawFrame> {
         .collect()
 }
 
+/// Each layer's name and mean time in ms.
+type LayerMeans = Vec<(String, f64)>;
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -170,7 +173,7 @@ fn single(
     backend: Backend,
     uio_name: &str,
     threads: usize,
-) -> Result<(Vec<Duration>, Vec<(String, f64)>)> {
+) -> Result<(Vec<Duration>, LayerMeans)> {
     let mut runner = segment_runner(backend, uio_name)?;
     let nms = network.nms.unwrap_or(DARKNET_NMS);
     darknet_port::parallel::with_workers(workers::threads(threads), || {
@@ -261,31 +264,56 @@ fn opencv(cfg: &Path, weights: &Path, input: &Tensor) -> Result<(f64, usize), St
 /// Debian darknet's own "Predicted in S seconds" on one image (it loads the network each
 /// run and then waits for a key, so one frame, and the process is ended once it has printed).
 fn darknet(cfg: &Path, weights: &Path, image: &Path) -> Result<f64, String> {
-    let mut child = Command::new("darknet")
-        .args([Path::new("detect"), cfg, weights, image])
+    let installed = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("darknet").is_file()));
+    if !installed {
+        return Err("darknet is not installed (apt-get install darknet)".into());
+    }
+    // stdbuf: darknet's stdout into a pipe is block-buffered, and it waits for a key after
+    // printing, so its time would never arrive
+    let mut child = Command::new("stdbuf")
+        .args([
+            Path::new("-oL"),
+            Path::new("darknet"),
+            Path::new("detect"),
+            cfg,
+            weights,
+            image,
+        ])
         .env("QT_QPA_PLATFORM", "offscreen")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("darknet is not installed (apt-get install darknet): {e}"))?;
+        .map_err(|e| format!("stdbuf cannot run ({e})"))?;
     let stdout = child.stdout.take().expect("piped");
-    let mut seconds = None;
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        if let Some(rest) = line.split("Predicted in ").nth(1) {
-            seconds = rest
-                .split_whitespace()
-                .next()
-                .and_then(|s| s.parse::<f64>().ok());
-            break;
-        }
-    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    // a reader thread, so that a darknet that hangs is given up on
+    std::thread::spawn(move || {
+        let seconds = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let rest = line.split("Predicted in ").nth(1)?;
+                rest.split_whitespace().next()?.parse::<f64>().ok()
+            });
+        let _ = tx.send(seconds);
+    });
+    let result = rx.recv_timeout(DARKNET_TIMEOUT);
     let _ = child.kill();
     let _ = child.wait();
-    seconds
-        .map(|s| s * 1e3)
-        .ok_or_else(|| "darknet printed no time (a model it cannot run?)".into())
+    match result {
+        Ok(Some(s)) => Ok(s * 1e3),
+        Ok(None) => Err("darknet printed no time (a model it cannot run?)".into()),
+        Err(_) => Err(format!(
+            "darknet did not finish a frame in {} s",
+            DARKNET_TIMEOUT.as_secs()
+        )),
+    }
 }
+
+/// How long darknet's one frame may take (its plain C build is slow, and it loads the weights).
+const DARKNET_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     if args.frames < 2 * crate::pipeline::STEADY_AFTER as usize + 2 {

@@ -152,7 +152,6 @@ fn tables(inputs: &Inputs) -> Vec<Table> {
                 "frame ms p50",
                 "images",
                 "objects",
-                "dataset",
             ]
             .map(String::from)
             .to_vec(),
@@ -168,13 +167,18 @@ fn tables(inputs: &Inputs) -> Vec<Table> {
                         format!("{:.1}", r.frame_ms_p50),
                         r.images.to_string(),
                         r.objects.to_string(),
-                        r.dataset.clone(),
                     ]
                 })
                 .collect(),
-            note: "mAP in percent over the classes that have objects in the dataset; a few \
-                   images decide it, so it is no estimate of the full VOC2007 test figure."
-                .into(),
+            note: {
+                let mut sets: Vec<&str> = inputs.evals.iter().map(|r| r.dataset.as_str()).collect();
+                sets.dedup();
+                format!(
+                    "mAP in percent over the classes that have objects in the dataset ({}); a \
+                     few images decide it, so it is no estimate of the full VOC2007 test figure.",
+                    sets.join(", ")
+                )
+            },
         });
     }
     for b in &inputs.benches {
@@ -380,11 +384,18 @@ fn draw(inputs: &Inputs, out: &Path) -> Result<Vec<Plot>> {
         }
     }
     if !singles.is_empty() {
-        plots::latency_histogram(&singles, &out.join("latency.svg"))?;
+        // on the most threads measured: one outline a model and level stays readable
+        let most = singles.iter().map(|r| r.threads).max().unwrap_or(1);
+        let rows: Vec<&BenchRow> = singles
+            .iter()
+            .copied()
+            .filter(|r| r.threads == most)
+            .collect();
+        plots::latency_histogram(&rows, &out.join("latency.svg"))?;
         add(
             "latency.svg".into(),
             "Frame time distribution",
-            "Single frames (letterbox, network, decode).",
+            "Single frames (letterbox, network, decode) on the most threads measured.",
         );
     }
     Ok(plots)
@@ -402,7 +413,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zynqdet report</title>\n\
          <style>body{font-family:'DejaVu Sans',sans-serif;max-width:1000px;margin:2em auto;\
          color:#222}table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #bbb;\
-         padding:3px 8px;text-align:right}th{background:#eee}td:first-child,th:first-child\
+         padding:3px 8px;text-align:right}th{background:#eee}td:nth-child(-n+2){white-space:nowrap}td:first-child,th:first-child\
          {text-align:left}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}\
          .note{color:#555;font-size:90%}</style></head><body>\n<h1>zynqdet report</h1>\n",
     );

@@ -34,9 +34,40 @@ fn fonts() {
     });
 }
 
+/// Colours that read on white, as text too (Palette99's yellows and cyans do not).
+const COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(90, 90, 90),
+    RGBColor(150, 150, 20),
+    RGBColor(23, 170, 190),
+];
+
 fn colour(i: usize) -> RGBColor {
-    let c = Palette99::pick(i).to_rgba();
-    RGBColor(c.0, c.1, c.2)
+    if i < COLOURS.len() {
+        COLOURS[i]
+    } else {
+        let c = Palette99::pick(i).to_rgba();
+        RGBColor(c.0, c.1, c.2)
+    }
+}
+
+/// A legend in its own panel beside the chart, so that it covers no data.
+fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    items: &[(String, RGBColor)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (i, (label, c)) in items.iter().enumerate() {
+        let y = 60 + 22 * i as i32;
+        area.draw(&Rectangle::new([(8, y), (22, y + 12)], c.filled()))?;
+        area.draw(&Text::new(label.clone(), (30, y), (FONT, 13)))?;
+    }
+    Ok(())
 }
 
 fn err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
@@ -112,10 +143,11 @@ pub fn per_class_ap(evals: &[EvalReport], path: &Path) -> Result<()> {
             }
         }
     }
-    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    let root = SVGBackend::new(path, (1000, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
+    let (left, right) = root.split_horizontally(740);
     let n = classes.len().max(1);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&left)
         .caption("AP per class (VOC2010 all-point, IoU 0.5)", (FONT, 22))
         .margin(15)
         .x_label_area_size(40)
@@ -154,20 +186,14 @@ pub fn per_class_ap(evals: &[EvalReport], path: &Path) -> Result<()> {
                 Some(Rectangle::new([(x0, 0.0), (x0 + width, cl.ap)], c.filled()))
             })
             .collect();
-        chart
-            .draw_series(bars)
-            .map_err(&e)?
-            .label(format!("{} {}", r.model, r.level))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        chart.draw_series(bars).map_err(&e)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(&e)?;
+    let items: Vec<(String, RGBColor)> = evals
+        .iter()
+        .enumerate()
+        .map(|(k, r)| (format!("{} {}", r.model, r.level), colour(k)))
+        .collect();
+    side_legend(&right, &items).map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
 }
@@ -176,12 +202,13 @@ pub fn per_class_ap(evals: &[EvalReport], path: &Path) -> Result<()> {
 pub fn pr_curves(r: &EvalReport, path: &Path) -> Result<()> {
     fonts();
     let e = err(path);
-    let root = SVGBackend::new(path, (700, 500)).into_drawing_area();
+    let root = SVGBackend::new(path, (860, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (left, right) = root.split_horizontally(640);
+    let mut chart = ChartBuilder::on(&left)
         .caption(
             format!("Precision-recall: {} {}", r.model, r.level),
-            (FONT, 20),
+            (FONT, 18),
         )
         .margin(15)
         .x_label_area_size(45)
@@ -191,28 +218,45 @@ pub fn pr_curves(r: &EvalReport, path: &Path) -> Result<()> {
     chart
         .configure_mesh()
         .x_desc("recall")
-        .y_desc("precision")
+        .y_desc("precision (VOC's envelope: its area is the all-point AP)")
         .label_style((FONT, 14))
         .draw()
         .map_err(&e)?;
     for (i, c) in r.classes.iter().enumerate() {
-        let col = colour(i);
         chart
-            .draw_series(LineSeries::new(c.pr.iter().copied(), col.stroke_width(2)))
-            .map_err(&e)?
-            .label(format!("{} (AP {:.2})", c.class, c.ap))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], col.stroke_width(2)));
+            .draw_series(LineSeries::new(envelope(&c.pr), colour(i).stroke_width(2)))
+            .map_err(&e)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::LowerLeft)
-        .draw()
-        .map_err(&e)?;
+    let items: Vec<(String, RGBColor)> = r
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("{} (AP {:.2})", c.class, c.ap), colour(i)))
+        .collect();
+    side_legend(&right, &items).map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
+}
+
+/// The precision envelope of (recall, precision) points as steps: at each recall, the best
+/// precision at that recall or above.
+fn envelope(pr: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut best = vec![0.0; pr.len()];
+    let mut m = 0.0f64;
+    for i in (0..pr.len()).rev() {
+        m = m.max(pr[i].1);
+        best[i] = m;
+    }
+    let mut points = Vec::with_capacity(2 * pr.len());
+    let mut previous = 0.0;
+    for (&(recall, _), &p) in pr.iter().zip(&best) {
+        if recall > previous || points.is_empty() {
+            points.push((previous, p));
+            points.push((recall, p));
+            previous = recall;
+        }
+    }
+    points
 }
 
 /// The mean time of each layer of one single-frame row, as horizontal bars.
@@ -348,9 +392,11 @@ pub fn latency_histogram(rows: &[&BenchRow], path: &Path) -> Result<()> {
         })
         .collect();
     let y_max = counts.iter().flatten().copied().max().unwrap_or(1) + 1;
-    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
+    let height = 460.max(80 + 22 * rows.len() as u32);
+    let root = SVGBackend::new(path, (1000, height)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (left, right) = root.split_horizontally(680);
+    let mut chart = ChartBuilder::on(&left)
         .caption("Single-frame time distribution", (FONT, 20))
         .margin(15)
         .x_label_area_size(45)
@@ -364,7 +410,7 @@ pub fn latency_histogram(rows: &[&BenchRow], path: &Path) -> Result<()> {
         .label_style((FONT, 14))
         .draw()
         .map_err(&e)?;
-    for (i, (r, c)) in rows.iter().zip(&counts).enumerate() {
+    for (i, c) in counts.iter().enumerate() {
         let col = colour(i);
         // a step outline, so that overlapping distributions stay visible
         let mut points = vec![(lo, 0u32)];
@@ -376,21 +422,24 @@ pub fn latency_histogram(rows: &[&BenchRow], path: &Path) -> Result<()> {
         points.push((hi, 0));
         chart
             .draw_series(LineSeries::new(points, col.stroke_width(2)))
-            .map_err(&e)?
-            .label(format!(
-                "{} {} {}, {} thr",
-                r.model, r.level, r.backend, r.threads
-            ))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], col.stroke_width(2)));
+            .map_err(&e)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(&e)?;
+    let items: Vec<(String, RGBColor)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let backend = if r.backend == "-" {
+                String::new()
+            } else {
+                format!(" {}", r.backend)
+            };
+            (
+                format!("{} {}{}, {} thr", r.model, r.level, backend, r.threads),
+                colour(i),
+            )
+        })
+        .collect();
+    side_legend(&right, &items).map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
 }
