@@ -264,6 +264,14 @@ fn opencv(cfg: &Path, weights: &Path, input: &Tensor) -> Result<(f64, usize), St
 /// Debian darknet's own "Predicted in S seconds" on one image (it loads the network each
 /// run and then waits for a key, so one frame, and the process is ended once it has printed).
 fn darknet(cfg: &Path, weights: &Path, image: &Path) -> Result<f64, String> {
+    // Debian's darknet is pjreddie's 2018 code: it parses YOLOv4-tiny's cfg but ignores these
+    // keys, and would be timed running another network
+    let text = std::fs::read_to_string(cfg).map_err(|e| format!("{}: {e}", cfg.display()))?;
+    if let Some(key) = ["groups", "scale_x_y"].iter().find(|k| text.contains(*k)) {
+        return Err(format!(
+            "Debian's darknet does not implement `{key}`, which this cfg uses"
+        ));
+    }
     let installed = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("darknet").is_file()));
     if !installed {

@@ -79,10 +79,11 @@ fn err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
 pub fn speed_accuracy(evals: &[EvalReport], path: &Path) -> Result<()> {
     fonts();
     let e = err(path);
-    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
+    let root = SVGBackend::new(path, (1000, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(&e)?;
-    let x_max = evals.iter().map(|r| r.frame_ms_p50).fold(1.0, f64::max) * 1.35;
-    let mut chart = ChartBuilder::on(&root)
+    let (left, right) = root.split_horizontally(660);
+    let x_max = evals.iter().map(|r| r.frame_ms_p50).fold(1.0, f64::max) * 1.15;
+    let mut chart = ChartBuilder::on(&left)
         .caption("Accuracy against frame time", (FONT, 22))
         .margin(15)
         .x_label_area_size(45)
@@ -108,7 +109,7 @@ pub fn speed_accuracy(evals: &[EvalReport], path: &Path) -> Result<()> {
         chart
             .draw_series([Text::new(
                 a.label.to_string(),
-                (x_max * 0.02, a.map + 1.5),
+                (x_max * 0.02, a.map - 4.0),
                 (FONT, 13),
             )])
             .map_err(&e)?;
@@ -119,14 +120,23 @@ pub fn speed_accuracy(evals: &[EvalReport], path: &Path) -> Result<()> {
         chart
             .draw_series([Circle::new(p, 6, c.filled())])
             .map_err(&e)?;
-        chart
-            .draw_series([Text::new(
-                format!("{} {}", r.model, r.level),
-                (p.0 + x_max * 0.012, p.1 + 1.0),
-                (FONT, 13).into_font().color(&c),
-            )])
-            .map_err(&e)?;
     }
+    // labels beside the chart: points of one model's levels often lie close together
+    let items: Vec<(String, RGBColor)> = evals
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let label = format!(
+                "{} {}: {:.1}, {:.0} ms",
+                r.model,
+                r.level,
+                r.map11 * 100.0,
+                r.frame_ms_p50
+            );
+            (label, colour(i))
+        })
+        .collect();
+    side_legend(&right, &items).map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
 }
