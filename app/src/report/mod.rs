@@ -128,7 +128,13 @@ impl Table {
         for r in &self.rows {
             let _ = write!(out, "<tr>");
             for c in r {
-                let _ = write!(out, "<td>{}</td>", html_escape(c));
+                // numbers right-aligned, so that their digits line up
+                let class = if c.parse::<f64>().is_ok() {
+                    " class=\"n\""
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<td{class}>{}</td>", html_escape(c));
             }
             let _ = writeln!(out, "</tr>");
         }
@@ -413,8 +419,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>zynqdet report</title>\n\
          <style>body{font-family:'DejaVu Sans',sans-serif;max-width:1000px;margin:2em auto;\
          color:#222}table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #bbb;\
-         padding:3px 8px;text-align:right}th{background:#eee}td:nth-child(-n+2){white-space:nowrap;text-align:left}td:first-child,th:first-child\
-         {text-align:left}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}\
+         padding:3px 8px;text-align:left;white-space:nowrap}th{background:#eee}\
+         td.n{text-align:right}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}\
          .note{color:#555;font-size:90%}</style></head><body>\n<h1>zynqdet report</h1>\n",
     );
     for t in &tables {
