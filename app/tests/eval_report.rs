@@ -133,6 +133,22 @@ fn eval_bench_and_report_end_to_end() {
     assert!(out.contains("single") && out.contains("pipeline"), "{out}");
     // the built-in model has no OpenCV or darknet baseline: said by name
     assert!(err.contains("skipped: baselines for"), "{err}");
+    // the pipeline's timeline: every frame through every stage, in order, stages not overlapping
+    let bench: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bench_json).unwrap()).unwrap();
+    let frames = bench["timeline"]["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 8, "{}", bench["timeline"]);
+    for spans in frames {
+        let spans: Vec<(f64, f64)> = serde_json::from_value(spans.clone()).unwrap();
+        assert_eq!(spans.len(), 8);
+        for (i, (start, end)) in spans.iter().enumerate() {
+            assert!(start <= end, "{spans:?}");
+            if i > 0 {
+                assert!(spans[i - 1].1 <= *start + 1e-9, "{spans:?}");
+            }
+        }
+        assert!(spans[7].1 > spans[0].0, "{spans:?}");
+    }
 
     let site = tmp.path().join("site");
     let o = zynqdet(&[

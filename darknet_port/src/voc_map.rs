@@ -339,7 +339,10 @@ mod tests {
             score: 0.5,
             bbox: [6.0, 1.0, 15.0, 10.0],
         };
-        assert_eq!(evaluate(&gt, &[d.clone()], 1, 50.0 / 150.0).map, 0.0);
+        assert_eq!(
+            evaluate(&gt, std::slice::from_ref(&d), 1, 50.0 / 150.0).map,
+            0.0
+        );
         assert_eq!(evaluate(&gt, &[d], 1, 0.3).map, 1.0);
     }
 
