@@ -279,15 +279,22 @@ fn darknet(cfg: &Path, weights: &Path, image: &Path) -> Result<f64, String> {
     }
     // stdbuf: darknet's stdout into a pipe is block-buffered, and it waits for a key after
     // printing, so its time would never arrive
+    // in a temporary folder: darknet writes predictions.jpg where it runs
+    let absolute = |p: &Path| {
+        p.canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let (cfg, weights) = (absolute(cfg)?, absolute(weights)?);
     let mut child = Command::new("stdbuf")
         .args([
             Path::new("-oL"),
             Path::new("darknet"),
             Path::new("detect"),
-            cfg,
-            weights,
+            &cfg,
+            &weights,
             image,
         ])
+        .current_dir(std::env::temp_dir())
         .env("QT_QPA_PLATFORM", "offscreen")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
