@@ -203,7 +203,7 @@ cp "$root/lib/modules/$kname/kernel/drivers/uio/uio.ko" "$mod/uio_pdrv_genirq.ko
 cp scripts/boot-test/init "$ird/init"
 cp "$layer/recipes-apps/zynqdet/files/zynqdet-start" "$ird/usr/bin/"
 cp "$layer/recipes-apps/zynqdet/files/zynqdet.init" "$ird/etc/init.d/zynqdet"
-if [ ! -e /dev/console ] || ! mknod -m 600 "$ird/dev/console" c 5 1 2>/dev/null; then
+if ! mknod -m 600 "$ird/dev/console" c 5 1 2>/dev/null; then
     echo "boot-test: cannot create dev/console for the initramfs (needs root)" >&2
     exit 1
 fi
