@@ -152,9 +152,12 @@ impl ReservedBuffer {
     }
 
     /// The mapped address of byte `offset` of this buffer.
-    fn at(&self, offset: usize) -> *mut u8 {
-        // SAFETY: callers checked offset against the buffer, which lies inside the region,
-        // which lies inside the mapping from `start` on.
+    ///
+    /// # Safety
+    /// `offset` must be at most the buffer's length (as `check` ensures).
+    unsafe fn at(&self, offset: usize) -> *mut u8 {
+        // SAFETY: offset is within the buffer (the caller's contract), which lies inside the
+        // region, which lies inside the mapping from `start` on.
         unsafe {
             self.region
                 .map
