@@ -24,13 +24,11 @@ export ZYNQDET_NO_RTL = "1"
 # Scheduling for the boards' Cortex-A53; it adds no instructions that core lacks.
 RUSTFLAGS:append = " -C target-cpu=cortex-a53"
 
-# camera: V4L2 cameras through the v4l crate, whose bindings bindgen generates with libclang
-# (meta-clang's clang-native).
+# camera: V4L2 cameras, through ioctls written out in the source (no bindgen, no extra
+# dependencies); turning it off gives a binary for recordings and images only.
 PACKAGECONFIG ??= "camera"
-PACKAGECONFIG[camera] = ",,clang-native"
+PACKAGECONFIG[camera] = ",,"
 EXTRA_CARGO_FLAGS += "${@bb.utils.contains('PACKAGECONFIG', 'camera', '', '--no-default-features', d)}"
-export LIBCLANG_PATH = "${STAGING_LIBDIR_NATIVE}"
-export BINDGEN_EXTRA_CLANG_ARGS = "--sysroot=${STAGING_DIR_TARGET} --target=${RUST_TARGET_SYS}"
 
 do_install:append() {
     install_zynqdet_files
