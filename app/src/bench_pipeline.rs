@@ -10,15 +10,18 @@ use crate::pipeline::pixels::PixelFormat;
 use crate::pipeline::preprocess;
 use crate::pipeline::sink::{avi::AviWriter, encode_jpeg, Sink};
 use crate::pipeline::source::{self, Rate, RawFrame, Source, SourceInfo, SourceOptions};
+use crate::pipeline::stats::Report;
 use crate::pipeline::{self, Config, Frame, Stage, STAGES};
 use crate::run::segment_runner;
 use crate::ModelArgs;
 use anyhow::{bail, Context, Result};
 use darknet_port::image_input::Letterboxer;
 use darknet_port::layers::{QTensor, Tensor};
-use darknet_port::network::{Segment, SegmentRunner, Timings};
+use darknet_port::network::{Network, Segment, SegmentRunner, Timings};
 use pl_driver::uio::DEFAULT_UIO_NAME;
+use serde::{Deserialize, Serialize};
 use std::io::Cursor;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -40,8 +43,55 @@ pub struct BenchArgs {
     pub backend: Backend,
     #[arg(long, value_name = "NAME", default_value = DEFAULT_UIO_NAME)]
     pub uio_name: String,
+    /// Also write the results, with each frame's stage timeline, as JSON (for `zynqdet report`).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// A stage of `bench-pipeline --json`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct StageJson {
+    pub stage: String,
+    pub alone_ms: f64,
+    pub pipeline_p50_ms: f64,
+}
+
+/// One frame's (start, end) in ms of each stage, in the order of `stages`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct TimelineJson {
+    pub stages: Vec<String>,
+    pub frames: Vec<Vec<(f64, f64)>>,
+}
+
+impl TimelineJson {
+    pub fn of(report: &Report) -> TimelineJson {
+        TimelineJson {
+            stages: STAGES.iter().map(|s| s.name().to_string()).collect(),
+            frames: report
+                .timeline
+                .iter()
+                .map(|f| f.spans.iter().map(|(a, b)| (ms(*a), ms(*b))).collect())
+                .collect(),
+        }
+    }
+}
+
+/// What `bench-pipeline --json` writes.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct BenchPipelineJson {
+    pub kind: String,
+    pub model: String,
+    pub input: String,
+    pub frames: usize,
+    pub workers: usize,
+    pub backend: String,
+    pub stages: Vec<StageJson>,
+    pub sequential_fps: f64,
+    pub bound_fps: f64,
+    pub pipeline_fps: f64,
+    pub timeline: TimelineJson,
 }
 
 /// A moving-rectangles clip: `n` JPEG frames of `w` x `h`.
@@ -148,12 +198,13 @@ impl SegmentRunner for TimedRunner<'_> {
     }
 }
 
-fn load_frames(args: &BenchArgs) -> Result<(Vec<RawFrame>, SourceInfo)> {
-    let (mut frames, info) = match &args.input {
+/// Up to `count` frames of `input` (default: a synthetic clip), a short input repeated.
+pub fn load_frames(input: Option<&str>, count: usize) -> Result<(Vec<RawFrame>, SourceInfo)> {
+    let (mut frames, info) = match input {
         Some(spec) => {
             let mut src = source::open(spec, &SourceOptions::default())?;
             let mut frames = Vec::new();
-            while frames.len() < args.frames {
+            while frames.len() < count {
                 match src.next_frame(Vec::new())? {
                     Some(f) => frames.push(f),
                     None => break,
@@ -167,7 +218,7 @@ fn load_frames(args: &BenchArgs) -> Result<(Vec<RawFrame>, SourceInfo)> {
         None => {
             let (w, h) = (768, 576);
             let rate = Rate { num: 10, den: 1 };
-            let frames = synthetic_jpegs(args.frames.min(60), w, h)?
+            let frames = synthetic_jpegs(count.min(60), w, h)?
                 .into_iter()
                 .enumerate()
                 .map(|(i, data)| RawFrame {
@@ -193,7 +244,7 @@ fn load_frames(args: &BenchArgs) -> Result<(Vec<RawFrame>, SourceInfo)> {
     };
     // repeat a short clip up to the frame count, with times and indexes running on
     let n = frames.len();
-    for i in n..args.frames {
+    for i in n..count {
         let f = &frames[i % n];
         frames.push(RawFrame {
             index: i as u64,
@@ -220,7 +271,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         );
     }
     let network = Arc::new(load_network(&args.model)?);
-    let (frames, info) = load_frames(args)?;
+    let (frames, info) = load_frames(args.input.as_deref(), args.frames)?;
     let nms = network.nms.unwrap_or(DARKNET_NMS);
     let thresh = 0.3;
 
@@ -298,30 +349,13 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let mean: Vec<Duration> = totals.iter().map(|d| *d / n).collect();
 
     // Pipelined: the same frames through the threads.
-    let source = Box::new(MemorySource {
-        frames,
-        next: 0,
-        info: info.clone(),
-    });
-    let sink = Box::new(MemoryAvi::new(info.width, info.height, info.rate)?);
-    let cfg = Config {
-        thresh,
-        nms,
-        workers: args.workers,
-        ..Config::default()
-    };
-    let outcome = pipeline::run(
+    let report = pipelined(
         network.clone(),
-        source,
-        vec![sink],
+        frames,
+        &info,
         segment_runner(args.backend, &args.uio_name)?,
-        &cfg,
-        Arc::new(AtomicBool::new(false)),
-    );
-    if let Some(e) = outcome.error {
-        return Err(e);
-    }
-    let report = outcome.report;
+        args.workers,
+    )?;
 
     // The bound: each thread is a stage; the float layers are shared by the workers.
     let cpu_layers = (mean[stage_index(Stage::CpuFront)] + mean[stage_index(Stage::CpuBack)])
@@ -387,5 +421,69 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         100.0 * piped / bound,
         piped / fps(sum)
     );
+    if let Some(path) = &args.json {
+        let json = BenchPipelineJson {
+            kind: "bench-pipeline".into(),
+            model: network.name.clone(),
+            input: info.name.clone(),
+            frames: n as usize,
+            workers: args.workers,
+            backend: format!("{:?}", args.backend).to_lowercase(),
+            stages: STAGES
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StageJson {
+                    stage: s.name().to_string(),
+                    alone_ms: ms(mean[i]),
+                    pipeline_p50_ms: report
+                        .stages
+                        .iter()
+                        .find(|(x, _)| x == s)
+                        .map_or(0.0, |(_, h)| ms(h.quantile(0.5))),
+                })
+                .collect(),
+            sequential_fps: fps(sum),
+            bound_fps: bound,
+            pipeline_fps: piped,
+            timeline: TimelineJson::of(&report),
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `frames` through the threaded pipeline (thresh 0.3, an in-memory MJPEG AVI as output).
+pub fn pipelined(
+    network: Arc<Network>,
+    frames: Vec<RawFrame>,
+    info: &SourceInfo,
+    runner: Box<dyn SegmentRunner + Send>,
+    workers: usize,
+) -> Result<Report> {
+    let nms = network.nms.unwrap_or(DARKNET_NMS);
+    let source = Box::new(MemorySource {
+        frames,
+        next: 0,
+        info: info.clone(),
+    });
+    let sink = Box::new(MemoryAvi::new(info.width, info.height, info.rate)?);
+    let cfg = Config {
+        thresh: 0.3,
+        nms,
+        workers,
+        ..Config::default()
+    };
+    let outcome = pipeline::run(
+        network,
+        source,
+        vec![sink],
+        runner,
+        &cfg,
+        Arc::new(AtomicBool::new(false)),
+    );
+    match outcome.error {
+        Some(e) => Err(e),
+        None => Ok(outcome.report),
+    }
 }

@@ -5,7 +5,7 @@ use crate::model::load_network;
 use crate::ModelArgs;
 use anyhow::{Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
-use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, StepKind, Timings};
+use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, StepKind, Timing, Timings};
 use pl_driver::udmabuf::UdmabufOptions;
 use pl_driver::uio::{UioOptions, DEFAULT_UIO_NAME};
 use pl_driver::DriverConfig;
@@ -117,6 +117,14 @@ pub fn json_detections(found: &[Found]) -> Vec<JsonDetection<'_>> {
         .collect()
 }
 
+/// A timed step as the CLI names it: the layer's number right-aligned, then what it did.
+pub fn step_label(step: &Timing) -> String {
+    match step.layer {
+        Some(layer) => format!("{layer:>2} {}", step.kind.name()),
+        None => format!("   {}", step.kind.name()),
+    }
+}
+
 pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     if !(0.0..1.0).contains(&args.thresh) {
         anyhow::bail!("--thresh {} must be in [0, 1)", args.thresh);
@@ -192,12 +200,8 @@ fn detect_one(
     }
     if args.verbose {
         for step in timings.steps() {
-            let name = match step.layer {
-                Some(layer) => format!("{layer:>2} {}", step.kind.name()),
-                None => format!("   {}", step.kind.name()),
-            };
             let ms = step.duration.as_secs_f64() * 1e3;
-            eprintln!("  {name:<16} {ms:>8.2} ms");
+            eprintln!("  {:<16} {ms:>8.2} ms", step_label(step));
         }
         eprintln!("  {:<16} {:>8.2} ms", "total", total.as_secs_f64() * 1e3);
     }

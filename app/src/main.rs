@@ -1,13 +1,17 @@
 //! `zynqdet`: object detection for Zynq UltraScale+ boards, and its host mode on a PC.
 
 mod annotate;
+mod bench;
 mod bench_pipeline;
 mod detect;
+mod eval;
 mod heap;
 mod model;
 mod pipeline;
 mod quant;
+mod report;
 mod run;
+mod voc;
 mod workers;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -43,6 +47,12 @@ enum Command {
     Run(run::RunArgs),
     /// Measure the pipeline's throughput against its slowest stage and the sequential sum.
     BenchPipeline(bench_pipeline::BenchArgs),
+    /// Score a model against the ground truth of a PASCAL VOC folder (AP per class, mAP@0.5).
+    Eval(eval::EvalArgs),
+    /// Frame times across models, levels, backends and thread counts, with baselines.
+    Bench(bench::BenchArgs),
+    /// An HTML page with plots and a Markdown summary from the JSON of eval/bench/... runs.
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +71,9 @@ fn main() -> ExitCode {
         Command::Agreement(args) => quant::agreement(&args),
         Command::Run(args) => run::run(&args),
         Command::BenchPipeline(args) => bench_pipeline::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Report(args) => report::run(&args),
     });
     match result {
         Ok(code) => code,

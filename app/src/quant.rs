@@ -183,8 +183,30 @@ pub struct AgreementArgs {
     /// Also print each class's AP and its number of FP32 detections.
     #[arg(long)]
     pub per_class: bool,
+    /// Also write the table as JSON (for `zynqdet report`).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// A row of `agreement --json`.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+pub struct AgreementRow {
+    pub level: String,
+    pub map: f32,
+    pub borderline_map: f32,
+    pub class_set_changed: usize,
+    pub frame_ms: f64,
+}
+
+/// What `agreement --json` writes.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+pub struct AgreementJson {
+    pub kind: String,
+    pub model: String,
+    pub frames: usize,
+    pub rows: Vec<AgreementRow>,
 }
 
 /// One level's detections on every frame, and its mean frame time.
@@ -269,6 +291,13 @@ pub fn agreement(args: &AgreementArgs) -> Result<ExitCode> {
         fp32_time.as_secs_f64() * 1e3,
         1.0
     );
+    let mut rows = vec![AgreementRow {
+        level: "fp32".into(),
+        map: 1.0,
+        borderline_map: 1.0,
+        class_set_changed: 0,
+        frame_ms: fp32_time.as_secs_f64() * 1e3,
+    }];
     let overrides = args
         .model
         .layer_precision
@@ -297,6 +326,23 @@ pub fn agreement(args: &AgreementArgs) -> Result<ExitCode> {
         if args.per_class {
             print_per_class(&fp32.names, &truth, &found);
         }
+        rows.push(AgreementRow {
+            level: level.name().into(),
+            map,
+            borderline_map: clear_map,
+            class_set_changed: changed,
+            frame_ms: time.as_secs_f64() * 1e3,
+        });
+    }
+    if let Some(path) = &args.json {
+        let json = AgreementJson {
+            kind: "agreement".into(),
+            model: fp32.name.clone(),
+            frames: inputs.len(),
+            rows,
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,5 +20,6 @@ pub mod parallel;
 pub mod plan;
 pub mod qnn_import;
 pub mod qnn_layout;
+pub mod voc_map;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 //! - [`hw`]: what a platform provides: a register window and physically addressed DMA memory.
 //! - [`driver`]: the call sequence (weight loading, compute per pass, completion with a
 //!   time-out), written once against [`hw`].
-//! - Backends: [`uio`] + [`udmabuf`] on the board, [`model`] (a bit-exact software engine) on a PC,
+//! - Backends: [`uio`] + [`udmabuf`] (or [`reserved`]) on the board, [`model`] (a bit-exact software engine) on a PC,
 //!   and `rtl` (the Verilator model of overlay/'s RTL; built only when Verilator was found, see
 //!   [`HAS_RTL`]).
 //! - [`runner`]: a `SegmentRunner` that falls back to the CPU, with a warning, when a call fails.
@@ -17,6 +17,7 @@ pub mod hw;
 pub mod layout;
 pub mod model;
 pub mod regs;
+pub mod reserved;
 #[cfg(rtl_backend)]
 pub mod rtl;
 pub mod runner;
@@ -35,7 +36,7 @@ use darknet_port::network::SegmentRunner;
 /// The host backend: the driver over a fresh engine model.
 pub type ModelRunner = PlRunner<model::ModelRegisters, model::ModelMemory>;
 /// The board backend.
-pub type UioRunner = PlRunner<uio::UioDevice, udmabuf::Udmabuf>;
+pub type UioRunner = PlRunner<uio::UioDevice, reserved::DmaMemory>;
 
 /// Whether this build has the RTL co-simulation backend (`rtl`, `rtl_runner`): `build.rs`
 /// includes it when `verilator` was on PATH and overlay/ was beside the crate.
@@ -83,13 +84,14 @@ pub fn model_runner(config: DriverConfig) -> Result<(ModelRunner, EngineModel)> 
     Ok((PlRunner::new(driver), model))
 }
 
-/// A runner over the engine found through UIO, with buffers from u-dma-buf.
+/// A runner over the engine found through UIO, with buffers from u-dma-buf or, without it, from
+/// the reserved-memory region behind a second UIO device ([`reserved::DmaMemory::open`]).
 pub fn uio_runner(
     uio: &uio::UioOptions,
     dma: &udmabuf::UdmabufOptions,
     config: DriverConfig,
 ) -> Result<UioRunner> {
     let regs = uio::UioDevice::open(uio)?;
-    let mem = udmabuf::Udmabuf::open(dma)?;
+    let mem = reserved::DmaMemory::open(dma)?;
     Ok(PlRunner::new(Driver::new(regs, mem, config)?))
 }

@@ -26,6 +26,8 @@ pub struct RunnerStats {
 pub struct PlRunner<R: RegisterWindow, M: PhysMemory> {
     driver: Driver<R, M>,
     stats: RunnerStats,
+    /// The kind of the previous frame's failure; `None` after a frame the engine computed.
+    last_failure: Option<std::mem::Discriminant<Error>>,
 }
 
 impl<R: RegisterWindow, M: PhysMemory> PlRunner<R, M> {
@@ -33,6 +35,7 @@ impl<R: RegisterWindow, M: PhysMemory> PlRunner<R, M> {
         PlRunner {
             driver,
             stats: RunnerStats::default(),
+            last_failure: None,
         }
     }
 
@@ -53,8 +56,14 @@ impl<R: RegisterWindow, M: PhysMemory> PlRunner<R, M> {
         if matches!(e, Error::Timeout { .. }) {
             self.stats.timeouts += 1;
         }
+        // One warning per kind of failure in a row: an engine that stays unusable (absent from
+        // the PL, stuck) would otherwise print a line every frame; the stats count them all.
+        let repeated = self.last_failure == Some(std::mem::discriminant(e));
+        self.last_failure = Some(std::mem::discriminant(e));
         self.stats.last_error = Some(e.to_string());
-        eprintln!("pl_driver: warning: {e}; this frame runs on the CPU");
+        if !repeated {
+            eprintln!("pl_driver: warning: {e}; this frame runs on the CPU (later frames that fail the same way do so without a warning)");
+        }
         if e.engine_stuck() {
             self.stats.resets += 1;
             if let Err(r) = self.driver.reset() {
@@ -77,6 +86,7 @@ impl<R: RegisterWindow, M: PhysMemory> SegmentRunner for PlRunner<R, M> {
         match self.driver.run_segment(segment, &input, timings) {
             Ok(out) => {
                 self.stats.engine_frames += 1;
+                self.last_failure = None;
                 Ok(out)
             }
             Err(e) => {

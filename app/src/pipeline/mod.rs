@@ -104,6 +104,8 @@ pub struct Frame {
     pub found: Vec<Found>,
     /// Processing time of each stage of `STAGES`.
     pub times: [Duration; STAGES.len()],
+    /// When each stage set its time: with the times, the frame's timeline.
+    pub ends: [Option<Instant>; STAGES.len()],
 }
 
 impl Frame {
@@ -112,6 +114,8 @@ impl Frame {
             .iter()
             .position(|s| *s == stage)
             .expect("a pipeline stage");
+        // `*frame.time(s) = d` evaluates `d` first: this is the stage's end
+        self.ends[i] = Some(Instant::now());
         &mut self.times[i]
     }
 }
@@ -513,6 +517,7 @@ pub fn run(
             let mut stages: Vec<(Stage, Histogram)> =
                 STAGES.iter().map(|s| (*s, Histogram::default())).collect();
             let mut end_to_end = Histogram::default();
+            let mut timeline = Vec::new();
             let mut frames_out = 0u64;
             let mut steady_from: Option<Instant> = None;
             let mut last_out = start;
@@ -542,6 +547,9 @@ pub fn run(
                     h.record(d);
                 }
                 end_to_end.record(last_out - frame.captured);
+                if timeline.len() < stats::TIMELINE_FRAMES {
+                    timeline.push(stats::FrameSpans::of(&frame, start));
+                }
                 frames_out += 1;
                 if frames_out == STEADY_AFTER {
                     steady_from = Some(last_out);
@@ -575,6 +583,7 @@ pub fn run(
                 stages,
                 end_to_end,
                 buffers_allocated: 0,
+                timeline,
             };
             Ok((report, failure))
         })
@@ -647,6 +656,7 @@ fn new_frame(raw: RawFrame, shared: &Shared) -> Frame {
         heads: None,
         found: Vec::new(),
         times: [Duration::ZERO; STAGES.len()],
+        ends: [None; STAGES.len()],
     }
 }
 

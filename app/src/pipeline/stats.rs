@@ -1,8 +1,8 @@
 //! Counters and latency distributions of a run.
 
-use super::Stage;
+use super::{Frame, Stage, STAGES};
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bucket width: 2% (latencies are reported to within that).
 const GROWTH: f64 = 1.02;
@@ -97,6 +97,41 @@ pub struct Report {
     pub end_to_end: Histogram,
     /// Frame buffers the pools had to allocate: a handful however long the run.
     pub buffers_allocated: usize,
+    /// When each stage worked on each of the first `TIMELINE_FRAMES` frames written.
+    pub timeline: Vec<FrameSpans>,
+}
+
+/// Frames whose stage times are kept for a timeline (memory stays bounded on long runs).
+pub const TIMELINE_FRAMES: usize = 200;
+
+/// One frame's (start, end) in each stage of `STAGES`, from the pipeline's start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameSpans {
+    pub seq: u64,
+    pub spans: [(Duration, Duration); STAGES.len()],
+}
+
+impl FrameSpans {
+    pub fn of(frame: &Frame, start: Instant) -> FrameSpans {
+        let mut spans = [(Duration::ZERO, Duration::ZERO); STAGES.len()];
+        // Backwards: a stage ends before the next begins. The three inference stages are
+        // timed together at their end, and this lays them end to end.
+        let mut next_start: Option<Duration> = None;
+        for i in (0..STAGES.len()).rev() {
+            let Some(end) = frame.ends[i] else { continue };
+            let mut end = end.saturating_duration_since(start);
+            if let Some(n) = next_start {
+                end = end.min(n);
+            }
+            let begin = end.saturating_sub(frame.times[i]);
+            spans[i] = (begin, end);
+            next_start = Some(begin);
+        }
+        FrameSpans {
+            seq: frame.seq,
+            spans,
+        }
+    }
 }
 
 impl Report {
@@ -187,6 +222,7 @@ mod tests {
             stages: vec![(Stage::Preprocess, h.clone())],
             end_to_end: h,
             buffers_allocated: 4,
+            timeline: Vec::new(),
         };
         let text = r.to_string();
         assert!(
