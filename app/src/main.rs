@@ -57,12 +57,13 @@ enum Command {
 
 fn main() -> ExitCode {
     heap::keep_freed_memory();
-    let cli = parse_command_line();
-    // A kernel table this CPU cannot run is refused here rather than replaced silently.
+    // A kernel table this CPU cannot run is refused first (before `--version` asks for the
+    // table), rather than replaced with a warning.
     if let Err(e) = darknet_port::kernels::from_env() {
         eprintln!("zynqdet: error: {e}");
         return ExitCode::FAILURE;
     }
+    let cli = parse_command_line();
     let workers = workers::threads(cli.threads);
     let result = darknet_port::parallel::with_workers(workers, || match cli.command {
         Command::Detect(args) => detect::run(&args),
