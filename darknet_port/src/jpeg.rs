@@ -447,7 +447,7 @@ impl<'a> Decoder<'a> {
         self.v_max = self.comps.iter().map(|c| c.v).max().unwrap_or(1);
         self.mcus_x = self.width.div_ceil(self.h_max * 8);
         self.mcus_y = self.height.div_ceil(self.v_max * 8);
-        if self.width * self.height > 1 << 28 {
+        if (self.width * self.height) as u64 > crate::limits::MAX_IMAGE_PIXELS {
             return Err(JpegError::Unsupported("image too large".into()));
         }
         for c in &mut self.comps {

@@ -292,6 +292,7 @@ impl Plan {
                     ))
                 }
             };
+            crate::limits::check_layer(&s, input, &layers, &plan, prev, output)?;
             layers.push(PlannedLayer {
                 line: s.line(),
                 plan,
