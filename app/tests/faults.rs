@@ -283,3 +283,29 @@ fn sigterm_drains_and_closes_like_ctrl_c() {
     assert!((2..400).contains(&written), "{written} frames");
     assert_eq!(y4m_whole_frames(&out), (written, 0));
 }
+
+#[test]
+fn declared_frame_sizes_past_the_limits_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Y4M: a 20000x20000 header, no allocation of its 600 MB frame.
+    let y4m = dir.path().join("huge.y4m");
+    std::fs::write(&y4m, b"YUV4MPEG2 W20000 H20000 F10:1 C420jpeg\nFRAME\n").unwrap();
+    let o = zynqdet().args(["run", "-i", p(&y4m)]).output().unwrap();
+    assert_clean_failure(&o, &[p(&y4m), "20000x20000"]);
+
+    // AVI: our own two-frame recording with its first frame chunk declaring 2 GB.
+    let input = dir.path().join("in.y4m");
+    clip(&input, 2);
+    let avi = dir.path().join("two.avi");
+    let o = zynqdet()
+        .args(["run", "-i", p(&input), "-o", p(&avi)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut bytes = std::fs::read(&avi).unwrap();
+    let chunk = bytes.windows(4).position(|w| w == b"00dc").unwrap();
+    bytes[chunk + 4..chunk + 8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    std::fs::write(&avi, &bytes).unwrap();
+    let o = zynqdet().args(["run", "-i", p(&avi)]).output().unwrap();
+    assert_clean_failure(&o, &[p(&avi), &format!("at byte {chunk}")]);
+}
