@@ -309,3 +309,57 @@ fn declared_frame_sizes_past_the_limits_are_refused() {
     let o = zynqdet().args(["run", "-i", p(&avi)]).output().unwrap();
     assert_clean_failure(&o, &[p(&avi), &format!("at byte {chunk}")]);
 }
+
+#[test]
+fn a_hanging_accelerator_mid_stream_loses_and_reorders_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for i in 0..6 {
+        let name = if i % 2 == 0 { "dog.jpg" } else { "person.jpg" };
+        std::fs::copy(
+            system_tests::sample(name),
+            frames.join(format!("{i:02}.jpg")),
+        )
+        .unwrap();
+    }
+    let run = |hang: Option<&str>, json: &Path| {
+        let mut c = zynqdet();
+        c.args([
+            "run",
+            "-i",
+            p(&frames),
+            "--json",
+            p(json),
+            "--backend",
+            "model",
+        ]);
+        match hang {
+            Some(n) => c.env("ZYNQDET_MODEL_HANG_AFTER", n),
+            None => c.env_remove("ZYNQDET_MODEL_HANG_AFTER"),
+        };
+        c.output().unwrap()
+    };
+    let (clean, hung) = (
+        dir.path().join("clean.jsonl"),
+        dir.path().join("hung.jsonl"),
+    );
+    let o = run(None, &clean);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Hangs a few segments into the stream; every call after that times out.
+    let o = run(Some("5"), &hung);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("this frame runs on the CPU"),
+        "no fallback: {err}"
+    );
+    let (a, b) = (json_lines(&clean), json_lines(&hung));
+    assert_eq!(a.len(), 6);
+    assert!(a
+        .iter()
+        .any(|l| !l["detections"].as_array().unwrap().is_empty()));
+    // The CPU recomputes what the engine did not finish, bit for bit: the same lines in order.
+    assert_eq!(a, b);
+}
