@@ -29,7 +29,7 @@ pub struct RunArgs {
     /// screen), or none.
     #[arg(long, short, value_name = "SINK", default_value = "none")]
     pub output: String,
-    /// Write each frame's detections to FILE as JSON lines.
+    /// Write each frame's detections to FILE as JSON lines (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Replay a recording at its frame rate, dropping frames when behind, as a camera would

@@ -205,13 +205,15 @@ impl<'a> SectionView<'a> {
     /// An integer that must be at least `min` (sizes, strides, counts).
     pub fn int_at_least(&self, key: &str, default: i64, min: i64) -> Result<i64> {
         let value = self.int_or(key, default)?;
-        if value < min {
+        // Larger values are never sizes a network can hold, and would overflow shape arithmetic.
+        if value < min || value > crate::limits::MAX_CFG_INT {
             let line = self.find(key).map_or(self.section.line, |o| o.line);
             return Err(self.error(
                 line,
                 format!(
-                    "[{}] key `{key}`: {value} is out of range (must be at least {min})",
-                    self.section.name
+                    "[{}] key `{key}`: {value} is out of range (must be {min} to {})",
+                    self.section.name,
+                    crate::limits::MAX_CFG_INT
                 ),
             ));
         }

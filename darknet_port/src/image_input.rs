@@ -20,6 +20,7 @@ pub fn load_image(path: &Path) -> Result<Tensor> {
 /// Decodes an encoded image to interleaved RGB bytes. Baseline JPEGs go through the decoder
 /// that reproduces Darknet's pixels exactly; other formats through the `image` crate.
 pub fn decode_rgb8(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    check_dimensions(bytes)?;
     match crate::jpeg::decode(bytes) {
         Ok(img) => return Ok((img.width, img.height, img.rgb)),
         Err(crate::jpeg::JpegError::Corrupt(m)) => return Err(format!("corrupt JPEG: {m}")),
@@ -28,6 +29,24 @@ pub fn decode_rgb8(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>),
     let decoded = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
     let rgb = decoded.to_rgb8();
     Ok((rgb.width() as usize, rgb.height() as usize, rgb.into_raw()))
+}
+
+/// Refuses an image whose header declares more than [`crate::limits::MAX_IMAGE_PIXELS`], before
+/// either decoder allocates for it. Headers that cannot be read are left to the decoders.
+fn check_dimensions(bytes: &[u8]) -> std::result::Result<(), String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format();
+    if let Ok((w, h)) = reader
+        .map_err(|_| ())
+        .and_then(|r| r.into_dimensions().map_err(|_| ()))
+    {
+        if u64::from(w) * u64::from(h) > crate::limits::MAX_IMAGE_PIXELS {
+            return Err(format!(
+                "{w}x{h} pixels is more than the limit of {} pixels",
+                crate::limits::MAX_IMAGE_PIXELS
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Interleaved RGB bytes to Darknet's planar floats.
@@ -325,6 +344,53 @@ pub fn letterbox(im: &Tensor, net_w: usize, net_h: usize, arithmetic: ResizeArit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_dimensions_past_the_limit_are_refused() {
+        // dog.jpg with its SOF0 saying 65535x65535 (4.3e9 pixels).
+        let mut jpeg =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/dog.jpg")).unwrap();
+        let sof = jpeg.windows(2).position(|w| w == [0xff, 0xc0]).unwrap();
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0xff; 4]);
+        let e = decode_rgb8(&jpeg).unwrap_err();
+        assert_eq!(
+            e,
+            "65535x65535 pixels is more than the limit of 268435456 pixels"
+        );
+
+        // A PNG whose header says 100000x100000: the signature and IHDR are enough.
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 != 0 {
+                        (crc >> 1) ^ 0xedb8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        }
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend(100_000u32.to_be_bytes());
+        ihdr.extend(100_000u32.to_be_bytes());
+        ihdr.extend([8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(13u32.to_be_bytes());
+        png.extend(&ihdr);
+        png.extend(crc32(&ihdr).to_be_bytes());
+        // The PNG reader wants to see where the image data starts.
+        png.extend(0u32.to_be_bytes());
+        png.extend(b"IDAT");
+        png.extend(crc32(b"IDAT").to_be_bytes());
+        let e = decode_rgb8(&png).unwrap_err();
+        assert_eq!(
+            e,
+            "100000x100000 pixels is more than the limit of 268435456 pixels"
+        );
+    }
 
     #[test]
     fn letterbox_sizes() {

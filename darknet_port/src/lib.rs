@@ -12,6 +12,7 @@ pub mod image_input;
 pub mod jpeg;
 pub mod kernels;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod model_file;
 pub mod network;

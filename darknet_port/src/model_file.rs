@@ -242,7 +242,18 @@ impl ModelFile {
         let data = bytes.get(data_start..).unwrap_or(&[]);
         let mut tensors = Vec::with_capacity(header.tensors.len());
         for entry in &header.tensors {
-            let end = entry.offset + entry.byte_len();
+            // The declared shape and offset are checked before they size anything.
+            let end = crate::limits::shape_elements(&entry.shape, crate::limits::MAX_TENSOR_ELEMENTS)
+                .and_then(|n| entry.offset.checked_add(n * entry.dtype.size()))
+                .ok_or_else(|| {
+                    format!(
+                        "tensor {} declares shape {:?} at offset {}: more than {} elements or past any file",
+                        entry.name,
+                        entry.shape,
+                        entry.offset,
+                        crate::limits::MAX_TENSOR_ELEMENTS
+                    )
+                })?;
             let raw = data.get(entry.offset..end).ok_or_else(|| {
                 format!(
                     "truncated: tensor {} needs data bytes {}..{}, the file holds {}",
@@ -382,6 +393,42 @@ mod tests {
         assert!(ModelFile::from_bytes(b"GIF89a..........")
             .unwrap_err()
             .contains("magic"));
+    }
+
+    #[test]
+    fn declared_shapes_past_the_limit_are_refused() {
+        let bytes = sample().to_bytes();
+        let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[16..16 + header_len]).unwrap();
+        let with_header = |h: String| {
+            let mut b = bytes[..12].to_vec();
+            b.extend((h.len() as u32).to_le_bytes());
+            b.extend(h.bytes());
+            b.resize((16 + h.len()).div_ceil(8) * 8, 0);
+            b.extend(&bytes[(16 + header_len).div_ceil(8) * 8..]);
+            b
+        };
+        assert_eq!(
+            ModelFile::from_bytes(&with_header(header.into())).unwrap(),
+            sample()
+        );
+        // A product that overflows usize, one past the limit, and an offset at the end of usize.
+        for (key, value) in [
+            (
+                "shape",
+                serde_json::json!([4294967296u64, 4294967296u64, 3]),
+            ),
+            ("shape", serde_json::json!([1073741825u64])),
+            ("offset", serde_json::json!(usize::MAX)),
+        ] {
+            let mut h: serde_json::Value = serde_json::from_str(header).unwrap();
+            h["tensors"][0][key] = value.clone();
+            let e = ModelFile::from_bytes(&with_header(h.to_string())).unwrap_err();
+            assert!(
+                e.starts_with("tensor b declares shape"),
+                "{key}={value}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -57,7 +57,13 @@ pub fn parse_f32(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
     let shape_text = dict_value(header, "shape").ok_or("the .npy header has no 'shape'")?;
     let shape = parse_shape(shape_text)?;
 
-    let count: usize = shape.iter().product();
+    let count = crate::limits::shape_elements(&shape, crate::limits::MAX_TENSOR_ELEMENTS)
+        .ok_or_else(|| {
+            format!(
+                "shape {shape:?} has more than {} elements",
+                crate::limits::MAX_TENSOR_ELEMENTS
+            )
+        })?;
     let payload = &bytes[data_start..];
     if payload.len() != count * 4 {
         return Err(format!(
@@ -204,6 +210,25 @@ mod tests {
         assert!(parse_f32(&edit("False", "Maybe"))
             .unwrap_err()
             .contains("fortran_order"));
+    }
+
+    #[test]
+    fn shapes_past_the_limit_are_refused_before_allocating() {
+        let npy = |shape: &str| {
+            let header =
+                format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}\n");
+            let mut b = MAGIC.to_vec();
+            b.extend([1, 0]);
+            b.extend((header.len() as u16).to_le_bytes());
+            b.extend(header.bytes());
+            b
+        };
+        // 2^64 elements: the product used to overflow (a panic in debug builds).
+        let e = parse_f32(&npy("(4294967296, 4294967296)")).unwrap_err();
+        assert!(e.contains("more than 1073741824 elements"), "{e}");
+        let e = parse_f32(&npy("(65536, 32768)")).unwrap_err();
+        assert!(e.contains("more than"), "{e}");
+        assert!(parse_f32(&npy("(0, 5)")).unwrap().data.is_empty());
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub fn import(options: &ImportOptions) -> Result<ModelFile> {
     let cfg_path = find_one(dir, ".cfg")?;
     let cfg_text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
     let cfg = Cfg::parse(&cfg_text, &cfg_path)?;
+    // The plan checks the shapes and the memory limit before any layer is allocated below.
+    crate::plan::Plan::from_cfg(&cfg)?;
     let binparam = dir.join("binparam");
     let net = cfg.section(0);
     let mut channels = net.int_at_least("channels", 3, 1)? as usize;
@@ -225,4 +227,29 @@ pub fn import(options: &ImportOptions) -> Result<ModelFile> {
         resize: ResizeArithmetic::Fused,
         tensors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cfg_past_the_memory_limit_is_refused_before_allocating_layers() {
+        // Without the plan's check the importer sized a binarized layer of 2^24 x 2^24 x 3x3
+        // weights (2.4e13 words) from these values alone and aborted in the allocator.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t.cfg"),
+            "[net]\nwidth=1\nheight=1\nchannels=16777216\n\
+             [convolutional]\nfilters=16777216\nsize=3\npad=1\nbinary=1\n",
+        )
+        .unwrap();
+        let e = import(&ImportOptions {
+            dir: dir.path().to_path_buf(),
+            names: Vec::new(),
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("t.cfg:5: the network needs"), "{e}");
+    }
 }

@@ -80,6 +80,14 @@ pub const NO_RTL: &str = "this build has no RTL co-simulation backend: Verilator
 /// A runner over a new engine model, and the model (to inspect it).
 pub fn model_runner(config: DriverConfig) -> Result<(ModelRunner, EngineModel)> {
     let model = EngineModel::new();
+    // For fault tests through the binary (app/tests/faults.rs): the engine hangs after this many
+    // starts, as a wedged PL would, and the driver must time out and recompute on the CPU.
+    if let Some(n) = std::env::var("ZYNQDET_MODEL_HANG_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        model.hang_after(Some(n));
+    }
     let driver = Driver::new(model.registers(), model.memory(), config)?;
     Ok((PlRunner::new(driver), model))
 }

@@ -154,6 +154,7 @@ impl Plan {
                 input: prev,
             };
             let (plan, output) = parse(&s, earlier)?;
+            crate::limits::check_layer(&s, input, &layers, &plan, prev, output)?;
             layers.push(PlannedLayer {
                 line: s.line(),
                 plan,

@@ -201,16 +201,22 @@ struct JsonFrame<'a> {
 /// whole lines.
 pub struct JsonSink {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<Box<dyn Write + Send>>,
 }
 
 impl JsonSink {
+    /// `-` is standard output (a reader that goes away early is a write error, not a panic).
     pub fn create(path: &Path) -> Result<JsonSink> {
-        let file =
-            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+        let out: Box<dyn Write + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(
+                File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+            )
+        };
         Ok(JsonSink {
             path: path.to_path_buf(),
-            out: BufWriter::new(file),
+            out: BufWriter::new(out),
         })
     }
 
