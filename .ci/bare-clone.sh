@@ -12,9 +12,11 @@ git clone -q . "$work/zynqdet"
 cd "$work/zynqdet"
 test ! -e ../shared
 
-# The dependencies the main run built are reused (the clone's own crates build afresh: their
-# path is part of their identity).
-export CARGO_TARGET_DIR="${BARE_CLONE_TARGET_DIR:-$OLDPWD/target}"
+# A target directory of its own: cargo names a workspace's artefacts without its path, so a
+# clone building into the checkout's target/ would overwrite the checkout's test binaries.
+export CARGO_TARGET_DIR="${BARE_CLONE_TARGET_DIR:-$OLDPWD/target/bare-clone}"
+# A newcomer's machine has no Verilator: build as it would be built there.
+export ZYNQDET_NO_RTL=1
 export ZYNQDET_MODELS="$work/no-models"
 unset ZYNQDET_REQUIRE_SHARED
 
