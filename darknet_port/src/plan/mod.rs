@@ -67,6 +67,8 @@ pub struct Earlier<'a> {
 /// Darknet's `parse_<section>`: the layer's plan and its output shape.
 type ParseSection = fn(&SectionView, Earlier) -> Result<(LayerPlan, Shape)>;
 
+pub mod memory;
+
 /// Declares each section's module and puts its parser in [`SECTIONS`] under the names a cfg
 /// may give it.
 macro_rules! sections {
@@ -154,7 +156,7 @@ impl Plan {
                 input: prev,
             };
             let (plan, output) = parse(&s, earlier)?;
-            crate::limits::check_layer(&s, input, &layers, &plan, prev, output)?;
+            memory::check_layer(&s, input, &layers, &plan, prev, output)?;
             layers.push(PlannedLayer {
                 line: s.line(),
                 plan,
