@@ -103,8 +103,10 @@ pub fn to_rgb(
         .ok_or("encoded frames are decoded, not converted")?;
     let name = match format {
         PixelFormat::Bgr24BottomUp => "24-bit DIB",
-        PixelFormat::Yuyv => "YUYV",
-        PixelFormat::Nv12 => "NV12",
+        // the kernel table's frame conversions (NEON, AVX2 or the generic reference) check the
+        // frame and size `dst` themselves
+        PixelFormat::Yuyv => return darknet_port::kernels::yuyv_to_rgb(w, h, src, dst),
+        PixelFormat::Nv12 => return darknet_port::kernels::nv12_to_rgb(w, h, src, dst),
         PixelFormat::Planar(_) => "planar YUV",
         PixelFormat::Encoded => unreachable!("handled above"),
     };
@@ -124,9 +126,7 @@ pub fn to_rgb(
                 }
             }
         }
-        // the kernel table's row conversions (NEON, AVX2 or the generic reference)
-        PixelFormat::Yuyv => darknet_port::kernels::yuyv_to_rgb(w, h, src, dst)?,
-        PixelFormat::Nv12 => darknet_port::kernels::nv12_to_rgb(w, h, src, dst)?,
+        PixelFormat::Yuyv | PixelFormat::Nv12 => unreachable!("converted above"),
         PixelFormat::Planar(chroma) => {
             let (cw, ch) = chroma.plane_size(w, h);
             let (luma, rest) = src.split_at(w * h);

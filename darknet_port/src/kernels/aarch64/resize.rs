@@ -24,10 +24,6 @@ unsafe fn fused4(wa: float32x4_t, a: float32x4_t, wb: float32x4_t, b: float32x4_
     vfmaq_f32(vmulq_f32(wa, a), wb, b)
 }
 
-fn separate(wa: f32, a: f32, wb: f32, b: f32) -> f32 {
-    wa * a + wb * b
-}
-
 /// NEON has no gather: the two source values of each output are fetched one by one, the
 /// arithmetic is vectorised.
 #[allow(clippy::too_many_arguments)]
@@ -118,12 +114,21 @@ pub(super) fn resize_h(
     dst_w: usize,
 ) {
     resize_h_body(
-        src, src_w, rows, ix, wa, wb, dst, dst_w, separate4, separate,
+        src,
+        src_w,
+        rows,
+        ix,
+        wa,
+        wb,
+        dst,
+        dst_w,
+        separate4,
+        generic::separate,
     );
 }
 
 pub(super) fn resize_v(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]) {
-    resize_v_body(top, bottom, wa, wb, dst, separate4, separate);
+    resize_v_body(top, bottom, wa, wb, dst, separate4, generic::separate);
 }
 
 pub(super) fn resize_h_fused(

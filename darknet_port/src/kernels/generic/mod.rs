@@ -59,7 +59,7 @@ pub(crate) use dot::{check_dot, check_gemm_i8};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]
-pub(crate) use resize::{check_resize_h, fused};
+pub(crate) use resize::{check_resize_h, fused, separate};
 #[allow(unused_imports)]
 pub(crate) use sgemm::check_sgemm_fma;
 #[allow(unused_imports)]

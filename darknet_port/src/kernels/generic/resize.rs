@@ -32,7 +32,7 @@ pub(crate) fn check_resize_h(
 
 /// `wa * a + wb * b` as Darknet writes it: two products, then the sum.
 #[inline(always)]
-fn separate(wa: f32, a: f32, wb: f32, b: f32) -> f32 {
+pub(crate) fn separate(wa: f32, a: f32, wb: f32, b: f32) -> f32 {
     wa * a + wb * b
 }
 

@@ -19,10 +19,6 @@ unsafe fn fused8(wa: __m256, a: __m256, wb: __m256, b: __m256) -> __m256 {
     _mm256_fmadd_ps(wb, b, _mm256_mul_ps(wa, a))
 }
 
-fn separate(wa: f32, a: f32, wb: f32, b: f32) -> f32 {
-    wa * a + wb * b
-}
-
 /// The two source columns of each output come from gathers (`ix` varies along the row).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -114,7 +110,19 @@ fn resize_h_avx2(
     dst_w: usize,
 ) {
     // SAFETY: AVX2 is enabled here; the arguments were checked by the caller.
-    unsafe { resize_h_body(src, src_w, ix, wa, wb, dst, dst_w, separate8, separate) }
+    unsafe {
+        resize_h_body(
+            src,
+            src_w,
+            ix,
+            wa,
+            wb,
+            dst,
+            dst_w,
+            separate8,
+            generic::separate,
+        )
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -135,7 +143,7 @@ fn resize_h_fma(
 #[target_feature(enable = "avx2")]
 fn resize_v_avx2(top: &[f32], bottom: &[f32], wa: f32, wb: f32, dst: &mut [f32]) {
     // SAFETY: AVX2 is enabled here; the lengths were checked by the caller.
-    unsafe { resize_v_body(top, bottom, wa, wb, dst, separate8, separate) }
+    unsafe { resize_v_body(top, bottom, wa, wb, dst, separate8, generic::separate) }
 }
 
 #[target_feature(enable = "avx2,fma")]
