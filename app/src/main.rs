@@ -1,22 +1,12 @@
-//! `zynqdet`: object detection for Zynq UltraScale+ boards, and its host mode on a PC.
-
-mod annotate;
-mod bench;
-mod bench_pipeline;
-mod detect;
-mod eval;
-mod heap;
-mod model;
-mod pipeline;
-mod quant;
-mod report;
-mod run;
-mod voc;
-mod workers;
+//! `zynqdet`: object detection for Zynq UltraScale+ boards, and its host mode on a PC. The
+//! command line only: each subcommand lives in `zynqdet::commands`.
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
+use zynqdet::commands::{
+    agreement, bench, bench_pipeline, calibrate, detect, eval, import_qnn, report, run,
+};
+use zynqdet::{heap, workers};
 
 #[derive(Parser)]
 #[command(
@@ -38,11 +28,11 @@ enum Command {
     /// Detect objects in still images.
     Detect(detect::DetectArgs),
     /// Import a QNN-MO-PYNQ network directory (cfg, .npy float layers, binparam/) into a model file.
-    ImportQnn(model::ImportArgs),
+    ImportQnn(import_qnn::ImportArgs),
     /// Measure the input ranges of a model's float convolutions on sample images, for INT8/INT16.
-    Calibrate(quant::CalibrateArgs),
+    Calibrate(calibrate::CalibrateArgs),
     /// Score INT16 and INT8 against FP32 (mAP@0.5, changed class sets, frame time) on images.
-    Agreement(quant::AgreementArgs),
+    Agreement(agreement::AgreementArgs),
     /// Run the real-time pipeline: a camera or a recording in, annotated video and detections out.
     Run(run::RunArgs),
     /// Measure the pipeline's throughput against its slowest stage and the sequential sum.
@@ -67,9 +57,9 @@ fn main() -> ExitCode {
     let workers = workers::threads(cli.threads);
     let result = darknet_port::parallel::with_workers(workers, || match cli.command {
         Command::Detect(args) => detect::run(&args),
-        Command::ImportQnn(args) => model::import_qnn(&args),
-        Command::Calibrate(args) => quant::calibrate(&args),
-        Command::Agreement(args) => quant::agreement(&args),
+        Command::ImportQnn(args) => import_qnn::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
+        Command::Agreement(args) => agreement::run(&args),
         Command::Run(args) => run::run(&args),
         Command::BenchPipeline(args) => bench_pipeline::run(&args),
         Command::Eval(args) => eval::run(&args),
@@ -95,32 +85,4 @@ fn parse_command_line() -> Cli {
     );
     let matches = Cli::command().version(version).get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
-/// The model a command uses: `--model FILE`, a Darknet `--cfg` with its `--weights`, or the
-/// Tinier-YOLO model built into the binary.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ModelArgs {
-    /// Model file (.zdm); defaults to the built-in Tinier-YOLO (PASCAL VOC).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["cfg", "weights"])]
-    pub model: Option<PathBuf>,
-    /// Darknet network description (YOLOv2/v3/v4-tiny family); needs --weights.
-    #[arg(long, value_name = "FILE", requires = "weights")]
-    pub cfg: Option<PathBuf>,
-    /// Darknet .weights for --cfg.
-    #[arg(long, value_name = "FILE", requires = "cfg")]
-    pub weights: Option<PathBuf>,
-    /// Class names for --cfg, one per line (default: the class numbers).
-    #[arg(long, value_name = "FILE", requires = "cfg")]
-    pub names: Option<PathBuf>,
-    /// Arithmetic of the float convolutions: fp32, int16 or int8 (power-of-two scales; needs a
-    /// calibration, see `zynqdet calibrate`).
-    #[arg(long, default_value = "fp32", value_parser = quant::parse_precision)]
-    pub precision: darknet_port::layers::Precision,
-    /// Per-layer exceptions to --precision, as LAYER=PRECISION pairs: `0=fp32,15=int16`.
-    #[arg(long, value_name = "LIST", value_parser = quant::parse_overrides)]
-    pub layer_precision: Option<quant::Overrides>,
-    /// Calibration file (default: beside the model, `<model>.calib.json`).
-    #[arg(long, value_name = "FILE")]
-    pub calibration: Option<PathBuf>,
 }

@@ -1,6 +1,6 @@
 //! Counters and latency distributions of a run.
 
-use super::{Frame, Stage, STAGES};
+use super::frame::{Frame, Stage, STAGES};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -130,6 +130,87 @@ impl FrameSpans {
         FrameSpans {
             seq: frame.seq,
             spans,
+        }
+    }
+}
+
+/// Frames written before the steady-state rate is measured.
+pub const STEADY_AFTER: u64 = 3;
+
+/// The output's running account of the frames written: what [`Report`] is made from.
+pub struct Tally {
+    start: Instant,
+    stages: Vec<(Stage, Histogram)>,
+    end_to_end: Histogram,
+    timeline: Vec<FrameSpans>,
+    frames_out: u64,
+    steady_from: Option<Instant>,
+    last_out: Instant,
+}
+
+impl Tally {
+    /// A tally of a run that started at `start`.
+    pub fn new(start: Instant) -> Tally {
+        Tally {
+            start,
+            stages: STAGES.iter().map(|s| (*s, Histogram::default())).collect(),
+            end_to_end: Histogram::default(),
+            timeline: Vec::new(),
+            frames_out: 0,
+            steady_from: None,
+            last_out: start,
+        }
+    }
+
+    /// Counts `frame`, written just now.
+    pub fn record(&mut self, frame: &Frame) {
+        self.last_out = Instant::now();
+        for ((_, h), d) in self.stages.iter_mut().zip(frame.times) {
+            h.record(d);
+        }
+        self.end_to_end.record(self.last_out - frame.captured);
+        if self.timeline.len() < TIMELINE_FRAMES {
+            self.timeline.push(FrameSpans::of(frame, self.start));
+        }
+        self.frames_out += 1;
+        if self.frames_out == STEADY_AFTER {
+            self.steady_from = Some(self.last_out);
+        }
+    }
+
+    /// The statistics line printed while a run goes on (`--stats`).
+    pub fn progress_line(&self, frames_in: u64, dropped: u64) -> String {
+        let secs = self.start.elapsed().as_secs_f64();
+        let slowest = self
+            .stages
+            .iter()
+            .max_by_key(|(_, h)| h.mean())
+            .map(|(s, h)| format!("{} {:.1} ms", s.name(), ms(h.mean())))
+            .unwrap_or_default();
+        format!(
+            "[{secs:6.1} s] {frames_in} in, {} out, {dropped} dropped, {:.2} frames/s, end-to-end p50 {:.0} ms p99 {:.0} ms, slowest {slowest}",
+            self.frames_out,
+            self.frames_out as f64 / secs.max(1e-9),
+            ms(self.end_to_end.quantile(0.5)),
+            ms(self.end_to_end.quantile(0.99)),
+        )
+    }
+
+    /// The run's report, given what the other stages counted.
+    pub fn report(self, frames_in: u64, dropped: u64, buffers_allocated: usize) -> Report {
+        let steady = self
+            .steady_from
+            .map(|t| (self.frames_out - STEADY_AFTER, self.last_out - t));
+        Report {
+            frames_in,
+            frames_out: self.frames_out,
+            dropped,
+            elapsed: self.last_out - self.start,
+            steady,
+            stages: self.stages,
+            end_to_end: self.end_to_end,
+            buffers_allocated,
+            timeline: self.timeline,
         }
     }
 }

@@ -31,6 +31,47 @@ pub struct Calibration {
 /// Bins of a calibration histogram.
 pub const HISTOGRAM_BINS: usize = 512;
 
+impl Calibration {
+    /// A calibration file's text (what `zynqdet calibrate` writes), checked: every range and
+    /// mean finite, ranges not negative, histograms of [`HISTOGRAM_BINS`] bins. The error names
+    /// the first problem; the caller adds the file's name.
+    pub fn from_json(text: &str) -> std::result::Result<Calibration, String> {
+        let calibration: Calibration =
+            serde_json::from_str(text).map_err(|e| format!("not a calibration file: {e}"))?;
+        calibration.check()?;
+        Ok(calibration)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        for &(layer, max_abs) in &self.input_max_abs {
+            if !max_abs.is_finite() || max_abs < 0.0 {
+                return Err(format!(
+                    "layer {layer}: input range {max_abs} is not a magnitude"
+                ));
+            }
+        }
+        for &(layer, min) in &self.input_min {
+            if !min.is_finite() {
+                return Err(format!("layer {layer}: smallest input {min} is not finite"));
+            }
+        }
+        for (layer, bins) in &self.input_histograms {
+            if bins.len() != HISTOGRAM_BINS {
+                return Err(format!(
+                    "layer {layer}: a histogram of {} bins, not {HISTOGRAM_BINS}",
+                    bins.len()
+                ));
+            }
+        }
+        for (layer, means) in &self.input_channel_means {
+            if means.iter().any(|m| !m.is_finite()) {
+                return Err(format!("layer {layer}: a channel mean is not finite"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Network {
     /// Measures, over `images` (letterboxed), the input statistics of every float convolution.
     pub fn calibrate(
@@ -137,5 +178,46 @@ impl Network {
             *layer = Layer::IntConv(IntConv::from_float(conv, wanted, &stats));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_files_are_checked_as_they_are_read() {
+        let good =
+            r#"{"model":"m","images":2,"input_max_abs":[[0,1.5],[3,0.25]],"input_min":[[0,0.0]]}"#;
+        let c = Calibration::from_json(good).unwrap();
+        assert_eq!(c.input_max_abs, vec![(0, 1.5), (3, 0.25)]);
+        let refused = [
+            (r#"{"model":"m"}"#, "not a calibration file"),
+            (
+                r#"{"model":"m","images":1,"input_max_abs":[[0,-1.0]]}"#,
+                "not a magnitude",
+            ),
+            // 1e39 is past f32: it reads as infinity
+            (
+                r#"{"model":"m","images":1,"input_max_abs":[[0,1e39]]}"#,
+                "not a magnitude",
+            ),
+            (
+                r#"{"model":"m","images":1,"input_max_abs":[],"input_min":[[2,-1e39]]}"#,
+                "not finite",
+            ),
+            (
+                r#"{"model":"m","images":1,"input_max_abs":[],"input_histograms":[[0,[1,2]]]}"#,
+                "2 bins",
+            ),
+            (
+                r#"{"model":"m","images":1,"input_max_abs":[],"input_channel_means":[[0,[1e39]]]}"#,
+                "not finite",
+            ),
+        ];
+        for (text, why) in refused {
+            let e = Calibration::from_json(text).unwrap_err();
+            assert!(e.contains(why), "{text}: {e}");
+        }
     }
 }

@@ -1,23 +1,20 @@
 //! `zynqdet run`: the real-time pipeline from a camera or a recording to annotated frames and
 //! detections.
 
-use crate::detect::{rtl_runner, Backend, DARKNET_NMS};
-use crate::model::load_network;
-use crate::pipeline::sink::{JsonSink, Output, Sink};
-use crate::pipeline::source::camera::{parse_size, CameraFormat, CameraRequest};
-use crate::pipeline::source::{self, SourceOptions};
+use crate::media::sink::{JsonSink, Output, Sink};
+use crate::media::source::camera::{parse_size, CameraFormat, CameraRequest};
+use crate::media::source::{self, SourceOptions};
+use crate::options::{nms_for, parse_nms, parse_thresh, Backend, BackendArgs, ModelArgs};
 use crate::pipeline::{self, Config};
-use crate::ModelArgs;
 use anyhow::{bail, Result};
-use darknet_port::network::{CpuRunner, SegmentRunner};
-use pl_driver::udmabuf::UdmabufOptions;
-use pl_driver::uio::{UioOptions, DEFAULT_UIO_NAME};
-use pl_driver::DriverConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `run` shows what the board computes: the engine's software model unless `--backend`.
+const DEFAULT_BACKEND: Backend = Backend::Model;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -46,18 +43,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub max_frames: Option<u64>,
     /// Report a class when its probability exceeds this.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, value_parser = parse_thresh)]
     pub thresh: f32,
     /// IoU above which NMS suppresses the less probable box (0 disables NMS). Default: the
     /// model's reference value (0.3 for Tinier-YOLO), else Darknet's 0.45.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_nms)]
     pub nms: Option<f32>,
-    /// Where the binarized middle layers run (see `zynqdet detect --help`).
-    #[arg(long, value_enum, default_value_t = Backend::Model)]
-    pub backend: Backend,
-    /// UIO name of the engine (with --backend uio).
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_UIO_NAME)]
-    pub uio_name: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Camera pixel format: yuyv, nv12 or mjpeg (default: the camera's best for the size).
     #[arg(long, value_name = "FORMAT", value_parser = |s: &str| s.parse::<CameraFormat>())]
     pub camera_format: Option<CameraFormat>,
@@ -74,30 +67,7 @@ pub struct RunArgs {
     pub model: ModelArgs,
 }
 
-/// The runner of the binarized segments, moved to the accelerator thread.
-pub fn segment_runner(backend: Backend, uio_name: &str) -> Result<Box<dyn SegmentRunner + Send>> {
-    Ok(match backend {
-        Backend::Cpu => Box::new(CpuRunner),
-        Backend::Model => Box::new(pl_driver::model_runner(DriverConfig::default())?.0),
-        Backend::Uio => {
-            let uio = UioOptions {
-                name: uio_name.to_string(),
-                ..UioOptions::default()
-            };
-            Box::new(pl_driver::uio_runner(
-                &uio,
-                &UdmabufOptions::default(),
-                DriverConfig::default(),
-            )?)
-        }
-        Backend::Rtl => rtl_runner()?,
-    })
-}
-
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
-    if !(0.0..1.0).contains(&args.thresh) {
-        bail!("--thresh {} must be in [0, 1)", args.thresh);
-    }
     if args.stats_interval.is_nan() || args.stats_interval <= 0.0 {
         bail!("--stats-interval {} must be positive", args.stats_interval);
     }
@@ -105,14 +75,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         bail!("--workers must be at least 1");
     }
     let output = Output::parse(&args.output)?;
-    let network = Arc::new(load_network(&args.model)?);
+    let network = Arc::new(args.model.load()?);
     if network.channels != 3 {
         bail!(
             "the model takes {} channels; video frames have 3",
             network.channels
         );
     }
-    let runner = segment_runner(args.backend, &args.uio_name)?;
+    let runner = args.backend.runner(DEFAULT_BACKEND)?;
     let options = SourceOptions {
         camera: CameraRequest {
             format: args.camera_format,
@@ -151,7 +121,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
 
     let cfg = Config {
         thresh: args.thresh,
-        nms: args.nms.or(network.nms).unwrap_or(DARKNET_NMS),
+        nms: nms_for(args.nms, &network),
         realtime: args.realtime,
         max_frames: args.max_frames,
         annotate: output.shows_pictures(),

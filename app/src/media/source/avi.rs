@@ -8,8 +8,8 @@
 //! with its offset.
 
 use super::{Rate, RawFrame, Source, SourceInfo};
-use crate::pipeline::error::MediaError;
-use crate::pipeline::pixels::PixelFormat;
+use crate::media::error::MediaError;
+use crate::media::pixels::PixelFormat;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -281,43 +281,51 @@ impl AviSource {
             .into());
         }
         s.riff_end = s.list_end(0, u32_at(&head, 4));
+        let (header, odml_frames) = s.read_headers()?;
+        s.use_headers(&header, odml_frames)?;
+        Ok(s)
+    }
+
+    /// Walks the top-level lists up to 'movi': the parsed 'hdrl' and the OpenDML frame count
+    /// (0 when absent). Leaves the reading position at the first chunk of 'movi'.
+    fn read_headers(&mut self) -> Result<(Header, u32), OpenError> {
         let mut header = None;
         let mut odml_frames = 0u32;
         let mut at = 12;
         loop {
-            if at + 8 > s.riff_end.min(len) {
+            if at + 8 > self.riff_end.min(self.len) {
                 let what = if header.is_none() { "'hdrl'" } else { "'movi'" };
                 return Err(MediaError::at(
-                    path,
+                    &self.path,
                     at,
                     format!("bad header: no {what} list before the end of the file"),
                 )
                 .into());
             }
-            let (id, size) = s.chunk_header(at)?;
+            let (id, size) = self.chunk_header(at)?;
             if &id == b"LIST" {
-                let kind = s.read_at(at + 8, 4)?;
+                let kind = self.read_at(at + 8, 4)?;
                 if kind.len() < 4 || size < 4 {
-                    return Err(s.truncated(at, id, size).into());
+                    return Err(self.truncated(at, id, size).into());
                 }
                 match &kind[..] {
                     b"hdrl" => {
                         if u64::from(size) > MAX_HEADER_BYTES {
                             return Err(MediaError::at(
-                                path,
+                                &self.path,
                                 at,
                                 format!("bad header: 'hdrl' declares {size} bytes"),
                             )
                             .into());
                         }
-                        let body = s.read_at(at + 12, u64::from(size) - 4)?;
+                        let body = self.read_at(at + 12, u64::from(size) - 4)?;
                         if body.len() as u64 != u64::from(size) - 4 {
-                            return Err(s.truncated(at, id, size).into());
+                            return Err(self.truncated(at, id, size).into());
                         }
-                        header = Some(parse_hdrl(path, &body, at + 12)?);
+                        header = Some(parse_hdrl(&self.path, &body, at + 12)?);
                     }
                     b"odml" => {
-                        if let Ok(body) = s.read_at(at + 12, u64::from(size.min(256)) - 4) {
+                        if let Ok(body) = self.read_at(at + 12, u64::from(size.min(256)) - 4) {
                             if body.len() >= 12 && &body[..4] == b"dmlh" {
                                 odml_frames = u32_at(&body, 8);
                             }
@@ -326,30 +334,33 @@ impl AviSource {
                     b"movi" => {
                         if header.is_none() {
                             return Err(MediaError::at(
-                                path,
+                                &self.path,
                                 at,
                                 "bad header: the 'movi' list comes before 'hdrl'",
                             )
                             .into());
                         }
-                        s.movi_end = s.list_end(at, size);
-                        s.pos = at + 12;
-                        break;
+                        self.movi_end = self.list_end(at, size);
+                        self.pos = at + 12;
+                        return Ok((header.expect("checked above"), odml_frames));
                     }
                     _ => {}
                 }
             }
             at += 8 + u64::from(size) + u64::from(size & 1);
         }
-        let header = header.expect("checked before 'movi'");
+    }
+
+    /// Takes the stream ids, codec, rate and size from the headers.
+    fn use_headers(&mut self, header: &Header, odml_frames: u32) -> Result<(), OpenError> {
         let v = &header.video;
         let digits = format!("{:02}", v.number % 100).into_bytes();
-        s.stream_ids = [
+        self.stream_ids = [
             [digits[0], digits[1], b'd', b'c'],
             [digits[0], digits[1], b'd', b'b'],
         ];
-        s.codec = v.codec;
-        s.rate = match v.rate {
+        self.codec = v.codec;
+        self.rate = match v.rate {
             Some(r) => r,
             None if header.usec_per_frame > 0 => Rate {
                 num: 1_000_000,
@@ -357,7 +368,7 @@ impl AviSource {
             },
             None => {
                 return Err(MediaError::at(
-                    path,
+                    &self.path,
                     12,
                     "bad header: neither 'strh' nor 'avih' gives a frame rate",
                 )
@@ -369,11 +380,11 @@ impl AviSource {
             .max()
             .filter(|&n| n > 0)
             .map(u64::from);
-        s.info.width = v.width;
-        s.info.height = v.height;
-        s.info.rate = s.rate;
-        s.info.frames = frames;
-        Ok(s)
+        self.info.width = v.width;
+        self.info.height = v.height;
+        self.info.rate = self.rate;
+        self.info.frames = frames;
+        Ok(())
     }
 
     /// End of a list at `at` with declared `size`; 0 means "unknown" (written while streaming).
@@ -572,7 +583,7 @@ impl Source for AviSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::sink::avi::AviWriter;
+    use crate::media::sink::avi::AviWriter;
     use std::io::Cursor;
 
     fn frames(n: usize) -> Vec<Vec<u8>> {

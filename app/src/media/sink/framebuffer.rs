@@ -1,8 +1,8 @@
 //! The Linux framebuffer (`/dev/fbN`): the board's DisplayPort/HDMI output without a desktop.
 //! Frames are centred on the screen (cropped when larger) in the screen's own pixel format.
 
+use super::OutputFrame;
 use super::Sink;
-use crate::pipeline::Frame;
 use anyhow::{bail, Context, Result};
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
@@ -234,11 +234,11 @@ impl FramebufferSink {
 }
 
 impl Sink for FramebufferSink {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
+    fn write(&mut self, frame: &OutputFrame) -> Result<()> {
         blit(
             &self.layout,
             &mut self.map,
-            &frame.rgb,
+            frame.rgb,
             frame.width,
             frame.height,
         );

@@ -3,10 +3,7 @@
 
 mod plots;
 
-use crate::bench::{BenchJson, BenchRow};
-use crate::bench_pipeline::BenchPipelineJson;
-use crate::eval::EvalReport;
-use crate::quant::AgreementJson;
+use crate::results::{AgreementJson, BenchJson, BenchPipelineJson, BenchRow, EvalReport};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -148,146 +145,154 @@ impl Table {
 fn tables(inputs: &Inputs) -> Vec<Table> {
     let mut tables = Vec::new();
     if !inputs.evals.is_empty() {
-        tables.push(Table {
-            title: "Accuracy against ground truth (zynqdet eval)".into(),
-            head: [
-                "model",
-                "level",
-                "mAP@0.5 VOC07 11-pt",
-                "mAP@0.5 all-pt",
-                "frame ms p50",
-                "images",
-                "objects",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: inputs
-                .evals
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.model.clone(),
-                        r.level.clone(),
-                        format!("{:.1}", r.map11 * 100.0),
-                        format!("{:.1}", r.map * 100.0),
-                        format!("{:.1}", r.frame_ms_p50),
-                        r.images.to_string(),
-                        r.objects.to_string(),
-                    ]
-                })
-                .collect(),
-            note: {
-                let mut sets: Vec<&str> = inputs.evals.iter().map(|r| r.dataset.as_str()).collect();
-                sets.dedup();
-                format!(
-                    "mAP in percent over the classes that have objects in the dataset ({}); a \
-                     few images decide it, so it is no estimate of the full VOC2007 test figure.",
-                    sets.join(", ")
-                )
-            },
-        });
+        tables.push(eval_table(&inputs.evals));
     }
-    for b in &inputs.benches {
-        tables.push(Table {
-            title: format!(
-                "Frame times (zynqdet bench, {}, {} cores)",
-                b.input, b.cores
-            ),
-            head: [
-                "model", "level", "backend", "threads", "mode", "p50 ms", "p99 ms", "frames/s",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: b
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.model.clone(),
-                        r.level.clone(),
-                        r.backend.clone(),
-                        if r.threads == 0 {
-                            "own".into()
-                        } else {
-                            r.threads.to_string()
-                        },
-                        r.mode.clone(),
-                        format!("{:.1}", r.p50_ms),
-                        format!("{:.1}", r.p99_ms),
-                        format!("{:.2}", r.fps),
-                    ]
-                })
-                .collect(),
-            note: format!(
-                "single: one frame at a time (letterbox, network, decode); pipeline: latency \
-                 from capture to output, and the steady frame rate with frames in flight. {}",
-                if b.skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!("Not measured: {}.", b.skipped.join("; "))
-                }
-            ),
-        });
-    }
-    for p in &inputs.pipelines {
-        tables.push(Table {
-            title: format!(
-                "Pipeline stages (bench-pipeline, {}, {} frames, {} workers, backend {})",
-                p.model, p.frames, p.workers, p.backend
-            ),
-            head: ["stage", "alone ms/frame", "in pipeline p50 ms"]
-                .map(String::from)
-                .to_vec(),
-            rows: p
-                .stages
-                .iter()
-                .map(|s| {
-                    vec![
-                        s.stage.clone(),
-                        format!("{:.2}", s.alone_ms),
-                        format!("{:.2}", s.pipeline_p50_ms),
-                    ]
-                })
-                .collect(),
-            note: format!(
-                "sequential {:.2} frames/s, slowest-stage bound {:.2}, pipeline {:.2}",
-                p.sequential_fps, p.bound_fps, p.pipeline_fps
-            ),
-        });
-    }
-    for a in &inputs.agreements {
-        tables.push(Table {
-            title: format!(
-                "Agreement with FP32 (zynqdet agreement, {}, {} frames)",
-                a.model, a.frames
-            ),
-            head: [
-                "level",
-                "mAP@0.5 vs FP32",
-                "borderline",
-                "class set changed",
-                "frame ms",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: a
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.level.clone(),
-                        format!("{:.3}", r.map),
-                        format!("{:.3}", r.borderline_map),
-                        r.class_set_changed.to_string(),
-                        format!("{:.1}", r.frame_ms),
-                    ]
-                })
-                .collect(),
-            note: "FP32's own detections are the ground truth here: agreement, not accuracy."
-                .into(),
-        });
-    }
+    tables.extend(inputs.benches.iter().map(bench_table));
+    tables.extend(inputs.pipelines.iter().map(pipeline_table));
+    tables.extend(inputs.agreements.iter().map(agreement_table));
     tables
+}
+
+fn eval_table(evals: &[EvalReport]) -> Table {
+    Table {
+        title: "Accuracy against ground truth (zynqdet eval)".into(),
+        head: [
+            "model",
+            "level",
+            "mAP@0.5 VOC07 11-pt",
+            "mAP@0.5 all-pt",
+            "frame ms p50",
+            "images",
+            "objects",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: evals
+            .iter()
+            .map(|r| {
+                vec![
+                    r.model.clone(),
+                    r.level.clone(),
+                    format!("{:.1}", r.map11 * 100.0),
+                    format!("{:.1}", r.map * 100.0),
+                    format!("{:.1}", r.frame_ms_p50),
+                    r.images.to_string(),
+                    r.objects.to_string(),
+                ]
+            })
+            .collect(),
+        note: {
+            let mut sets: Vec<&str> = evals.iter().map(|r| r.dataset.as_str()).collect();
+            sets.dedup();
+            format!(
+                "mAP in percent over the classes that have objects in the dataset ({}); a \
+                 few images decide it, so it is no estimate of the full VOC2007 test figure.",
+                sets.join(", ")
+            )
+        },
+    }
+}
+
+fn bench_table(b: &BenchJson) -> Table {
+    Table {
+        title: format!(
+            "Frame times (zynqdet bench, {}, {} cores)",
+            b.input, b.cores
+        ),
+        head: [
+            "model", "level", "backend", "threads", "mode", "p50 ms", "p99 ms", "frames/s",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: b
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.model.clone(),
+                    r.level.clone(),
+                    r.backend.clone(),
+                    if r.threads == 0 {
+                        "own".into()
+                    } else {
+                        r.threads.to_string()
+                    },
+                    r.mode.clone(),
+                    format!("{:.1}", r.p50_ms),
+                    format!("{:.1}", r.p99_ms),
+                    format!("{:.2}", r.fps),
+                ]
+            })
+            .collect(),
+        note: format!(
+            "single: one frame at a time (letterbox, network, decode); pipeline: latency \
+             from capture to output, and the steady frame rate with frames in flight. {}",
+            if b.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("Not measured: {}.", b.skipped.join("; "))
+            }
+        ),
+    }
+}
+
+fn pipeline_table(p: &BenchPipelineJson) -> Table {
+    Table {
+        title: format!(
+            "Pipeline stages (bench-pipeline, {}, {} frames, {} workers, backend {})",
+            p.model, p.frames, p.workers, p.backend
+        ),
+        head: ["stage", "alone ms/frame", "in pipeline p50 ms"]
+            .map(String::from)
+            .to_vec(),
+        rows: p
+            .stages
+            .iter()
+            .map(|s| {
+                vec![
+                    s.stage.clone(),
+                    format!("{:.2}", s.alone_ms),
+                    format!("{:.2}", s.pipeline_p50_ms),
+                ]
+            })
+            .collect(),
+        note: format!(
+            "sequential {:.2} frames/s, slowest-stage bound {:.2}, pipeline {:.2}",
+            p.sequential_fps, p.bound_fps, p.pipeline_fps
+        ),
+    }
+}
+
+fn agreement_table(a: &AgreementJson) -> Table {
+    Table {
+        title: format!(
+            "Agreement with FP32 (zynqdet agreement, {}, {} frames)",
+            a.model, a.frames
+        ),
+        head: [
+            "level",
+            "mAP@0.5 vs FP32",
+            "borderline",
+            "class set changed",
+            "frame ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: a
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.level.clone(),
+                    format!("{:.3}", r.map),
+                    format!("{:.3}", r.borderline_map),
+                    r.class_set_changed.to_string(),
+                    format!("{:.1}", r.frame_ms),
+                ]
+            })
+            .collect(),
+        note: "FP32's own detections are the ground truth here: agreement, not accuracy.".into(),
+    }
 }
 
 fn draw(inputs: &Inputs, out: &Path) -> Result<Vec<Plot>> {

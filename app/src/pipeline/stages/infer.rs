@@ -1,4 +1,4 @@
-//! The network split over threads.
+//! Infer: the network on a frame. In the threaded pipeline the network is split over threads:
 //!
 //! The binarized segments run on one accelerator thread, which owns the `SegmentRunner` (the PL
 //! on the board, the CPU kernels in host mode). The float layers around them run on CPU worker
@@ -8,13 +8,150 @@
 //! frame n, so the accelerator never waits for the CPU layers. Using `forward` itself (rather
 //! than a copy of its layer loop) keeps the results identical to `zynqdet detect`.
 
-use super::Stage;
-use anyhow::anyhow;
+//!
+//! Run stage after stage (`bench-pipeline`), the same [`Infer`] stage calls the runner itself
+//! through [`LocalRunner`], which times the calls the same way.
+
+use super::{Process, Processed, Shared};
+use crate::pipeline::frame::{Frame, Stage};
+use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
-use darknet_port::layers::QTensor;
+use darknet_port::layers::{QTensor, Tensor};
 use darknet_port::network::{Network, Segment, SegmentRunner, Timings};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The network on a frame: its heads, and the time of its CPU layers and of the accelerator.
+pub struct Infer<R> {
+    network: Arc<Network>,
+    runner: R,
+    shared: Arc<Shared>,
+}
+
+impl<R: TimedRunner> Infer<R> {
+    pub fn new(network: Arc<Network>, runner: R, shared: Arc<Shared>) -> Infer<R> {
+        Infer {
+            network,
+            runner,
+            shared,
+        }
+    }
+}
+
+impl<R: TimedRunner> Process for Infer<R> {
+    fn process(&mut self, mut frame: Frame) -> Result<Processed> {
+        self.runner.clear();
+        let network = &self.network;
+        let input = Tensor {
+            channels: 3,
+            height: network.height,
+            width: network.width,
+            data: std::mem::take(&mut frame.input),
+        };
+        // the stages' own clocks time the pipeline; per-layer steps are not kept
+        let t0 = Instant::now();
+        let result = network.forward(&input, &mut self.runner, &mut Timings::off());
+        let t1 = Instant::now();
+        frame.input = input.data;
+        match result {
+            Ok(heads) => frame.heads = Some(heads),
+            // the accelerator thread reports its own failure
+            Err(_) if self.runner.gone() => {
+                self.shared.recycle(frame);
+                return Ok(Processed::Stop);
+            }
+            Err(e) => return Err(anyhow!("{}: {e}", frame.origin)),
+        }
+        self.shared
+            .input_pool
+            .give(std::mem::take(&mut frame.input));
+        for (stage, took) in stage_times(self.runner.calls(), t0, t1) {
+            frame.timed(stage, took);
+        }
+        Ok(Processed::Forward(frame))
+    }
+}
+
+/// One call of `forward` into the runner of the binarized segments.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    called: Instant,
+    returned: Instant,
+    /// Time the runner worked (a remote call also waits in the accelerator's queue).
+    busy: Duration,
+}
+
+/// A segment runner that keeps the times of its calls.
+pub trait TimedRunner: SegmentRunner + Send {
+    fn calls(&self) -> &[Call];
+    fn clear(&mut self);
+    /// Whether the runner has gone for good (the accelerator thread stopped).
+    fn gone(&self) -> bool;
+}
+
+/// Splits the wall time of one `forward` that started at `start` and ended at `end` into the
+/// stage times: CPU layers before the first segment, the accelerator's busy time, and CPU
+/// layers after it (and between segments). Time spent queueing for the accelerator belongs
+/// to no stage.
+pub fn stage_times(calls: &[Call], start: Instant, end: Instant) -> [(Stage, Duration); 3] {
+    let total = end - start;
+    let front = calls.first().map_or(total, |c| c.called - start);
+    let inside: Duration = calls.iter().map(|c| c.returned - c.called).sum();
+    let busy: Duration = calls.iter().map(|c| c.busy).sum();
+    [
+        (Stage::CpuFront, front),
+        (Stage::Accel, busy),
+        (Stage::CpuBack, total.saturating_sub(front + inside)),
+    ]
+}
+
+/// A runner called on this thread, its calls timed.
+pub struct LocalRunner {
+    inner: Box<dyn SegmentRunner + Send>,
+    calls: Vec<Call>,
+}
+
+impl LocalRunner {
+    pub fn new(inner: Box<dyn SegmentRunner + Send>) -> LocalRunner {
+        LocalRunner {
+            inner,
+            calls: Vec::new(),
+        }
+    }
+}
+
+impl SegmentRunner for LocalRunner {
+    fn run(
+        &mut self,
+        segment: &Segment,
+        input: QTensor,
+        timings: &mut Timings,
+    ) -> darknet_port::Result<QTensor> {
+        let called = Instant::now();
+        let out = self.inner.run(segment, input, timings);
+        let returned = Instant::now();
+        self.calls.push(Call {
+            called,
+            returned,
+            busy: returned - called,
+        });
+        out
+    }
+}
+
+impl TimedRunner for LocalRunner {
+    fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    fn clear(&mut self) {
+        self.calls.clear();
+    }
+
+    fn gone(&self) -> bool {
+        false
+    }
+}
 
 /// A segment to run: which one (its first layer) and its input.
 pub struct AccelRequest {
@@ -70,14 +207,6 @@ pub fn serve(
     Ok(())
 }
 
-/// One call of a worker's `forward` into the accelerator thread.
-#[derive(Debug, Clone, Copy)]
-struct Call {
-    called: Instant,
-    returned: Instant,
-    busy: Duration,
-}
-
 /// The worker side: a `SegmentRunner` that sends the segment to the accelerator thread.
 pub struct RemoteRunner {
     requests: Sender<AccelRequest>,
@@ -93,26 +222,6 @@ impl RemoteRunner {
             calls: Vec::new(),
             accel_gone: false,
         }
-    }
-
-    /// Splits the wall time of one `forward` that started at `start` and ended at `end` into
-    /// the stage times: CPU layers before the first segment, the accelerator's busy time, and
-    /// CPU layers after it (and between segments). Time spent queueing for the accelerator
-    /// belongs to no stage.
-    pub fn stage_times(&self, start: Instant, end: Instant) -> [(Stage, Duration); 3] {
-        let total = end - start;
-        let front = self.calls.first().map_or(total, |c| c.called - start);
-        let inside: Duration = self.calls.iter().map(|c| c.returned - c.called).sum();
-        let busy: Duration = self.calls.iter().map(|c| c.busy).sum();
-        [
-            (Stage::CpuFront, front),
-            (Stage::Accel, busy),
-            (Stage::CpuBack, total.saturating_sub(front + inside)),
-        ]
-    }
-
-    pub fn clear(&mut self) {
-        self.calls.clear();
     }
 }
 
@@ -155,6 +264,20 @@ impl SegmentRunner for RemoteRunner {
     }
 }
 
+impl TimedRunner for RemoteRunner {
+    fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    fn clear(&mut self) {
+        self.calls.clear();
+    }
+
+    fn gone(&self) -> bool {
+        self.accel_gone
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +305,7 @@ mod tests {
         let via_thread = network
             .forward(&input, &mut remote, &mut Timings::new())
             .unwrap();
-        let times = remote.stage_times(start, Instant::now());
+        let times = stage_times(remote.calls(), start, Instant::now());
         drop(remote);
         accel.join().unwrap().unwrap();
 

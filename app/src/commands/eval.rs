@@ -2,21 +2,21 @@
 //! at a low threshold (0.005, as Darknet's `detector map`), and each class's AP and the mAP@0.5
 //! are printed in VOC2007's 11-point and VOC2010's all-point conventions, with the frame time.
 
-use crate::detect::{Backend, DARKNET_NMS};
-use crate::model::load_network;
-use crate::run::segment_runner;
+use crate::options::{nms_for, parse_nms, parse_thresh, Backend, BackendArgs, ModelArgs};
+use crate::results::{quantile_ms, ClassResult, EvalReport};
 use crate::voc;
-use crate::ModelArgs;
 use anyhow::{bail, Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
-use darknet_port::network::Timings;
+use darknet_port::network::{Network, SegmentRunner, Timings};
 use darknet_port::voc_map::{self, Detection, Truth};
 use indicatif::{ProgressBar, ProgressStyle};
-use pl_driver::uio::DEFAULT_UIO_NAME;
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// Accuracy is measured on the plain CPU kernels unless `--backend` says otherwise (every
+/// backend computes the same bits).
+const DEFAULT_BACKEND: Backend = Backend::Cpu;
 
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
@@ -30,9 +30,11 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Lowest score of the detections that are ranked.
-    #[arg(long, default_value_t = 0.005)]
+    #[arg(long, default_value_t = 0.005, value_parser = parse_thresh)]
     pub thresh: f32,
-    #[arg(long)]
+    /// IoU above which NMS suppresses the less probable box (0 disables NMS; default: the
+    /// model's own, else Darknet's 0.45).
+    #[arg(long, value_parser = parse_nms)]
     pub nms: Option<f32>,
     /// IoU a detection needs with its object (above it, strictly, as VOC's devkit).
     #[arg(long, default_value_t = 0.5)]
@@ -41,11 +43,8 @@ pub struct EvalArgs {
     /// class); COCO's names of VOC's classes (airplane, couch, tv, ...) map without it.
     #[arg(long, value_name = "FILE")]
     pub class_map: Option<PathBuf>,
-    /// Where the binarized middle layers run (models that have them).
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub backend: Backend,
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_UIO_NAME)]
-    pub uio_name: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Also write the results as JSON (for `zynqdet report`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -53,83 +52,8 @@ pub struct EvalArgs {
     pub model: ModelArgs,
 }
 
-/// One class's result, as written to JSON.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct ClassResult {
-    pub class: String,
-    pub objects: usize,
-    pub difficult: usize,
-    pub detections: usize,
-    pub ap11: f64,
-    pub ap: f64,
-    /// (recall, precision) along the ranking, thinned to at most a few hundred points.
-    pub pr: Vec<(f64, f64)>,
-}
-
-/// What `eval --json` writes.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct EvalReport {
-    pub kind: String,
-    pub dataset: String,
-    pub model: String,
-    /// The arithmetic of the float layers (and Tinier-YOLO's W1A3 middle).
-    pub level: String,
-    pub backend: String,
-    pub threads: usize,
-    pub images: usize,
-    pub objects: usize,
-    pub difficult: usize,
-    pub skipped: usize,
-    pub thresh: f32,
-    pub iou: f64,
-    pub map11: f64,
-    pub map: f64,
-    pub frame_ms_mean: f64,
-    pub frame_ms_p50: f64,
-    pub frame_ms_p99: f64,
-    pub classes: Vec<ClassResult>,
-}
-
-/// The `q` quantile of sorted durations, in ms (nearest rank).
-pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
-}
-
-/// The model's name in tables and plots: the built-in `tinier-yolo`, else the file's stem.
-pub fn model_label(args: &ModelArgs) -> String {
-    args.cfg
-        .as_ref()
-        .or(args.model.as_ref())
-        .and_then(|p| p.file_stem())
-        .map_or("tinier-yolo".into(), |s| s.to_string_lossy().into_owned())
-}
-
-/// A level's name as the README tables say it.
-pub fn level_name(args: &ModelArgs, has_binarized: bool) -> String {
-    let mut name = args.precision.name().to_string();
-    if let Some(o) = &args.layer_precision {
-        let list: Vec<String> =
-            o.0.iter()
-                .map(|(l, p)| format!("{l}={}", p.name()))
-                .collect();
-        name = format!("{name} ({})", list.join(","));
-    }
-    if has_binarized {
-        format!("W1A3, first/last {name}")
-    } else {
-        name
-    }
-}
-
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
-    if !(0.0..1.0).contains(&args.thresh) {
-        bail!("--thresh {} must be in [0, 1)", args.thresh);
-    }
-    let network = load_network(&args.model)?;
+    let network = args.model.load()?;
     let dataset = voc::read(&args.dataset, args.image_set.as_deref(), args.limit)?;
     for p in &dataset.problems {
         eprintln!("zynqdet: skipped: {p}");
@@ -151,9 +75,43 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .segments()
         .map_err(|m| anyhow::anyhow!("{m}"))?
         .is_empty();
-    let mut runner = segment_runner(args.backend, &args.uio_name)?;
-    let nms = args.nms.or(network.nms).unwrap_or(DARKNET_NMS);
+    let mut runner = args.backend.runner(DEFAULT_BACKEND)?;
+    let run = detect_dataset(&network, runner.as_mut(), &dataset, &map, args)?;
+    if run.truth.is_empty() {
+        bail!(
+            "{}: no image could be evaluated ({} skipped)",
+            args.dataset.display(),
+            run.skipped
+        );
+    }
+    let report = report(args, &dataset.classes, has_binarized, run);
+    print_report(&report, dataset.classes.len(), mapped);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The model's detections on a dataset, beside its ground truth.
+struct DatasetRun {
+    truth: Vec<Vec<Truth>>,
+    detections: Vec<Detection>,
+    /// Each image's time, sorted.
+    times: Vec<Duration>,
+    skipped: usize,
+}
+
+/// Runs the network on every image of `dataset` that loads; `map` turns the model's classes
+/// into the dataset's.
+fn detect_dataset(
+    network: &Network,
+    runner: &mut dyn SegmentRunner,
+    dataset: &voc::Dataset,
+    map: &[Option<usize>],
+    args: &EvalArgs,
+) -> Result<DatasetRun> {
+    let nms = nms_for(args.nms, network);
     let progress = ProgressBar::new(dataset.images.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} images, {eta} left")
             .expect("a valid template"),
@@ -174,7 +132,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         };
         let start = Instant::now();
         let input = letterbox(&image, network.width, network.height, network.resize);
-        let heads = network.forward(&input, runner.as_mut(), &mut Timings::off())?;
+        let heads = network.forward(&input, runner, &mut Timings::off())?;
         let found = network.decode(&heads, image.width, image.height, args.thresh, nms)?;
         times.push(start.elapsed());
         let index = truth.len();
@@ -209,21 +167,31 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         }));
     }
     progress.finish_and_clear();
-    if truth.is_empty() {
-        bail!(
-            "{}: no image could be evaluated ({skipped} skipped)",
-            args.dataset.display()
-        );
-    }
-    let result = voc_map::evaluate(&truth, &detections, dataset.classes.len(), args.iou);
     times.sort();
-    let report = EvalReport {
+    Ok(DatasetRun {
+        truth,
+        detections,
+        times,
+        skipped,
+    })
+}
+
+/// The report of a run: each class's AP and the mAP, with the frame times.
+fn report(args: &EvalArgs, classes: &[String], has_binarized: bool, run: DatasetRun) -> EvalReport {
+    let DatasetRun {
+        truth,
+        detections,
+        times,
+        skipped,
+    } = run;
+    let result = voc_map::evaluate(&truth, &detections, classes.len(), args.iou);
+    EvalReport {
         kind: "eval".into(),
         dataset: args.dataset.display().to_string(),
-        model: model_label(&args.model),
-        level: level_name(&args.model, has_binarized),
+        model: args.model.label(),
+        level: args.model.level_name(has_binarized),
         backend: if has_binarized {
-            format!("{:?}", args.backend).to_lowercase()
+            args.backend.backend_or(DEFAULT_BACKEND).name().into()
         } else {
             "-".into()
         },
@@ -246,7 +214,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
             .map(|c| {
                 let step = c.recall.len().div_ceil(300).max(1);
                 ClassResult {
-                    class: dataset.classes[c.class_id].clone(),
+                    class: classes[c.class_id].clone(),
                     objects: c.positives,
                     difficult: c.difficult,
                     detections: c.detections,
@@ -263,13 +231,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
                 }
             })
             .collect(),
-    };
-    print_report(&report, dataset.classes.len(), mapped);
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
-            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn print_report(r: &EvalReport, dataset_classes: usize, mapped: usize) {

@@ -5,6 +5,7 @@ pub mod avi;
 pub mod camera;
 pub mod ffmpeg;
 pub mod images;
+pub mod memory;
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 pub mod v4l2;
 pub mod y4m;
@@ -66,7 +67,7 @@ pub struct SourceInfo {
 }
 
 /// One frame as the source delivers it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RawFrame {
     pub index: u64,
     pub pts: Duration,

@@ -1,7 +1,7 @@
 //! A folder of still images, in file-name order, as a video.
 
 use super::{Rate, RawFrame, Source, SourceInfo};
-use crate::pipeline::pixels::PixelFormat;
+use crate::media::pixels::PixelFormat;
 use anyhow::{bail, Context, Result};
 use darknet_port::image_input::decode_rgb8;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! The report's plots, as SVG files drawn by plotters (text measured with DejaVu Sans through
 //! ab_glyph: no system fonts or libraries).
 
-use crate::bench::BenchRow;
-use crate::bench_pipeline::TimelineJson;
-use crate::eval::EvalReport;
+use crate::results::{BenchRow, EvalReport, TimelineJson};
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle, Palette99};

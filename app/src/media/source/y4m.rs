@@ -2,8 +2,8 @@
 //! of one picture. Also how ffmpeg hands decoded video to us through a pipe.
 
 use super::{Rate, RawFrame, Source, SourceInfo};
-use crate::pipeline::error::MediaError;
-use crate::pipeline::pixels::{Chroma, PixelFormat};
+use crate::media::error::MediaError;
+use crate::media::pixels::{Chroma, PixelFormat};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -1,21 +1,19 @@
 //! `zynqdet detect`: still images through the network, detections printed, optionally drawn.
 
 use crate::annotate;
-use crate::model::load_network;
-use crate::ModelArgs;
+use crate::media::sink::json_detections;
+use crate::options::{nms_for, parse_nms, parse_thresh, Backend, BackendArgs, ModelArgs};
+use crate::results::step_label;
 use anyhow::{Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
-use darknet_port::network::{CpuRunner, Found, Network, SegmentRunner, StepKind, Timing, Timings};
-use pl_driver::udmabuf::UdmabufOptions;
-use pl_driver::uio::{UioOptions, DEFAULT_UIO_NAME};
-use pl_driver::DriverConfig;
+use darknet_port::network::{Network, SegmentRunner, StepKind, Timings};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Darknet's `detect` default.
-pub const DARKNET_NMS: f32 = 0.45;
+/// `detect` shows what the board computes: the engine's software model unless `--backend`.
+const DEFAULT_BACKEND: Backend = Backend::Model;
 
 #[derive(clap::Args, Debug)]
 pub struct DetectArgs {
@@ -23,11 +21,11 @@ pub struct DetectArgs {
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
     /// Report a class when its probability exceeds this.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, value_parser = parse_thresh)]
     pub thresh: f32,
     /// IoU above which NMS suppresses the less probable box (0 disables NMS). Default: the
     /// value the model's reference results use (0.3 for Tinier-YOLO), else Darknet's 0.45.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_nms)]
     pub nms: Option<f32>,
     /// Write each image annotated with its detections to this directory (as <name>.png).
     #[arg(long, value_name = "DIR")]
@@ -38,63 +36,10 @@ pub struct DetectArgs {
     /// Print the time of each layer.
     #[arg(long, short)]
     pub verbose: bool,
-    /// Where the binarized middle layers run: `model` drives a software model of the PL engine
-    /// through the real driver, `uio` the engine on the board, `cpu` skips the driver, `rtl` drives
-    /// the Verilator model of overlay/'s RTL through the real driver (seconds per frame; only in
-    /// builds made where Verilator was installed).
-    #[arg(long, value_enum, default_value_t = Backend::Model)]
-    pub backend: Backend,
-    /// UIO name of the engine (with --backend uio): its device-tree node name, `BlackBoxJam` for
-    /// the Ultra96 design's HLS block.
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_UIO_NAME)]
-    pub uio_name: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Model,
-    Cpu,
-    Uio,
-    /// Co-simulation with the RTL; present in builds where `pl_driver::HAS_RTL`.
-    Rtl,
-}
-
-/// The runner of `--backend rtl`, or a clear error in a build without it.
-pub fn rtl_runner() -> Result<Box<dyn SegmentRunner + Send>> {
-    if !pl_driver::HAS_RTL {
-        anyhow::bail!("--backend rtl: {}", pl_driver::NO_RTL);
-    }
-    Ok(pl_driver::rtl_segment_runner()?)
-}
-
-fn make_runner(args: &DetectArgs) -> Result<Box<dyn SegmentRunner>> {
-    Ok(match args.backend {
-        Backend::Cpu => Box::new(CpuRunner),
-        Backend::Model => Box::new(pl_driver::model_runner(DriverConfig::default())?.0),
-        Backend::Uio => {
-            let uio = UioOptions {
-                name: args.uio_name.clone(),
-                ..UioOptions::default()
-            };
-            Box::new(pl_driver::uio_runner(
-                &uio,
-                &UdmabufOptions::default(),
-                DriverConfig::default(),
-            )?)
-        }
-        Backend::Rtl => rtl_runner()?,
-    })
-}
-
-#[derive(Serialize)]
-pub struct JsonDetection<'a> {
-    class: &'a str,
-    class_id: usize,
-    prob: f32,
-    #[serde(rename = "box")]
-    bbox: [f32; 4],
 }
 
 #[derive(Serialize)]
@@ -102,39 +47,16 @@ struct JsonImage<'a> {
     image: String,
     width: usize,
     height: usize,
-    detections: Vec<JsonDetection<'a>>,
-}
-
-pub fn json_detections(found: &[Found]) -> Vec<JsonDetection<'_>> {
-    found
-        .iter()
-        .map(|f| JsonDetection {
-            class: &f.class,
-            class_id: f.class_id,
-            prob: f.prob,
-            bbox: f.bbox.map(|v| (v * 10.0).round() / 10.0),
-        })
-        .collect()
-}
-
-/// A timed step as the CLI names it: the layer's number right-aligned, then what it did.
-pub fn step_label(step: &Timing) -> String {
-    match step.layer {
-        Some(layer) => format!("{layer:>2} {}", step.kind.name()),
-        None => format!("   {}", step.kind.name()),
-    }
+    detections: Vec<crate::media::sink::JsonDetection<'a>>,
 }
 
 pub fn run(args: &DetectArgs) -> Result<ExitCode> {
-    if !(0.0..1.0).contains(&args.thresh) {
-        anyhow::bail!("--thresh {} must be in [0, 1)", args.thresh);
-    }
-    let network = load_network(&args.model)?;
+    let network = args.model.load()?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
     }
-    let mut runner = make_runner(args)?;
+    let mut runner = args.backend.runner(DEFAULT_BACKEND)?;
     let mut failures = 0;
     for path in &args.images {
         if let Err(e) = detect_one(&network, runner.as_mut(), path, args) {
@@ -166,7 +88,7 @@ fn detect_one(
     timings.push(None, StepKind::Letterbox, t0.elapsed());
     let output = network.forward(&input, runner, &mut timings)?;
     let t0 = Instant::now();
-    let nms = args.nms.or(network.nms).unwrap_or(DARKNET_NMS);
+    let nms = nms_for(args.nms, network);
     let found = network.decode(&output, image.width, image.height, args.thresh, nms)?;
     timings.push(None, StepKind::DecodeNms, t0.elapsed());
     let total = start.elapsed();
@@ -211,20 +133,4 @@ fn detect_one(
         annotate::save_annotated(path, &found, network.names.len(), &out_path)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backend_rtl_runs_or_says_why_this_build_has_none() {
-        let result = rtl_runner();
-        let error = result.as_ref().err().map(|e| format!("{e:#}"));
-        assert_eq!(result.is_ok(), pl_driver::HAS_RTL, "{error:?}");
-        if let Some(message) = error {
-            assert!(message.contains("--backend rtl"), "{message}");
-            assert!(message.contains("Verilator was not found"), "{message}");
-        }
-    }
 }

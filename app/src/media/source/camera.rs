@@ -241,8 +241,8 @@ pub fn open(
 mod device {
     use super::super::v4l2::{self, Buffer, Capability, FmtDesc, Format, FrmIvalEnum, FrmSizeEnum};
     use super::*;
-    use crate::pipeline::pixels::PixelFormat;
-    use crate::pipeline::source::{Rate, RawFrame, Source, SourceInfo};
+    use crate::media::pixels::PixelFormat;
+    use crate::media::source::{Rate, RawFrame, Source, SourceInfo};
     use anyhow::{bail, Context, Result};
     use std::fs::File;
     use std::io;

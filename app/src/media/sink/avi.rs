@@ -5,7 +5,7 @@
 //! (a killed run leaves a playable file). `finish` appends the `idx1` index, which players use
 //! for seeking.
 
-use crate::pipeline::source::Rate;
+use crate::media::source::Rate;
 use std::io::{self, Seek, SeekFrom, Write};
 
 /// Offsets of the fields patched as frames are added.

@@ -31,7 +31,7 @@ pub fn to_rgb(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::pixels::{rgb_to_nv12, rgb_to_yuyv};
+    use crate::media::pixels::{rgb_to_nv12, rgb_to_yuyv};
     use darknet_port::image_input::{
         from_rgb8, letterbox, load_image, Letterboxer, ResizeArithmetic,
     };

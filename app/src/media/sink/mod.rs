@@ -6,16 +6,29 @@ pub mod framebuffer;
 pub mod y4m;
 
 use super::source::Rate;
-use super::Frame;
-use crate::detect::json_detections;
 use anyhow::{bail, Context, Result};
+use darknet_port::network::Found;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A frame as the outputs see it: the picture (annotated or not) and what was found in it.
+pub struct OutputFrame<'a> {
+    /// The source's frame number.
+    pub index: u64,
+    /// Time of the frame in the recording, or since the camera's first frame.
+    pub pts: Duration,
+    pub width: usize,
+    pub height: usize,
+    /// Interleaved RGB, `width * height * 3` bytes.
+    pub rgb: &'a [u8],
+    pub found: &'a [Found],
+}
 
 pub trait Sink: Send {
-    fn write(&mut self, frame: &Frame) -> Result<()>;
+    fn write(&mut self, frame: &OutputFrame) -> Result<()>;
     /// Completes the output (indexes, flushes). Called once, also after a failure.
     fn finish(&mut self) -> Result<()>;
 }
@@ -84,7 +97,7 @@ pub fn encode_jpeg(rgb: &[u8], w: usize, h: usize, out: &mut Vec<u8>) -> Result<
         .context("JPEG encoding")
 }
 
-fn check_size(path: &Path, frame: &Frame, w: usize, h: usize) -> Result<()> {
+fn check_size(path: &Path, frame: &OutputFrame, w: usize, h: usize) -> Result<()> {
     if (frame.width, frame.height) != (w, h) {
         bail!(
             "{}: frame {} is {}x{} but the video is {w}x{h}",
@@ -123,13 +136,13 @@ impl AviSink {
 }
 
 impl Sink for AviSink {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
+    fn write(&mut self, frame: &OutputFrame) -> Result<()> {
         let Some(writer) = self.writer.as_mut() else {
             bail!("{}: already closed", self.path.display());
         };
         let (w, h) = writer.size();
         check_size(&self.path, frame, w as usize, h as usize)?;
-        encode_jpeg(&frame.rgb, frame.width, frame.height, &mut self.jpeg)?;
+        encode_jpeg(frame.rgb, frame.width, frame.height, &mut self.jpeg)?;
         writer
             .write_frame(&self.jpeg)
             .with_context(|| format!("{}: cannot write", self.path.display()))
@@ -167,13 +180,13 @@ impl PngSink {
 }
 
 impl Sink for PngSink {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
+    fn write(&mut self, frame: &OutputFrame) -> Result<()> {
         let path = self.dir.join(format!("{:06}.png", frame.index));
         // through a temporary name: a frame file is either complete or absent
         let tmp = path.with_extension("png.partial");
         image::save_buffer_with_format(
             &tmp,
-            &frame.rgb,
+            frame.rgb,
             frame.width as u32,
             frame.height as u32,
             image::ExtendedColorType::Rgb8,
@@ -188,13 +201,36 @@ impl Sink for PngSink {
     }
 }
 
+/// A detection as the JSON outputs write it (`detect --json`, `run --json`): a box to a
+/// tenth of a pixel.
+#[derive(Serialize)]
+pub struct JsonDetection<'a> {
+    class: &'a str,
+    class_id: usize,
+    prob: f32,
+    #[serde(rename = "box")]
+    bbox: [f32; 4],
+}
+
+pub fn json_detections(found: &[Found]) -> Vec<JsonDetection<'_>> {
+    found
+        .iter()
+        .map(|f| JsonDetection {
+            class: &f.class,
+            class_id: f.class_id,
+            prob: f.prob,
+            bbox: f.bbox.map(|v| (v * 10.0).round() / 10.0),
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct JsonFrame<'a> {
     frame: u64,
     timestamp: f64,
     width: usize,
     height: usize,
-    detections: Vec<crate::detect::JsonDetection<'a>>,
+    detections: Vec<JsonDetection<'a>>,
 }
 
 /// One JSON object per frame and line, flushed per frame so that an interrupted run leaves
@@ -221,19 +257,19 @@ impl JsonSink {
     }
 
     /// The line written for `frame`.
-    pub fn line(frame: &Frame) -> Result<String> {
+    pub fn line(frame: &OutputFrame) -> Result<String> {
         Ok(serde_json::to_string(&JsonFrame {
             frame: frame.index,
             timestamp: (frame.pts.as_secs_f64() * 1e6).round() / 1e6,
             width: frame.width,
             height: frame.height,
-            detections: json_detections(&frame.found),
+            detections: json_detections(frame.found),
         })?)
     }
 }
 
 impl Sink for JsonSink {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
+    fn write(&mut self, frame: &OutputFrame) -> Result<()> {
         let line = Self::line(frame)?;
         writeln!(self.out, "{line}")
             .and_then(|_| self.out.flush())

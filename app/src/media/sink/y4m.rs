@@ -1,9 +1,9 @@
 //! Writing YUV4MPEG2: raw 4:2:0 pictures that ffmpeg, mpv and most encoders read.
 
+use super::OutputFrame;
 use super::{check_size, Sink};
-use crate::pipeline::pixels::rgb_to_i420;
-use crate::pipeline::source::Rate;
-use crate::pipeline::Frame;
+use crate::media::pixels::rgb_to_i420;
+use crate::media::source::Rate;
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -44,9 +44,9 @@ impl Y4mSink {
 }
 
 impl Sink for Y4mSink {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
+    fn write(&mut self, frame: &OutputFrame) -> Result<()> {
         check_size(&self.path, frame, self.width, self.height)?;
-        rgb_to_i420(frame.width, frame.height, &frame.rgb, &mut self.planes);
+        rgb_to_i420(frame.width, frame.height, frame.rgb, &mut self.planes);
         // a frame goes out whole (one flush per frame): an interrupted file ends on a frame
         self.out
             .write_all(b"FRAME\n")

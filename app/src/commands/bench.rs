@@ -2,20 +2,18 @@
 //! counts in one run: single frames as `detect` runs them and the threaded pipeline as
 //! `bench-pipeline` runs it, with OpenCV DNN and Debian's darknet as baselines when installed.
 
-use crate::bench_pipeline::{load_frames, pipelined, TimelineJson};
-use crate::detect::{step_label, Backend, DARKNET_NMS};
-use crate::eval::{level_name, model_label, quantile_ms};
-use crate::model::load_network;
-use crate::pipeline::preprocess::to_rgb;
-use crate::pipeline::source::RawFrame;
-use crate::run::segment_runner;
-use crate::{workers, ModelArgs};
+use crate::media::decode::to_rgb;
+use crate::media::source::{RawFrame, SourceInfo};
+use crate::media::stills::letterboxed;
+use crate::options::{nms_for, parse_precision, Backend, ModelArgs};
+use crate::pipeline::bench::{load_frames, pipelined};
+use crate::pipeline::STEADY_AFTER;
+use crate::results::{quantile_ms, step_label, BenchJson, BenchRow, TimelineJson};
+use crate::workers;
 use anyhow::{bail, Context, Result};
-use darknet_port::image_input::{from_rgb8, letterbox};
 use darknet_port::layers::{Precision, Tensor};
 use darknet_port::network::{Network, Timings};
 use pl_driver::uio::DEFAULT_UIO_NAME;
-use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -23,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// OpenCV's timing of a Darknet model, shared with `cargo bench -p system-tests --bench models`.
-const OPENCV_TIME_PY: &str = include_str!("../../tests/peers/opencv_time.py");
+const OPENCV_TIME_PY: &str = include_str!("../../../tests/peers/opencv_time.py");
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -33,7 +31,7 @@ pub struct BenchArgs {
     pub models: Vec<String>,
     /// Levels of the float convolutions (INT16/INT8 need a calibration beside a cfg, or
     /// --calibration for the built-in model).
-    #[arg(long, value_delimiter = ',', default_value = "fp32", value_parser = crate::quant::parse_precision)]
+    #[arg(long, value_delimiter = ',', default_value = "fp32", value_parser = parse_precision)]
     pub levels: Vec<Precision>,
     /// Where the binarized middle layers run (models without them run once, backend `-`).
     #[arg(long, value_delimiter = ',', default_value = "cpu")]
@@ -59,40 +57,6 @@ pub struct BenchArgs {
     /// Also write the results as JSON (for `zynqdet report`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-}
-
-/// One measurement.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct BenchRow {
-    pub model: String,
-    pub level: String,
-    pub backend: String,
-    pub threads: usize,
-    /// `single` (one frame at a time), `pipeline`, `opencv-dnn` or `darknet`.
-    pub mode: String,
-    pub frames: usize,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub fps: f64,
-    /// Each frame's time (single frames), for histograms.
-    #[serde(default)]
-    pub samples_ms: Vec<f64>,
-    /// Mean time of each layer (single frames).
-    #[serde(default)]
-    pub layers_ms: Vec<(String, f64)>,
-}
-
-/// What `bench --json` writes.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct BenchJson {
-    pub kind: String,
-    pub input: String,
-    pub cores: usize,
-    pub rows: Vec<BenchRow>,
-    /// What was not measured, and why.
-    pub skipped: Vec<String>,
-    /// The stage timeline of the last pipeline run.
-    pub timeline: Option<TimelineJson>,
 }
 
 /// The model arguments of one `--models` entry.
@@ -134,32 +98,7 @@ fn inputs(network: &Network, frames: &[RawFrame]) -> Result<Vec<(Tensor, usize, 
     let mut rgb = Vec::new();
     frames
         .iter()
-        .map(|f| {
-            let (w, h) = to_rgb(f.format, f.width, f.height, &f.data, &mut rgb)
-                .map_err(|m| anyhow::anyhow!("{}: {m}", f.origin))?;
-            let im = from_rgb8(w, h, &rgb[..w * h * 3]);
-            Ok((
-                letterbox(&im, network.width, network.height, network.resize),
-                w,
-                h,
-            ))
-        })
-        .collect()
-}
-
-/// The frames again, for another pipeline run (which consumes them).
-fn copy(frames: &[RawFrame]) -> Vec<RawFrame> {
-    frames
-        .iter()
-        .map(|f| RawFrame {
-            index: f.index,
-            pts: f.pts,
-            format: f.format,
-            width: f.width,
-            height: f.height,
-            data: f.data.clone(),
-            origin: f.origin.clone(),
-        })
+        .map(|f| letterboxed(network, f, &mut rgb))
         .collect()
 }
 
@@ -178,8 +117,8 @@ fn single(
     uio_name: &str,
     threads: usize,
 ) -> Result<(Vec<Duration>, LayerMeans)> {
-    let mut runner = segment_runner(backend, uio_name)?;
-    let nms = network.nms.unwrap_or(DARKNET_NMS);
+    let mut runner = backend.runner(uio_name)?;
+    let nms = nms_for(None, network);
     darknet_port::parallel::with_workers(workers::threads(threads), || {
         // one frame first: buffers, caches
         let (input, w, h) = &inputs[0];
@@ -335,187 +274,214 @@ fn darknet(cfg: &Path, weights: &Path, image: &Path) -> Result<f64, String> {
 /// How long darknet's one frame may take (its plain C build is slow, and it loads the weights).
 const DARKNET_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// What a run collects: the rows, what was skipped and why, the last pipeline's timeline.
+#[derive(Default)]
+struct Collected {
+    rows: Vec<BenchRow>,
+    skipped: Vec<String>,
+    timeline: Option<TimelineJson>,
+}
+
+impl Collected {
+    fn push(&mut self, row: BenchRow) {
+        println!(
+            "{:<12} {:<24} {:<8} {:>7} {:<10} {:>8.1} {:>8.1} {:>9.2}",
+            row.model,
+            row.level,
+            row.backend,
+            row.threads,
+            row.mode,
+            row.p50_ms,
+            row.p99_ms,
+            row.fps
+        );
+        self.rows.push(row);
+    }
+
+    fn skip(&mut self, line: String) {
+        eprintln!("zynqdet: skipped: {line}");
+        self.skipped.push(line);
+    }
+}
+
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
-    if args.frames < 2 * crate::pipeline::STEADY_AFTER as usize + 2 {
+    if args.frames < 2 * STEADY_AFTER as usize + 2 {
         bail!(
             "--frames {} is too few to measure a steady rate",
             args.frames
         );
     }
     let (frames, info) = load_frames(Some(&args.input), args.frames)?;
-    let mut rows: Vec<BenchRow> = Vec::new();
-    let mut skipped = Vec::new();
-    let mut timeline = None;
-    let skip = |skipped: &mut Vec<String>, line: String| {
-        eprintln!("zynqdet: skipped: {line}");
-        skipped.push(line);
-    };
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!(
-        "bench: {} frames of {} ({}x{}), {} cores",
+        "bench: {} frames of {} ({}x{}), {cores} cores",
         frames.len(),
         info.name,
         info.width,
         info.height,
-        std::thread::available_parallelism().map_or(1, |p| p.get())
     );
     println!(
         "{:<12} {:<24} {:<8} {:>7} {:<10} {:>8} {:>8} {:>9}",
         "model", "level", "backend", "threads", "mode", "p50 ms", "p99 ms", "frames/s"
     );
-    let print = |r: &BenchRow| {
-        println!(
-            "{:<12} {:<24} {:<8} {:>7} {:<10} {:>8.1} {:>8.1} {:>9.2}",
-            r.model, r.level, r.backend, r.threads, r.mode, r.p50_ms, r.p99_ms, r.fps
-        )
-    };
+    let mut out = Collected::default();
     for spec in &args.models {
         let mut baseline_done = false;
         for &level in &args.levels {
             let margs = model_args(spec, level, &args.calibration)?;
-            let network = match load_network(&margs) {
+            let network = match margs.load() {
                 Ok(n) => Arc::new(n),
                 Err(e) => {
-                    skip(&mut skipped, format!("{spec} {}: {e:#}", level.name()));
+                    out.skip(format!("{spec} {}: {e:#}", level.name()));
                     continue;
                 }
             };
-            let has_binarized = !network
-                .segments()
-                .map_err(|m| anyhow::anyhow!("{m}"))?
-                .is_empty();
-            let level_label = level_name(&margs, has_binarized);
-            let model = model_label(&margs);
             let inputs = inputs(&network, &frames)?;
-            let backends: Vec<Option<Backend>> = if has_binarized {
-                args.backends.iter().copied().map(Some).collect()
-            } else {
-                vec![None]
-            };
-            for backend in backends {
-                let backend_label =
-                    backend.map_or("-".to_string(), |b| format!("{b:?}").to_lowercase());
-                let b = backend.unwrap_or(Backend::Cpu);
-                for &threads in &args.thread_counts {
-                    let base = (
-                        model.as_str(),
-                        level_label.as_str(),
-                        backend_label.as_str(),
-                        threads.max(1),
-                        "single",
-                    );
-                    let (times, layers) =
-                        single(&network, &inputs, b, &args.uio_name, threads.max(1))?;
-                    rows.push(row(base, times, layers));
-                    print(rows.last().expect("a row"));
-
-                    let report = pipelined(
-                        network.clone(),
-                        copy(&frames),
-                        &info,
-                        segment_runner(b, &args.uio_name)?,
-                        threads.max(1),
-                    )?;
-                    // a frame's time in the pipeline is its latency, capture to written;
-                    // frames/s is the steady rate (several frames are in flight at once)
-                    rows.push(BenchRow {
-                        mode: "pipeline".into(),
-                        frames: report.frames_out as usize,
-                        p50_ms: ms(report.end_to_end.quantile(0.5)),
-                        p99_ms: ms(report.end_to_end.quantile(0.99)),
-                        fps: report.steady_throughput().unwrap_or(report.throughput()),
-                        samples_ms: Vec::new(),
-                        layers_ms: Vec::new(),
-                        ..row(base, Vec::new(), Vec::new())
-                    });
-                    print(rows.last().expect("a row"));
-                    timeline = Some(TimelineJson::of(&report));
-                }
-            }
+            measure_level(args, &margs, &network, &inputs, &frames, &info, &mut out)?;
             // Baselines: FP32 only, once a model, on every core (their own threading).
-            if args.no_baselines || baseline_done || level != Precision::Fp32 {
-                continue;
-            }
-            baseline_done = true;
-            let (Some(cfg), Some(weights)) = (&margs.cfg, &margs.weights) else {
-                skip(
-                    &mut skipped,
-                    format!(
-                        "baselines for {model}: OpenCV and darknet cannot run its binarized layers"
-                    ),
-                );
-                continue;
-            };
-            match opencv(cfg, weights, &inputs[0].0) {
-                Ok((ms, threads)) => {
-                    rows.push(BenchRow {
-                        model: model.clone(),
-                        level: "fp32".into(),
-                        backend: "-".into(),
-                        threads,
-                        mode: "opencv-dnn".into(),
-                        frames: 5,
-                        p50_ms: ms,
-                        p99_ms: ms,
-                        fps: 1e3 / ms,
-                        samples_ms: Vec::new(),
-                        layers_ms: Vec::new(),
-                    });
-                    print(rows.last().expect("a row"));
-                }
-                Err(why) => skip(&mut skipped, format!("opencv-dnn on {model}: {why}")),
-            }
-            let image =
-                std::env::temp_dir().join(format!("zynqdet-bench-{}.png", std::process::id()));
-            let f = &frames[0];
-            let mut rgb = Vec::new();
-            let (w, h) = to_rgb(f.format, f.width, f.height, &f.data, &mut rgb)
-                .map_err(|m| anyhow::anyhow!("{}: {m}", f.origin))?;
-            image::save_buffer(
-                &image,
-                &rgb[..w * h * 3],
-                w as u32,
-                h as u32,
-                image::ColorType::Rgb8,
-            )
-            .with_context(|| format!("{}: cannot write", image.display()))?;
-            let result = darknet(cfg, weights, &image);
-            let _ = std::fs::remove_file(&image);
-            match result {
-                Ok(ms) => {
-                    rows.push(BenchRow {
-                        model: model.clone(),
-                        level: "fp32".into(),
-                        backend: "-".into(),
-                        // its own threading (0: not ours to set)
-                        threads: 0,
-                        mode: "darknet".into(),
-                        frames: 1,
-                        p50_ms: ms,
-                        p99_ms: ms,
-                        fps: 1e3 / ms,
-                        samples_ms: Vec::new(),
-                        layers_ms: Vec::new(),
-                    });
-                    print(rows.last().expect("a row"));
-                }
-                Err(why) => skip(&mut skipped, format!("darknet on {model}: {why}")),
+            if !args.no_baselines && !baseline_done && level == Precision::Fp32 {
+                baseline_done = true;
+                baselines(&margs, &inputs[0].0, &frames[0], &mut out)?;
             }
         }
     }
-    if rows.is_empty() {
+    if out.rows.is_empty() {
         bail!("nothing was measured");
     }
     if let Some(path) = &args.json {
         let json = BenchJson {
             kind: "bench".into(),
             input: info.name.clone(),
-            cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
-            rows,
-            skipped,
-            timeline,
+            cores,
+            rows: out.rows,
+            skipped: out.skipped,
+            timeline: out.timeline,
         };
         std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One model at one level: single frames and the pipeline, on each backend and thread count.
+fn measure_level(
+    args: &BenchArgs,
+    margs: &ModelArgs,
+    network: &Arc<Network>,
+    inputs: &[(Tensor, usize, usize)],
+    frames: &[RawFrame],
+    info: &SourceInfo,
+    out: &mut Collected,
+) -> Result<()> {
+    let has_binarized = !network
+        .segments()
+        .map_err(|m| anyhow::anyhow!("{m}"))?
+        .is_empty();
+    let level_label = margs.level_name(has_binarized);
+    let model = margs.label();
+    let backends: Vec<Option<Backend>> = if has_binarized {
+        args.backends.iter().copied().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for backend in backends {
+        let backend_label = backend.map_or("-", Backend::name);
+        let b = backend.unwrap_or(Backend::Cpu);
+        for &threads in &args.thread_counts {
+            let base = (
+                model.as_str(),
+                level_label.as_str(),
+                backend_label,
+                threads.max(1),
+                "single",
+            );
+            let (times, layers) = single(network, inputs, b, &args.uio_name, threads.max(1))?;
+            out.push(row(base, times, layers));
+
+            let report = pipelined(
+                network.clone(),
+                frames.to_vec(),
+                info,
+                b.runner(&args.uio_name)?,
+                threads.max(1),
+            )?;
+            // a frame's time in the pipeline is its latency, capture to written;
+            // frames/s is the steady rate (several frames are in flight at once)
+            out.push(BenchRow {
+                mode: "pipeline".into(),
+                frames: report.frames_out as usize,
+                p50_ms: ms(report.end_to_end.quantile(0.5)),
+                p99_ms: ms(report.end_to_end.quantile(0.99)),
+                fps: report.steady_throughput().unwrap_or(report.throughput()),
+                samples_ms: Vec::new(),
+                layers_ms: Vec::new(),
+                ..row(base, Vec::new(), Vec::new())
+            });
+            out.timeline = Some(TimelineJson::of(&report));
+        }
+    }
+    Ok(())
+}
+
+/// A row of a baseline's one measured time.
+fn baseline_row(model: &str, mode: &str, threads: usize, frames: usize, ms: f64) -> BenchRow {
+    BenchRow {
+        model: model.into(),
+        level: "fp32".into(),
+        backend: "-".into(),
+        threads,
+        mode: mode.into(),
+        frames,
+        p50_ms: ms,
+        p99_ms: ms,
+        fps: 1e3 / ms,
+        samples_ms: Vec::new(),
+        layers_ms: Vec::new(),
+    }
+}
+
+/// OpenCV DNN on `input` and Debian's darknet on `frame`, for a Darknet model.
+fn baselines(
+    margs: &ModelArgs,
+    input: &Tensor,
+    frame: &RawFrame,
+    out: &mut Collected,
+) -> Result<()> {
+    let model = margs.label();
+    let (Some(cfg), Some(weights)) = (&margs.cfg, &margs.weights) else {
+        out.skip(format!(
+            "baselines for {model}: OpenCV and darknet cannot run its binarized layers"
+        ));
+        return Ok(());
+    };
+    match opencv(cfg, weights, input) {
+        Ok((ms, threads)) => out.push(baseline_row(&model, "opencv-dnn", threads, 5, ms)),
+        Err(why) => out.skip(format!("opencv-dnn on {model}: {why}")),
+    }
+    let image = std::env::temp_dir().join(format!("zynqdet-bench-{}.png", std::process::id()));
+    let mut rgb = Vec::new();
+    let (w, h) = to_rgb(
+        frame.format,
+        frame.width,
+        frame.height,
+        &frame.data,
+        &mut rgb,
+    )
+    .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
+    image::save_buffer(
+        &image,
+        &rgb[..w * h * 3],
+        w as u32,
+        h as u32,
+        image::ColorType::Rgb8,
+    )
+    .with_context(|| format!("{}: cannot write", image.display()))?;
+    let result = darknet(cfg, weights, &image);
+    let _ = std::fs::remove_file(&image);
+    match result {
+        // its own threading (0: not ours to set)
+        Ok(ms) => out.push(baseline_row(&model, "darknet", 0, 1, ms)),
+        Err(why) => out.skip(format!("darknet on {model}: {why}")),
+    }
+    Ok(())
 }

@@ -1,0 +1,161 @@
+//! `zynqdet bench-pipeline`: does pipelining pay? The same frames run once stage after stage
+//! on one thread (each stage timed) and once through the threaded pipeline; the pipeline's
+//! throughput is printed next to the bound that its slowest stage sets and next to the
+//! sequential rate.
+
+use crate::options::{Backend, BackendArgs, ModelArgs};
+use crate::pipeline::bench::{load_frames, pipelined, sequential};
+use crate::pipeline::{Stage, STAGES, STEADY_AFTER};
+use crate::results::{BenchPipelineJson, StageJson, TimelineJson};
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The backend the measurement uses unless `--backend` says otherwise.
+const DEFAULT_BACKEND: Backend = Backend::Cpu;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Video to run (default: a synthetic 768x576 MJPEG clip of moving rectangles).
+    #[arg(long, short, value_name = "SRC")]
+    pub input: Option<String>,
+    /// Frames per pass (a shorter input is repeated).
+    #[arg(long, default_value_t = 30)]
+    pub frames: usize,
+    /// CPU threads for the float layers in the pipeline.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Also write the results, with each frame's stage timeline, as JSON (for `zynqdet report`).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn fps(d: Duration) -> f64 {
+    1.0 / d.as_secs_f64()
+}
+
+pub fn run(args: &BenchArgs) -> Result<ExitCode> {
+    if args.frames < 2 * STEADY_AFTER as usize + 2 {
+        bail!(
+            "--frames {} is too few to measure a steady rate",
+            args.frames
+        );
+    }
+    let network = Arc::new(args.model.load()?);
+    let (frames, info) = load_frames(args.input.as_deref(), args.frames)?;
+    let n = frames.len();
+    let alone = sequential(
+        network.clone(),
+        frames.clone(),
+        &info,
+        args.backend.runner(DEFAULT_BACKEND)?,
+    )?;
+    let report = pipelined(
+        network.clone(),
+        frames,
+        &info,
+        args.backend.runner(DEFAULT_BACKEND)?,
+        args.workers,
+    )?;
+
+    // The bound: each thread is a stage; the float layers are shared by the workers.
+    let cpu_layers =
+        (alone.of(Stage::CpuFront) + alone.of(Stage::CpuBack)) / args.workers.max(1) as u32;
+    let mut bound_stages: Vec<(String, Duration)> = STAGES
+        .iter()
+        .filter(|s| !matches!(s, Stage::CpuFront | Stage::CpuBack))
+        .map(|s| (s.name().to_string(), alone.of(*s)))
+        .collect();
+    bound_stages.push((format!("cpu layers /{}", args.workers), cpu_layers));
+    let (slow_name, slow) = bound_stages
+        .iter()
+        .max_by_key(|(_, d)| *d)
+        .cloned()
+        .expect("stages");
+    let sum: Duration = alone.mean.iter().sum();
+    let in_pipeline = |s: Stage| {
+        report
+            .stages
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map_or(Duration::ZERO, |(_, h)| h.quantile(0.5))
+    };
+
+    println!(
+        "bench-pipeline: {} frames of {}x{} ({}), backend {}, {} CPU workers, {} cores",
+        n,
+        info.width,
+        info.height,
+        info.name,
+        args.backend.backend_or(DEFAULT_BACKEND).name(),
+        args.workers,
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    println!(
+        "  {:<14} {:>14} {:>16}",
+        "stage", "alone ms/frame", "in pipeline p50"
+    );
+    for s in STAGES {
+        println!(
+            "  {:<14} {:>14.2} {:>16.2}",
+            s.name(),
+            ms(alone.of(s)),
+            ms(in_pipeline(s))
+        );
+    }
+    let bound = fps(slow);
+    let piped = report.steady_throughput().unwrap_or(report.throughput());
+    println!(
+        "sequential (sum of stages)   {:>8.2} ms/frame  {:>6.2} frames/s  (measured {:.2})",
+        ms(sum),
+        fps(sum),
+        n as f64 / alone.elapsed.as_secs_f64()
+    );
+    println!(
+        "slowest stage ({slow_name:<11})  {:>8.2} ms/frame  {:>6.2} frames/s  = the pipeline's bound",
+        ms(slow),
+        bound
+    );
+    println!(
+        "pipeline                     {:>8.2} ms/frame  {:>6.2} frames/s  = {:.1}% of the bound, {:.2}x sequential",
+        1e3 / piped,
+        piped,
+        100.0 * piped / bound,
+        piped / fps(sum)
+    );
+    if let Some(path) = &args.json {
+        let json = BenchPipelineJson {
+            kind: "bench-pipeline".into(),
+            model: network.name.clone(),
+            input: info.name.clone(),
+            frames: n,
+            workers: args.workers,
+            backend: args.backend.backend_or(DEFAULT_BACKEND).name().into(),
+            stages: STAGES
+                .iter()
+                .map(|s| StageJson {
+                    stage: s.name().to_string(),
+                    alone_ms: ms(alone.of(*s)),
+                    pipeline_p50_ms: ms(in_pipeline(*s)),
+                })
+                .collect(),
+            sequential_fps: fps(sum),
+            bound_fps: bound,
+            pipeline_fps: piped,
+            timeline: TimelineJson::of(&report),
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
