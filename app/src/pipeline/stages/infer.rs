@@ -40,7 +40,7 @@ impl<R: TimedRunner> Infer<R> {
 
 impl<R: TimedRunner> Process for Infer<R> {
     fn process(&mut self, mut frame: Frame) -> Result<Processed> {
-        self.runner.clear();
+        self.runner.calls().clear();
         let network = &self.network;
         let input = Tensor {
             channels: 3,
@@ -83,10 +83,12 @@ pub struct Call {
 
 /// A segment runner that keeps the times of its calls.
 pub trait TimedRunner: SegmentRunner + Send {
-    fn calls(&self) -> &[Call];
-    fn clear(&mut self);
+    /// The calls since the list was last cleared.
+    fn calls(&mut self) -> &mut Vec<Call>;
     /// Whether the runner has gone for good (the accelerator thread stopped).
-    fn gone(&self) -> bool;
+    fn gone(&self) -> bool {
+        false
+    }
 }
 
 /// Splits the wall time of one `forward` that started at `start` and ended at `end` into the
@@ -140,16 +142,8 @@ impl SegmentRunner for LocalRunner {
 }
 
 impl TimedRunner for LocalRunner {
-    fn calls(&self) -> &[Call] {
-        &self.calls
-    }
-
-    fn clear(&mut self) {
-        self.calls.clear();
-    }
-
-    fn gone(&self) -> bool {
-        false
+    fn calls(&mut self) -> &mut Vec<Call> {
+        &mut self.calls
     }
 }
 
@@ -265,12 +259,8 @@ impl SegmentRunner for RemoteRunner {
 }
 
 impl TimedRunner for RemoteRunner {
-    fn calls(&self) -> &[Call] {
-        &self.calls
-    }
-
-    fn clear(&mut self) {
-        self.calls.clear();
+    fn calls(&mut self) -> &mut Vec<Call> {
+        &mut self.calls
     }
 
     fn gone(&self) -> bool {
