@@ -88,7 +88,9 @@ impl<R: Read + Send> Y4mSource<R> {
         }
         let (mut w, mut h, mut rate, mut chroma) = (0, 0, None, Chroma::C420);
         for word in words.filter(|w| !w.is_empty()) {
-            let (key, value) = word.split_at(1);
+            // the key is one character, which may take several bytes in a damaged header
+            let key_len = word.chars().next().map_or(0, char::len_utf8);
+            let (key, value) = word.split_at(key_len);
             let number = |v: &str| {
                 v.parse::<usize>()
                     .map_err(|_| bad(format!("bad header: `{word}` is not a number")))
@@ -277,5 +279,15 @@ mod tests {
             assert!(e.starts_with("t.y4m: at byte 0: "), "{e}");
             assert!(e.contains(want), "want `{want}` in {e}");
         }
+    }
+
+    /// Found by the `y4m` fuzz target: a header word starting with a byte that is not UTF-8
+    /// (read as U+FFFD, three bytes) was split inside that character, a panic.
+    #[test]
+    fn a_header_word_that_is_not_text_is_not_a_panic() {
+        let s = open(b"YUV4MPEG2 W4 H2 F1:1 \xe9x\n").unwrap();
+        assert_eq!((s.info.width, s.info.height), (4, 2));
+        let e = open(b"YUV4MPEG2 W\xe9 H2 F1:1\n").err().unwrap().to_string();
+        assert!(e.contains("is not a number"), "{e}");
     }
 }
