@@ -6,9 +6,24 @@ use super::geometry::ConvGeometry;
 use super::windows::{for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc};
 use super::winograd::{self, WinogradKernels};
 use super::Tensor;
-use crate::kernels::SGEMM_GROUP;
+use crate::kernels::{Kernels, SGEMM_GROUP};
 use crate::{kernels, parallel};
 use std::sync::OnceLock;
+
+/// How a float convolution is computed; [`FloatConv::algorithm`] picks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvAlgorithm {
+    /// The direct kernel: the reference's rounding, bit for bit, on every table.
+    Direct,
+    /// Winograd's F(4x4, 3x3) with the table's fused product.
+    Winograd,
+    /// The table's fused product on kernels packed once.
+    FusedProduct,
+    /// `matrixmultiply`'s SGEMM, a block of output pixels at a time.
+    BlockedSgemm,
+    /// im2col and one SGEMM split by output channels.
+    Im2colSgemm,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatConv {
@@ -78,33 +93,72 @@ impl FloatConv {
         Ok(())
     }
 
-    /// The convolution, biased and activated: the direct kernel on layers with few input
-    /// channels ([`FloatConv::runs_direct`]), a matrix product elsewhere
-    /// ([`FloatConv::forward_gemm`]).
+    /// The convolution, biased and activated, by the algorithm [`FloatConv::algorithm`] picks
+    /// for this input on the active kernel table.
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
-        if self.runs_direct() {
-            return self.forward_direct(input);
-        }
-        self.forward_gemm(input)
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        self.forward_by(self.algorithm(oh, ow, kernels::active()), input)
     }
 
     /// A matrix product, whatever the shape (what [`FloatConv::forward`] runs where the direct
-    /// kernel loses). With the table's fused product (AVX-512): Winograd's F(4x4, 3x3) on 3x3
-    /// stride-1 layers with tiles enough ([`winograd::suits`]), the plain product on kernels
-    /// packed once elsewhere. Without: `matrixmultiply`'s SGEMM, on large images a block of
-    /// output pixels at a time ([`FloatConv::forward_blocks`]), elsewhere im2col and one
-    /// product split by output channels.
+    /// kernel loses): the algorithm [`FloatConv::algorithm`] picks, the direct kernel aside.
     pub fn forward_gemm(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
-        if let Some(product) = kernels::active().sgemm_fma {
-            return self.forward_fma(input, product);
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let table = kernels::active();
+        self.forward_by(self.product_algorithm(oh, ow, table), input)
+    }
+
+    /// The one place that decides how this layer is computed, from its geometry, its output
+    /// size and the kernel table: the direct kernel on layers with few input channels
+    /// ([`FloatConv::runs_direct`]), else a matrix product. With the table's fused product
+    /// (AVX-512): Winograd's F(4x4, 3x3) on 3x3 stride-1 layers with tiles enough
+    /// ([`winograd::suits`]), the plain product on kernels packed once elsewhere. Without:
+    /// `matrixmultiply`'s SGEMM, on large images a block of output pixels at a time, elsewhere
+    /// im2col and one product split by output channels. The kernels each algorithm needs are
+    /// packed once, on its first use.
+    pub fn algorithm(&self, out_h: usize, out_w: usize, table: &Kernels) -> ConvAlgorithm {
+        if self.runs_direct() {
+            ConvAlgorithm::Direct
+        } else {
+            self.product_algorithm(out_h, out_w, table)
         }
+    }
+
+    fn product_algorithm(&self, out_h: usize, out_w: usize, table: &Kernels) -> ConvAlgorithm {
+        let geometry = self.geometry();
+        if table.sgemm_fma.is_some() {
+            if winograd::suits(&geometry, out_h, out_w) {
+                ConvAlgorithm::Winograd
+            } else {
+                ConvAlgorithm::FusedProduct
+            }
+        } else if !geometry.is_pointwise() && out_h * out_w >= 16 * BLOCK_PIXELS {
+            ConvAlgorithm::BlockedSgemm
+        } else {
+            ConvAlgorithm::Im2colSgemm
+        }
+    }
+
+    /// The convolution by `algorithm` (one the active table can run: a fused-product
+    /// algorithm on a table without that product runs im2col's instead).
+    pub fn forward_by(&self, algorithm: ConvAlgorithm, input: &Tensor) -> Tensor {
+        assert_eq!(input.channels, self.in_channels);
+        match (algorithm, kernels::active().sgemm_fma) {
+            (ConvAlgorithm::Direct, _) => self.forward_direct(input),
+            (ConvAlgorithm::Winograd, Some(product)) => self.forward_winograd(input, product),
+            (ConvAlgorithm::FusedProduct, Some(product)) => self.forward_fused(input, product),
+            (ConvAlgorithm::BlockedSgemm, _) => self.forward_blocks(input),
+            _ => self.forward_im2col(input),
+        }
+    }
+
+    /// im2col (a pointwise layer's input is its own matrix) and one SGEMM, split by output
+    /// channels over the workers.
+    fn forward_im2col(&self, input: &Tensor) -> Tensor {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let pointwise = self.geometry().is_pointwise();
-        if !pointwise && oh * ow >= 16 * BLOCK_PIXELS {
-            return self.forward_blocks(input);
-        }
         let (m, k, n) = (
             self.out_channels,
             self.in_channels * self.size * self.size,
@@ -144,29 +198,31 @@ impl FloatConv {
         out
     }
 
+    /// Winograd's F(4x4, 3x3) with the table's fused product, on kernels transformed once.
+    fn forward_winograd(&self, input: &Tensor, product: kernels::SgemmFma) -> Tensor {
+        let geometry = self.geometry();
+        let transformed = self
+            .packed
+            .winograd
+            .get_or_init(|| WinogradKernels::new(&geometry, &self.weights));
+        let epilogue = (self.bias.as_slice(), self.activation);
+        winograd::forward(
+            &geometry,
+            epilogue,
+            transformed,
+            input,
+            kernels::active(),
+            product,
+        )
+    }
+
     /// The table's fused product on kernels packed once: the input in HWC order, each output
     /// pixel's window as a row (`(ky, kx, i)` order; a pointwise layer's rows are the input
     /// itself). On large images each worker takes blocks of pixels, their rows built in cache;
     /// on small ones (where the kernels outweigh the rows) all rows are built first and each
     /// worker takes its share of the channels, so each kernel is read by one worker only.
-    fn forward_fma(&self, input: &Tensor, product: kernels::SgemmFma) -> Tensor {
+    fn forward_fused(&self, input: &Tensor, product: kernels::SgemmFma) -> Tensor {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        let geometry = self.geometry();
-        if winograd::suits(&geometry, oh, ow) {
-            let transformed = self
-                .packed
-                .winograd
-                .get_or_init(|| WinogradKernels::new(&geometry, &self.weights));
-            let epilogue = (self.bias.as_slice(), self.activation);
-            return winograd::forward(
-                &geometry,
-                epilogue,
-                transformed,
-                input,
-                kernels::active(),
-                product,
-            );
-        }
         let (n, m) = (oh * ow, self.out_channels);
         let span = self.in_channels * self.size * self.size;
         let packed = self.packed.plain.get_or_init(|| {
@@ -514,6 +570,45 @@ pub(crate) mod tests {
 
     pub(crate) fn bits(t: &Tensor) -> Vec<u32> {
         t.data.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// The one decision, on a table without the fused product (the generic one) and on one
+    /// with it (made from the generic, the product being any function of its type).
+    #[test]
+    fn the_algorithm_follows_the_shape_and_the_table() {
+        let plain = kernels::generic();
+        let mut fused = *plain;
+        fused.sgemm_fma = Some(|_: &[f32], _: &kernels::PackedF32, _, _: &mut [f32]| {});
+        let pick = |shape, table: &Kernels| {
+            let (conv, input): (FloatConv, Tensor) = case(&mut TestRng(1), shape);
+            let (oh, ow) = (conv.output_dim(input.height), conv.output_dim(input.width));
+            conv.algorithm(oh, ow, table)
+        };
+        // few input channels: the direct kernel on every table
+        assert_eq!(pick((3, 8, 3, 1, 1, 64, 64), plain), ConvAlgorithm::Direct);
+        assert_eq!(pick((3, 8, 3, 1, 1, 64, 64), &fused), ConvAlgorithm::Direct);
+        // a 3x3 stride-1 layer with tiles enough: Winograd needs the fused product
+        assert_eq!(
+            pick((16, 8, 3, 1, 1, 64, 64), &fused),
+            ConvAlgorithm::Winograd
+        );
+        assert_eq!(
+            pick((16, 8, 3, 2, 1, 64, 64), &fused),
+            ConvAlgorithm::FusedProduct
+        );
+        assert_eq!(
+            pick((16, 8, 3, 1, 1, 64, 64), plain),
+            ConvAlgorithm::BlockedSgemm
+        );
+        // pointwise, or a small image: im2col's one product
+        assert_eq!(
+            pick((64, 8, 1, 1, 0, 64, 64), plain),
+            ConvAlgorithm::Im2colSgemm
+        );
+        assert_eq!(
+            pick((16, 8, 3, 1, 1, 6, 6), plain),
+            ConvAlgorithm::Im2colSgemm
+        );
     }
 
     #[test]

@@ -287,7 +287,10 @@ mod tests {
     fn a_header_word_that_is_not_text_is_not_a_panic() {
         let s = open(b"YUV4MPEG2 W4 H2 F1:1 \xe9x\n").unwrap();
         assert_eq!((s.info.width, s.info.height), (4, 2));
-        let e = open(b"YUV4MPEG2 W\xe9 H2 F1:1\n").err().unwrap().to_string();
+        let e = open(b"YUV4MPEG2 W\xe9 H2 F1:1\n")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("is not a number"), "{e}");
     }
 }
