@@ -69,6 +69,28 @@ pub fn run(jobs: Vec<Job<'_>>) {
     }
 }
 
+/// The common split: `out` holds items of `stride` elements each; they are cut into
+/// consecutive parts of at least `min_items` items (see [`parts`]), and `work(items, chunk)`
+/// runs on each part over the workers, writing only its own chunk.
+pub fn for_each_part<T: Send>(
+    out: &mut [T],
+    stride: usize,
+    min_items: usize,
+    work: impl Fn(std::ops::Range<usize>, &mut [T]) + Sync,
+) {
+    let items = out.len().checked_div(stride).unwrap_or(0);
+    let parts = parts(items, min_items);
+    let work = &work;
+    let mut jobs: Vec<Job> = Vec::with_capacity(parts);
+    let mut rest = out;
+    for range in ranges(items, parts, 1) {
+        let (mine, tail) = rest.split_at_mut(range.len() * stride);
+        rest = tail;
+        jobs.push(Box::new(move || work(range, mine)));
+    }
+    run(jobs);
+}
+
 /// `len` items split into `parts` consecutive ranges of nearly equal size, each a multiple of
 /// `align` items except the last.
 pub fn ranges(len: usize, parts: usize, align: usize) -> Vec<std::ops::Range<usize>> {

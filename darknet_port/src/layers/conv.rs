@@ -180,18 +180,10 @@ impl FloatConv {
             (m * k, k * n, m * n)
         );
         // Output channels split over the workers: each part is its own rows of A and C.
-        let parts = parallel::parts(m, 8);
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        let mut rest = out.data.as_mut_slice();
-        for range in parallel::ranges(m, parts, 1) {
-            let (c, tail) = rest.split_at_mut(range.len() * n);
-            rest = tail;
+        parallel::for_each_part(&mut out.data, n, 8, |range, c| {
             let a = &self.weights[range.start * k..range.end * k];
-            jobs.push(Box::new(move || {
-                sgemm_accumulate(range.len(), k, n, a, col, c)
-            }));
-        }
-        parallel::run(jobs);
+            sgemm_accumulate(range.len(), k, n, a, col, c)
+        });
         for v in &mut out.data {
             *v = self.activation.apply(*v);
         }
@@ -262,18 +254,9 @@ impl FloatConv {
             &hwc
         } else {
             let mut rows = vec![0f32; n * span];
-            let parts = parallel::parts(n, 64);
-            let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-            let mut rest = rows.as_mut_slice();
-            for range in parallel::ranges(n, parts, 1) {
-                let (mine, tail) = rest.split_at_mut(range.len() * span);
-                rest = tail;
-                let (windows, hwc) = (&windows, &hwc);
-                jobs.push(Box::new(move || {
-                    windows.fill(hwc, dims, ow, range, span, mine)
-                }));
-            }
-            parallel::run(jobs);
+            parallel::for_each_part(&mut rows, span, 64, |range, mine| {
+                windows.fill(&hwc, dims, ow, range, span, mine)
+            });
             all_rows = rows;
             &all_rows
         };
@@ -378,23 +361,14 @@ impl FloatConv {
         // Output channels split over the workers: each part its own kernels and planes.
         let mut out = Tensor::zeros(self.out_channels, oh, ow);
         let span = self.in_channels * k * k;
-        let parts = parallel::parts(self.out_channels, 2);
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        let mut rest = out.data.as_mut_slice();
-        for range in parallel::ranges(self.out_channels, parts, 1) {
-            let (mine, tail) = rest.split_at_mut(range.len() * oh * ow);
-            rest = tail;
+        parallel::for_each_part(&mut out.data, oh * ow, 2, |range, mine| {
             let weights = &self.weights[range.start * span..range.end * span];
-            let bias = &self.bias[range.clone()];
-            let activation = self.activation;
-            jobs.push(Box::new(move || {
-                conv(source, ph, pw, k, s, weights, bias, mine);
-                for v in mine {
-                    *v = activation.apply(*v);
-                }
-            }));
-        }
-        parallel::run(jobs);
+            let bias = &self.bias[range];
+            conv(source, ph, pw, k, s, weights, bias, mine);
+            for v in mine {
+                *v = self.activation.apply(*v);
+            }
+        });
         out
     }
 

@@ -54,30 +54,21 @@ impl MaxPool {
         let (oh, ow) = (self.output_dim(ih), self.output_dim(iw));
         let (rows, cols) = (self.windows(oh, ih), self.windows(ow, iw));
         let mut out = Tensor::zeros(input.channels, oh, ow);
-        let parts = parallel::parts(input.channels, 1.max(16384 / (ih * iw).max(1)));
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        let mut rest = out.data.as_mut_slice();
-        for range in parallel::ranges(input.channels, parts, 1) {
-            let (mine, tail) = rest.split_at_mut(range.len() * oh * ow);
-            rest = tail;
-            let planes = &input.data[range.start * ih * iw..range.end * ih * iw];
-            let (rows, cols) = (&rows, &cols);
-            // YOLO's 2x2 stride-2 pool on even sizes: every window is a pair of pairs.
-            let pairs = self.size == 2 && self.stride == 2 && ih == 2 * oh && iw == 2 * ow;
-            jobs.push(Box::new(move || {
-                let planes = planes
-                    .chunks_exact(ih * iw)
-                    .zip(mine.chunks_exact_mut(oh * ow));
-                for (plane, out) in planes {
-                    if pairs {
-                        pool_pairs(plane, iw, out);
-                    } else {
-                        pool_windows(plane, iw, rows, cols, out);
-                    }
+        // YOLO's 2x2 stride-2 pool on even sizes: every window is a pair of pairs.
+        let pairs = self.size == 2 && self.stride == 2 && ih == 2 * oh && iw == 2 * ow;
+        let min_channels = 1.max(16384 / (ih * iw).max(1));
+        parallel::for_each_part(&mut out.data, oh * ow, min_channels, |range, mine| {
+            let planes = input.data[range.start * ih * iw..range.end * ih * iw]
+                .chunks_exact(ih * iw)
+                .zip(mine.chunks_exact_mut(oh * ow));
+            for (plane, out) in planes {
+                if pairs {
+                    pool_pairs(plane, iw, out);
+                } else {
+                    pool_windows(plane, iw, &rows, &cols, out);
                 }
-            }));
-        }
-        parallel::run(jobs);
+            }
+        });
         out
     }
 

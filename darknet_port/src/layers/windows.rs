@@ -21,29 +21,20 @@ where
     const PASS: usize = 16;
     let (c, plane) = (input.channels, input.height * input.width);
     let mut hwc = vec![T::default(); input.data.len()];
-    let parts = parallel::parts(plane, (1 << 14) / c.max(1) + 1);
-    let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-    let mut rest = hwc.as_mut_slice();
-    let convert = &convert;
-    for range in parallel::ranges(plane, parts, 1) {
-        let (mine, tail) = rest.split_at_mut(range.len() * c);
-        rest = tail;
-        jobs.push(Box::new(move || {
-            for first in (0..c).step_by(PASS) {
-                let channels = first..(first + PASS).min(c);
-                let planes: Vec<&[f32]> = channels
-                    .clone()
-                    .map(|i| &input.data[i * plane..][range.clone()])
-                    .collect();
-                for (p, pixel) in mine.chunks_exact_mut(c).enumerate() {
-                    for (v, values) in pixel[channels.clone()].iter_mut().zip(&planes) {
-                        *v = convert(values[p]);
-                    }
+    parallel::for_each_part(&mut hwc, c, (1 << 14) / c.max(1) + 1, |range, mine| {
+        for first in (0..c).step_by(PASS) {
+            let channels = first..(first + PASS).min(c);
+            let planes: Vec<&[f32]> = channels
+                .clone()
+                .map(|i| &input.data[i * plane..][range.clone()])
+                .collect();
+            for (p, pixel) in mine.chunks_exact_mut(c).enumerate() {
+                for (v, values) in pixel[channels.clone()].iter_mut().zip(&planes) {
+                    *v = convert(values[p]);
                 }
             }
-        }));
-    }
-    parallel::run(jobs);
+        }
+    });
     hwc
 }
 
