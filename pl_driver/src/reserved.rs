@@ -10,7 +10,7 @@
 //!
 //! [`DmaMemory`] picks the source at run time: u-dma-buf when its buffer exists, else this region.
 
-use crate::alloc::RangeAllocator;
+use crate::alloc::{Arena, Slot};
 use crate::error::{Error, Result};
 use crate::hw::{DmaBuffer, PhysMemory};
 use crate::sysfs::{check_backing, page_size};
@@ -49,7 +49,7 @@ struct Region {
     map: MmapRaw,
     /// Where the region starts within the mapping (the map's offset within its first page).
     start: usize,
-    alloc: Mutex<RangeAllocator>,
+    arena: Mutex<Arena>,
 }
 
 /// A reserved-memory region mapped through UIO; clones share it.
@@ -77,6 +77,7 @@ impl ReservedMem {
             .len(len)
             .map_raw(&file)
             .map_err(|e| Error::io(&dev_path, e))?;
+        let device = format!("{} (reserved memory)", dev_path.display());
         Ok(ReservedMem {
             region: Arc::new(Region {
                 dev_path,
@@ -84,7 +85,7 @@ impl ReservedMem {
                 size: map0.size,
                 map,
                 start,
-                alloc: Mutex::new(RangeAllocator::new(map0.size)),
+                arena: Mutex::new(Arena::new(device, map0.addr, map0.size)),
             }),
         })
     }
@@ -106,18 +107,10 @@ impl PhysMemory for ReservedMem {
     type Buffer = ReservedBuffer;
 
     fn alloc(&self, len: usize) -> Result<ReservedBuffer> {
-        let r = &self.region;
-        let mut a = r.alloc.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = a.alloc(len).ok_or_else(|| Error::BufferTooSmall {
-            device: self.device(),
-            requested: len,
-            size: r.size,
-            largest_free: a.largest_free(),
-        })?;
+        let mut arena = self.region.arena.lock().unwrap_or_else(|e| e.into_inner());
         Ok(ReservedBuffer {
             region: Arc::clone(&self.region),
-            offset,
-            len,
+            slot: arena.alloc(len)?,
         })
     }
 
@@ -129,26 +122,19 @@ impl PhysMemory for ReservedMem {
 /// A part of the region; freed when dropped.
 pub struct ReservedBuffer {
     region: Arc<Region>,
-    offset: usize,
-    len: usize,
+    slot: Slot,
 }
 
 impl ReservedBuffer {
     fn check(&self, what: &'static str, offset: usize, len: usize) -> Result<()> {
-        if offset.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(Error::OutOfRange {
-                device: format!(
-                    "{} buffer at +{:#x}",
-                    self.region.dev_path.display(),
-                    self.offset
-                ),
-                what,
-                offset,
-                len,
-                size: self.len,
-            });
-        }
-        Ok(())
+        let name = || {
+            format!(
+                "{} buffer at +{:#x}",
+                self.region.dev_path.display(),
+                self.slot.offset
+            )
+        };
+        self.slot.check(name, what, offset, len)
     }
 
     /// The mapped address of byte `offset` of this buffer.
@@ -162,18 +148,18 @@ impl ReservedBuffer {
             self.region
                 .map
                 .as_mut_ptr()
-                .add(self.region.start + self.offset + offset)
+                .add(self.region.start + self.slot.offset + offset)
         }
     }
 }
 
 impl DmaBuffer for ReservedBuffer {
     fn phys_addr(&self) -> u64 {
-        self.region.phys + self.offset as u64
+        self.slot.phys
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.slot.len
     }
 
     fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
@@ -207,8 +193,8 @@ impl DmaBuffer for ReservedBuffer {
 
 impl Drop for ReservedBuffer {
     fn drop(&mut self) {
-        let mut a = self.region.alloc.lock().unwrap_or_else(|e| e.into_inner());
-        a.free(self.offset);
+        let mut arena = self.region.arena.lock().unwrap_or_else(|e| e.into_inner());
+        arena.free(&self.slot);
     }
 }
 
