@@ -17,8 +17,9 @@ use zynqdet::{heap, workers};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Threads a frame's layers use (0: one per core). The pipeline (`run`) uses one a frame:
-    /// it works on several frames at once instead.
+    /// Threads a frame's layers use (0: one per core). In the pipeline (`run`) the float
+    /// layers take one thread a frame (their workers work on several frames at once) and the
+    /// binarized layers, when they run on the CPU, split each frame over these threads.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
 }

@@ -1,6 +1,7 @@
 //! The threads a single frame's layers split their work over (see `darknet_port::parallel`):
 //! `detect`, `calibrate` and `agreement` run one frame at a time and use every core for it.
-//! The pipeline (`run`) does not: its CPU-layer stages already work on several frames at once.
+//! In the pipeline (`run`) only the accelerator stage does (the binarized layers, on the CPU
+//! backends): its CPU-layer stages already work on several frames at once.
 
 use darknet_port::parallel::{Job, Workers};
 

@@ -183,10 +183,14 @@ pub fn run(
     };
     let preprocess = Preprocess::new(network.clone(), shared.clone(), info.live);
     let preprocess = spawn_stage("preprocess", &shared, preprocess, cap_rx, pre_tx);
+    // The accelerator stage gets the workers lent to the caller (`--threads`): where the
+    // binarized layers run on the CPU they split each frame over the cores; the PL engine
+    // does not use them.
+    let lent = darknet_port::parallel::active();
     let accel = {
         let network = network.clone();
         spawn("accelerator", &shared, move || {
-            infer::serve(network, runner, acc_rx)
+            darknet_port::parallel::with_workers(lent, || infer::serve(network, runner, acc_rx))
         })
     };
     let cpu_workers: Vec<_> = (0..workers)
