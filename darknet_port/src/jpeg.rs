@@ -192,7 +192,7 @@ impl<'a> BitReader<'a> {
                     .values
                     .get(index)
                     .copied()
-                    .ok_or(JpegError::Corrupt("bad Huffman code".into()));
+                    .ok_or_else(|| JpegError::Corrupt("bad Huffman code".into()));
             }
         }
         corrupt("bad Huffman code")
@@ -336,7 +336,7 @@ impl<'a> Decoder<'a> {
         let b = *self
             .data
             .get(self.pos)
-            .ok_or(JpegError::Corrupt("truncated file".into()))?;
+            .ok_or_else(|| JpegError::Corrupt("truncated file".into()))?;
         self.pos += 1;
         Ok(b)
     }
@@ -367,7 +367,7 @@ impl<'a> Decoder<'a> {
             let size = if precision == 0 { 64 } else { 128 };
             let body = s
                 .get(i..i + size)
-                .ok_or(JpegError::Corrupt("truncated DQT".into()))?;
+                .ok_or_else(|| JpegError::Corrupt("truncated DQT".into()))?;
             for k in 0..64 {
                 let v = if precision == 0 {
                     u16::from(body[k])
@@ -391,13 +391,13 @@ impl<'a> Decoder<'a> {
             }
             let counts: [u8; 16] = s
                 .get(i + 1..i + 17)
-                .ok_or(JpegError::Corrupt("truncated DHT".into()))?
+                .ok_or_else(|| JpegError::Corrupt("truncated DHT".into()))?
                 .try_into()
                 .expect("16 counts");
             let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
             let values = s
                 .get(i + 17..i + 17 + n)
-                .ok_or(JpegError::Corrupt("truncated DHT".into()))?
+                .ok_or_else(|| JpegError::Corrupt("truncated DHT".into()))?
                 .to_vec();
             let h = Huffman::build(&counts, values)?;
             if class == 0 {
@@ -466,10 +466,10 @@ impl<'a> Decoder<'a> {
     fn decode_block(&self, bits: &mut BitReader, comp: &mut Component) -> Result<[i16; 64]> {
         let dc_table = self.dc[comp.dc_table]
             .as_ref()
-            .ok_or(JpegError::Corrupt("missing DC table".into()))?;
+            .ok_or_else(|| JpegError::Corrupt("missing DC table".into()))?;
         let ac_table = self.ac[comp.ac_table]
             .as_ref()
-            .ok_or(JpegError::Corrupt("missing AC table".into()))?;
+            .ok_or_else(|| JpegError::Corrupt("missing AC table".into()))?;
         let q = &self.quant[comp.tq];
         let mut block = [0i16; 64];
         let t = bits.decode(dc_table)?;
@@ -507,7 +507,7 @@ impl<'a> Decoder<'a> {
         if !self.frame_seen {
             return corrupt("scan before frame header");
         }
-        let n = usize::from(*s.first().ok_or(JpegError::Corrupt("empty SOS".into()))?);
+        let n = usize::from(*s.first().ok_or_else(|| JpegError::Corrupt("empty SOS".into()))?);
         if n == 0 || n > self.comps.len() || s.len() < 1 + 2 * n + 3 {
             return corrupt("bad SOS");
         }
@@ -518,7 +518,7 @@ impl<'a> Decoder<'a> {
                 .comps
                 .iter()
                 .position(|c| c.id == id)
-                .ok_or(JpegError::Corrupt("SOS names an unknown component".into()))?;
+                .ok_or_else(|| JpegError::Corrupt("SOS names an unknown component".into()))?;
             if (tables >> 4) > 3 || (tables & 15) > 3 {
                 return corrupt("bad SOS table ids");
             }

@@ -412,7 +412,7 @@ fn measure_level(
                 frames: report.frames_out as usize,
                 p50_ms: ms(report.end_to_end.quantile(0.5)),
                 p99_ms: ms(report.end_to_end.quantile(0.99)),
-                fps: report.steady_throughput().unwrap_or(report.throughput()),
+                fps: report.steady_throughput().unwrap_or_else(|| report.throughput()),
                 samples_ms: Vec::new(),
                 layers_ms: Vec::new(),
                 ..row(base, Vec::new(), Vec::new())

@@ -114,7 +114,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         );
     }
     let bound = fps(slow);
-    let piped = report.steady_throughput().unwrap_or(report.throughput());
+    let piped = report.steady_throughput().unwrap_or_else(|| report.throughput());
     println!(
         "sequential (sum of stages)   {:>8.2} ms/frame  {:>6.2} frames/s  (measured {:.2})",
         ms(sum),

@@ -100,7 +100,7 @@ fn activation(s: &SectionView, default: &str) -> Result<Activation> {
             .options
             .iter()
             .find(|o| o.key == "activation")
-            .map_or(s.line(), |o| o.line);
+            .map_or_else(|| s.line(), |o| o.line);
         s.error(
             line,
             format!("[{}] key `activation`: `{name}` is not supported", s.name()),
