@@ -92,8 +92,11 @@ pub const JPEG_QUALITY: u8 = 90;
 /// Encodes an RGB frame as a baseline JPEG into `out`.
 pub fn encode_jpeg(rgb: &[u8], w: usize, h: usize, out: &mut Vec<u8>) -> Result<()> {
     out.clear();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut *out, JPEG_QUALITY)
-        .encode(rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8)
+    let (Ok(w16), Ok(h16)) = (u16::try_from(w), u16::try_from(h)) else {
+        bail!("JPEG encoding: a {w}x{h} frame is larger than JPEG allows (65535x65535)");
+    };
+    jpeg_encoder::Encoder::new(&mut *out, JPEG_QUALITY)
+        .encode(rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
         .context("JPEG encoding")
 }
 
