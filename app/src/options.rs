@@ -138,7 +138,10 @@ impl ModelArgs {
             .as_ref()
             .or(self.model.as_ref())
             .and_then(|p| p.file_stem())
-            .map_or_else(|| "tinier-yolo".into(), |s| s.to_string_lossy().into_owned())
+            .map_or_else(
+                || "tinier-yolo".into(),
+                |s| s.to_string_lossy().into_owned(),
+            )
     }
 
     /// The arithmetic's name as the README tables say it.

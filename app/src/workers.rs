@@ -40,10 +40,64 @@ pub fn threads(count: usize) -> &'static Threads {
     Box::leak(Box::new(Threads { count }))
 }
 
+/// The CPUs this thread may run on, in order (from `sched_getaffinity`).
+#[cfg(target_os = "linux")]
+pub fn allowed_cpus() -> std::io::Result<Vec<usize>> {
+    // SAFETY: cpu_set_t is plain bits, valid zeroed; the kernel writes at most its size.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: pid 0 is this thread; the size is the set's own.
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: CPU_ISSET reads a bit of the set, below CPU_SETSIZE.
+    Ok((0..libc::CPU_SETSIZE as usize)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect())
+}
+
+/// Lets this thread, and the threads it starts from now on, run on `cpus` only.
+#[cfg(target_os = "linux")]
+pub fn pin_to(cpus: &[usize]) -> std::io::Result<()> {
+    // SAFETY: as in `allowed_cpus`.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: CPU_SET writes a bit of the set; cpus come from `allowed_cpus`, below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: pid 0 is this thread; the size is the set's own.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use darknet_port::parallel;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn pinning_narrows_the_cpus_and_can_be_undone() {
+        let all = allowed_cpus().unwrap();
+        assert!(!all.is_empty());
+        // on a thread of its own: the test runner's threads keep their CPUs
+        std::thread::spawn(move || {
+            pin_to(&all[..1]).unwrap();
+            assert_eq!(allowed_cpus().unwrap(), all[..1]);
+            let child = std::thread::spawn(|| allowed_cpus().unwrap())
+                .join()
+                .unwrap();
+            assert_eq!(child, all[..1], "threads started later inherit the CPUs");
+            pin_to(&all).unwrap();
+            assert_eq!(allowed_cpus().unwrap(), all);
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn every_job_runs_once_on_its_own_part() {

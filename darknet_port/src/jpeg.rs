@@ -507,7 +507,10 @@ impl<'a> Decoder<'a> {
         if !self.frame_seen {
             return corrupt("scan before frame header");
         }
-        let n = usize::from(*s.first().ok_or_else(|| JpegError::Corrupt("empty SOS".into()))?);
+        let n = usize::from(
+            *s.first()
+                .ok_or_else(|| JpegError::Corrupt("empty SOS".into()))?,
+        );
         if n == 0 || n > self.comps.len() || s.len() < 1 + 2 * n + 3 {
             return corrupt("bad SOS");
         }

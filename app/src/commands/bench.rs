@@ -6,7 +6,7 @@ use crate::media::decode::to_rgb;
 use crate::media::source::{RawFrame, SourceInfo};
 use crate::media::stills::letterboxed;
 use crate::options::{nms_for, parse_precision, Backend, ModelArgs};
-use crate::pipeline::bench::{load_frames, pipelined};
+use crate::pipeline::bench::{load_frames, pipelined, BenchOutput};
 use crate::pipeline::STEADY_AFTER;
 use crate::results::{quantile_ms, step_label, BenchJson, BenchRow, TimelineJson};
 use crate::workers;
@@ -404,6 +404,7 @@ fn measure_level(
                 info,
                 b.runner(&args.uio_name)?,
                 threads.max(1),
+                BenchOutput::AnnotatedVideo,
             )?;
             // a frame's time in the pipeline is its latency, capture to written;
             // frames/s is the steady rate (several frames are in flight at once)
@@ -412,7 +413,9 @@ fn measure_level(
                 frames: report.frames_out as usize,
                 p50_ms: ms(report.end_to_end.quantile(0.5)),
                 p99_ms: ms(report.end_to_end.quantile(0.99)),
-                fps: report.steady_throughput().unwrap_or_else(|| report.throughput()),
+                fps: report
+                    .steady_throughput()
+                    .unwrap_or_else(|| report.throughput()),
                 samples_ms: Vec::new(),
                 layers_ms: Vec::new(),
                 ..row(base, Vec::new(), Vec::new())

@@ -3,11 +3,14 @@
 //! throughput is printed next to the bound that its slowest stage sets and next to the
 //! sequential rate.
 
+use crate::media::source::{RawFrame, SourceInfo};
 use crate::options::{Backend, BackendArgs, ModelArgs};
-use crate::pipeline::bench::{load_frames, pipelined, sequential};
+use crate::pipeline::bench::{load_frames, pipelined, sequential, BenchOutput};
 use crate::pipeline::{Stage, STAGES, STEADY_AFTER};
 use crate::results::{BenchPipelineJson, StageJson, TimelineJson};
+use crate::workers;
 use anyhow::{bail, Context, Result};
+use darknet_port::network::Network;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,6 +32,10 @@ pub struct BenchArgs {
     pub workers: usize,
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Also run the pipeline on the first N cores for each N listed (`1,2,4`), the process
+    /// pinned to them (sched_setaffinity), and print frames/s per core count.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub cores: Vec<usize>,
     /// Also write the results, with each frame's stage timeline, as JSON (for `zynqdet report`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -54,11 +61,25 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let network = Arc::new(args.model.load()?);
     let (frames, info) = load_frames(args.input.as_deref(), args.frames)?;
     let n = frames.len();
+    // Measured first, on every core: the runs below pin the process.
+    let per_cores = if args.cores.is_empty() {
+        Vec::new()
+    } else {
+        scaling(args, &network, &frames, &info)?
+    };
     let alone = sequential(
         network.clone(),
         frames.clone(),
         &info,
         args.backend.runner(DEFAULT_BACKEND)?,
+    )?;
+    let detections_only = pipelined(
+        network.clone(),
+        frames.clone(),
+        &info,
+        args.backend.runner(DEFAULT_BACKEND)?,
+        args.workers,
+        BenchOutput::Detections,
     )?;
     let report = pipelined(
         network.clone(),
@@ -66,6 +87,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         &info,
         args.backend.runner(DEFAULT_BACKEND)?,
         args.workers,
+        BenchOutput::AnnotatedVideo,
     )?;
 
     // The bound: each thread is a stage; the float layers are shared by the workers.
@@ -114,7 +136,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         );
     }
     let bound = fps(slow);
-    let piped = report.steady_throughput().unwrap_or_else(|| report.throughput());
+    let piped = report
+        .steady_throughput()
+        .unwrap_or_else(|| report.throughput());
     println!(
         "sequential (sum of stages)   {:>8.2} ms/frame  {:>6.2} frames/s  (measured {:.2})",
         ms(sum),
@@ -127,12 +151,29 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         bound
     );
     println!(
-        "pipeline                     {:>8.2} ms/frame  {:>6.2} frames/s  = {:.1}% of the bound, {:.2}x sequential",
+        "pipeline, annotated video    {:>8.2} ms/frame  {:>6.2} frames/s  = {:.1}% of the bound, {:.2}x sequential",
         1e3 / piped,
         piped,
         100.0 * piped / bound,
         piped / fps(sum)
     );
+    let only = detections_only
+        .steady_throughput()
+        .unwrap_or_else(|| detections_only.throughput());
+    println!(
+        "pipeline, detections only     {:>8.2} ms/frame  {:>6.2} frames/s  (no annotation, JSON lines out: `run --output none --json FILE`)",
+        1e3 / only,
+        only
+    );
+    if let Some((first_cores, first_fps)) = per_cores.first().copied() {
+        println!("scaling with cores (the pipeline pinned to the first N):");
+        for (cores, fps) in &per_cores {
+            println!(
+                "  {cores:>3} cores  {fps:>6.2} frames/s  {:>5.2}x {first_cores} cores",
+                fps / first_fps
+            );
+        }
+    }
     if let Some(path) = &args.json {
         let json = BenchPipelineJson {
             kind: "bench-pipeline".into(),
@@ -158,4 +199,49 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pipeline's steady frames/s on the first N allowed cores for each N of `--cores`, the
+/// process pinned to them, the binarized layers lent N workers; the pinning is undone after.
+fn scaling(
+    args: &BenchArgs,
+    network: &Arc<Network>,
+    frames: &[RawFrame],
+    info: &SourceInfo,
+) -> Result<Vec<(usize, f64)>> {
+    let allowed = workers::allowed_cpus().context("--cores: cannot read this process's CPUs")?;
+    let mut results = Vec::new();
+    for &cores in &args.cores {
+        if cores == 0 || cores > allowed.len() {
+            bail!(
+                "--cores {cores}: this process may run on {} cores",
+                allowed.len()
+            );
+        }
+        // On a thread of its own, so that the pinning ends with it.
+        let measured = std::thread::scope(|scope| {
+            scope
+                .spawn(|| -> Result<f64> {
+                    workers::pin_to(&allowed[..cores]).context("--cores: cannot pin")?;
+                    let lent = workers::threads(cores);
+                    let report = darknet_port::parallel::with_workers(lent, || {
+                        pipelined(
+                            network.clone(),
+                            frames.to_vec(),
+                            info,
+                            args.backend.runner(DEFAULT_BACKEND)?,
+                            args.workers,
+                            BenchOutput::AnnotatedVideo,
+                        )
+                    })?;
+                    Ok(report
+                        .steady_throughput()
+                        .unwrap_or_else(|| report.throughput()))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("--cores: the measuring thread panicked"))?
+        })?;
+        results.push((cores, measured));
+    }
+    Ok(results)
 }

@@ -13,13 +13,14 @@ use super::stages::{Process, Processed, Shared};
 use super::stats::Report;
 use super::Config;
 use crate::media::sink::avi::AviWriter;
-use crate::media::sink::{encode_jpeg, OutputFrame, Sink};
+use crate::media::sink::{encode_jpeg, JsonSink, OutputFrame, Sink};
 use crate::media::source::memory::{synthetic_clip, MemorySource};
 use crate::media::source::{self, Rate, RawFrame, SourceInfo, SourceOptions};
 use crate::options::nms_for;
 use anyhow::{bail, Result};
 use darknet_port::network::{Network, SegmentRunner};
 use std::io::Cursor;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -148,21 +149,40 @@ pub fn sequential(
     })
 }
 
-/// `frames` through the threaded pipeline, into an in-memory MJPEG AVI.
+/// What the measured pipeline writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchOutput {
+    /// Annotated frames into an MJPEG AVI in memory.
+    AnnotatedVideo,
+    /// Only the detections, as JSON lines thrown away (`run --output none --json FILE`).
+    Detections,
+}
+
+/// `frames` through the threaded pipeline into `output`.
 pub fn pipelined(
     network: Arc<Network>,
     frames: Vec<RawFrame>,
     info: &SourceInfo,
     runner: Box<dyn SegmentRunner + Send>,
     workers: usize,
+    output: BenchOutput,
 ) -> Result<Report> {
     let nms = nms_for(None, &network);
     let source = Box::new(MemorySource::new(frames, info.clone()));
-    let sink = Box::new(MemoryAvi::new(info.width, info.height, info.rate)?);
+    let sink: Box<dyn Sink> = match output {
+        BenchOutput::AnnotatedVideo => {
+            Box::new(MemoryAvi::new(info.width, info.height, info.rate)?)
+        }
+        BenchOutput::Detections => Box::new(JsonSink::to_writer(
+            Path::new("(detections)"),
+            Box::new(std::io::sink()),
+        )),
+    };
     let cfg = Config {
         thresh: BENCH_THRESH,
         nms,
         workers,
+        annotate: output == BenchOutput::AnnotatedVideo,
         ..Config::default()
     };
     let outcome = super::run(

@@ -253,10 +253,15 @@ impl JsonSink {
                 File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
             )
         };
-        Ok(JsonSink {
-            path: path.to_path_buf(),
+        Ok(JsonSink::to_writer(path, out))
+    }
+
+    /// Lines to `out`, which `name` names in errors.
+    pub fn to_writer(name: &Path, out: Box<dyn Write + Send>) -> JsonSink {
+        JsonSink {
+            path: name.to_path_buf(),
             out: BufWriter::new(out),
-        })
+        }
     }
 
     /// The line written for `frame`.
