@@ -22,3 +22,20 @@ pub fn keep_freed_memory() {
         }
     }
 }
+
+/// Hands the free memory the allocator holds back to the kernel (glibc's `malloc_trim`). With
+/// [`keep_freed_memory`]'s thresholds nothing is returned on its own, and on a long run the
+/// freed buffers of many threads fragment: resident memory crept up by about 2.5 MiB per 1,000
+/// frames with nothing leaked (heaptrack: 4 KiB unfreed at exit, the live heap bounded by the
+/// frames in flight). Called every few seconds, resident memory follows what is in use; the
+/// frames after a call pay their page faults once.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only walks the allocator's own free lists (it takes their locks);
+        // it may be called from any thread at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}

@@ -26,6 +26,7 @@ pub mod stats;
 pub use frame::{Frame, Stage, STAGES};
 pub use stats::STEADY_AFTER;
 
+use crate::heap;
 use crate::media::sink::Sink;
 use crate::media::source::Source;
 use anyhow::{anyhow, Result};
@@ -108,6 +109,9 @@ pub fn send_dropping_oldest<T>(
         }
     }
 }
+
+/// How often a run hands the allocator's free memory back (see `heap::release_free_memory`).
+const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(10);
 
 /// Spawns a named stage thread. Any stage that ends sets the halt flag, so that capture stops
 /// reading when a stage after it stops early (a failure, or its own consumer gone); at the
@@ -329,6 +333,7 @@ fn output_loop(
     let mut tally = Tally::new(start);
     let mut failure = None;
     let mut last_stats = Instant::now();
+    let mut last_trim = Instant::now();
     for frame in frames {
         if failure.is_some() {
             shared.recycle(frame);
@@ -347,6 +352,10 @@ fn output_loop(
         tally.record(&frame);
         progress.inc(1);
         shared.recycle(frame);
+        if last_trim.elapsed() >= RELEASE_MEMORY_EVERY {
+            last_trim = Instant::now();
+            heap::release_free_memory();
+        }
         if stats_every.is_some_and(|every| last_stats.elapsed() >= every) {
             last_stats = Instant::now();
             let line = tally.progress_line(
