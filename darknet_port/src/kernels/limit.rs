@@ -1,0 +1,238 @@
+//! The machine's AND+popcount ceiling: the rate of a loop that does nothing but AND two arrays
+//! of 64-bit words and count the ones, to set the binarized layers' speed against.
+
+use crate::parallel;
+use std::time::{Duration, Instant};
+
+/// What [`popcount_limit`] measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PopcountLimit {
+    /// 64-bit words ANDed and counted a second, summed over the workers.
+    pub words_per_s: f64,
+    /// How many workers ran the loop at once.
+    pub workers: usize,
+    /// The loop that gave the rate (the fastest of those this CPU runs): "popcnt", "avx2
+    /// nibbles", ...
+    pub method: &'static str,
+}
+
+impl PopcountLimit {
+    /// The rate as W1A`bits` multiply-accumulates a second: one word is 64 one-bit products,
+    /// and a `bits`-bit activation takes `bits` of them.
+    pub fn macs_per_s(&self, bits: usize) -> f64 {
+        self.words_per_s * 64.0 / bits as f64
+    }
+}
+
+/// One way of counting: the ones of `a[i] & b[i]` over both arrays (of equal length).
+type Count = fn(a: &[u64], b: &[u64]) -> u64;
+
+/// The ways this CPU runs, each with its name.
+fn methods() -> Vec<(&'static str, Count)> {
+    #[allow(unused_mut)]
+    let mut methods: Vec<(&'static str, Count)> = vec![("count_ones", count_generic)];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            methods.push(("popcnt", x86::count_popcnt));
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            methods.push(("avx2 nibbles", x86::count_avx2));
+        }
+    }
+    methods
+}
+
+/// The AND+popcount ceiling on the [`parallel::active`] workers: each worker counts the ones
+/// of `a & b` over its own two arrays of `words` words (pick the size of the layer's data: the
+/// same cache level) again and again for `time`, with each of the loops this CPU runs, and the
+/// fastest loop's rate, summed over the workers, is returned.
+///
+/// `with_workers(one_thread, ..)` gives the one-core limit, all the cores' workers the
+/// machine's.
+pub fn popcount_limit(words: usize, time: Duration) -> PopcountLimit {
+    let words = words.max(64);
+    let workers = parallel::active().count().max(1);
+    let mut best = PopcountLimit {
+        words_per_s: 0.0,
+        workers,
+        method: "none",
+    };
+    for (method, count) in methods() {
+        let mut rates = vec![0.0f64; workers];
+        let jobs: Vec<parallel::Job> = rates
+            .iter_mut()
+            .enumerate()
+            .map(|(i, rate)| {
+                Box::new(move || *rate = rate_of(count, words, time, i as u64)) as parallel::Job
+            })
+            .collect();
+        parallel::run(jobs);
+        let words_per_s = rates.iter().sum();
+        if words_per_s > best.words_per_s {
+            best = PopcountLimit {
+                words_per_s,
+                workers,
+                method,
+            };
+        }
+    }
+    best
+}
+
+/// Words a second of `count` over two fresh arrays of `words` words, run for `time`.
+fn rate_of(count: Count, words: usize, time: Duration, seed: u64) -> f64 {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let a: Vec<u64> = (0..words).map(|_| next()).collect();
+    let b: Vec<u64> = (0..words).map(|_| next()).collect();
+    // one pass first, to bring the arrays into the cache
+    let mut total = count(&a, &b);
+    let mut passes = 0u64;
+    let start = Instant::now();
+    while start.elapsed() < time || passes == 0 {
+        for _ in 0..8 {
+            total = total.wrapping_add(count(std::hint::black_box(&a), &b));
+        }
+        passes += 8;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    std::hint::black_box(total);
+    (passes * words as u64) as f64 / elapsed
+}
+
+/// The portable loop (on aarch64 `count_ones` is NEON's `cnt`).
+fn count_generic(a: &[u64], b: &[u64]) -> u64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| u64::from((x & y).count_ones()))
+        .sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    pub(super) fn count_popcnt(a: &[u64], b: &[u64]) -> u64 {
+        #[target_feature(enable = "popcnt")]
+        fn body(a: &[u64], b: &[u64]) -> u64 {
+            // four sums, so the adds do not wait on each other
+            let mut sums = [0u64; 4];
+            let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+            let tail: u64 = a4
+                .remainder()
+                .iter()
+                .zip(b4.remainder())
+                .map(|(x, y)| u64::from((x & y).count_ones()))
+                .sum();
+            for (x, y) in a4.zip(b4) {
+                for i in 0..4 {
+                    sums[i] += u64::from((x[i] & y[i]).count_ones());
+                }
+            }
+            sums.iter().sum::<u64>() + tail
+        }
+        // SAFETY: listed by `methods` only after POPCNT was detected.
+        unsafe { body(a, b) }
+    }
+
+    pub(super) fn count_avx2(a: &[u64], b: &[u64]) -> u64 {
+        // SAFETY: listed by `methods` only after AVX2 was detected.
+        unsafe { body_avx2(a, b) }
+    }
+
+    /// Four words a vector: each nibble counted by a 16-entry table (`vpshufb`), byte counts
+    /// added up over 16 vectors (at most 8 a vector, so a byte holds 16 * 8 = 128), then
+    /// summed into u64 lanes (`vpsadbw`).
+    #[target_feature(enable = "avx2")]
+    fn body_avx2(a: &[u64], b: &[u64]) -> u64 {
+        let n = a.len().min(b.len());
+        let table = _mm256_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
+            3, 3, 4,
+        );
+        let nibble = _mm256_set1_epi8(0x0f);
+        let zero = _mm256_setzero_si256();
+        let mut sums = [zero; 2];
+        let mut i = 0;
+        while i + 8 <= n {
+            let end = n.min(i + 8 * 16);
+            let mut bytes = [zero; 2];
+            while i + 8 <= end {
+                for (j, count) in bytes.iter_mut().enumerate() {
+                    // SAFETY: i + 4j + 4 <= i + 8 <= n, inside both arrays.
+                    let v = unsafe {
+                        _mm256_and_si256(
+                            _mm256_loadu_si256(a.as_ptr().add(i + 4 * j).cast()),
+                            _mm256_loadu_si256(b.as_ptr().add(i + 4 * j).cast()),
+                        )
+                    };
+                    let low = _mm256_shuffle_epi8(table, _mm256_and_si256(v, nibble));
+                    let high = _mm256_shuffle_epi8(
+                        table,
+                        _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble),
+                    );
+                    *count = _mm256_add_epi8(*count, _mm256_add_epi8(low, high));
+                }
+                i += 8;
+            }
+            for (sum, count) in sums.iter_mut().zip(bytes) {
+                *sum = _mm256_add_epi64(*sum, _mm256_sad_epu8(count, zero));
+            }
+        }
+        let mut lanes = [0u64; 4];
+        // SAFETY: `lanes` holds one 256-bit vector.
+        unsafe {
+            _mm256_storeu_si256(
+                lanes.as_mut_ptr().cast(),
+                _mm256_add_epi64(sums[0], sums[1]),
+            )
+        };
+        let tail: u64 = a[i..n]
+            .iter()
+            .zip(&b[i..n])
+            .map(|(x, y)| u64::from((x & y).count_ones()))
+            .sum();
+        lanes.iter().sum::<u64>() + tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_loop_counts_the_same() {
+        for words in [0usize, 1, 7, 8, 9, 100, 1027] {
+            let a: Vec<u64> = (0..words as u64)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                .collect();
+            let b: Vec<u64> = (0..words as u64).map(|i| !i.rotate_left(7)).collect();
+            let want: u64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| u64::from((x & y).count_ones()))
+                .sum();
+            for (name, count) in methods() {
+                assert_eq!(count(&a, &b), want, "{name}, {words} words");
+            }
+        }
+    }
+
+    #[test]
+    fn the_limit_runs_on_every_worker() {
+        let one = popcount_limit(256, Duration::from_millis(2));
+        assert_eq!(one.workers, 1);
+        assert!(one.words_per_s > 0.0);
+        let three = parallel::with_workers(&parallel::SplitWays::<3>, || {
+            popcount_limit(256, Duration::from_millis(2))
+        });
+        assert_eq!(three.workers, 3);
+        assert!(three.words_per_s > 0.0 && three.macs_per_s(3) > 0.0);
+    }
+}
