@@ -46,41 +46,46 @@ fn methods() -> Vec<(&'static str, Count)> {
 /// The AND+popcount ceiling on the [`parallel::active`] workers: each worker counts the ones
 /// of `a & b` over its own two arrays of `words` words (pick the size of the layer's data: the
 /// same cache level) again and again for `time`, with each of the loops this CPU runs, and the
-/// fastest loop's rate, summed over the workers, is returned.
+/// fastest loop's rate, summed over the workers, is returned. Each worker's rate is its best
+/// short spell: the ceiling, not an average lowered by other processes taking the core.
 ///
 /// `with_workers(one_thread, ..)` gives the one-core limit, all the cores' workers the
 /// machine's.
 pub fn popcount_limit(words: usize, time: Duration) -> PopcountLimit {
-    let words = words.max(64);
-    let workers = parallel::active().count().max(1);
-    let mut best = PopcountLimit {
-        words_per_s: 0.0,
-        workers,
-        method: "none",
-    };
-    for (method, count) in methods() {
-        let mut rates = vec![0.0f64; workers];
-        let jobs: Vec<parallel::Job> = rates
-            .iter_mut()
-            .enumerate()
-            .map(|(i, rate)| {
-                Box::new(move || *rate = rate_of(count, words, time, i as u64)) as parallel::Job
-            })
-            .collect();
-        parallel::run(jobs);
-        let words_per_s = rates.iter().sum();
-        if words_per_s > best.words_per_s {
-            best = PopcountLimit {
-                words_per_s,
-                workers,
-                method,
-            };
-        }
-    }
-    best
+    popcount_limits(words, time)
+        .into_iter()
+        .max_by(|a, b| a.words_per_s.total_cmp(&b.words_per_s))
+        .expect("the portable loop runs everywhere")
 }
 
-/// Words a second of `count` over two fresh arrays of `words` words, run for `time`.
+/// What [`popcount_limit`] measures, for each of the loops this CPU runs (to compare them).
+pub fn popcount_limits(words: usize, time: Duration) -> Vec<PopcountLimit> {
+    let words = words.max(64);
+    let workers = parallel::active().count().max(1);
+    methods()
+        .into_iter()
+        .map(|(method, count)| {
+            let mut rates = vec![0.0f64; workers];
+            let jobs: Vec<parallel::Job> = rates
+                .iter_mut()
+                .enumerate()
+                .map(|(i, rate)| {
+                    Box::new(move || *rate = rate_of(count, words, time, i as u64)) as parallel::Job
+                })
+                .collect();
+            parallel::run(jobs);
+            PopcountLimit {
+                words_per_s: rates.iter().sum(),
+                workers,
+                method,
+            }
+        })
+        .collect()
+}
+
+/// Words a second of `count` over two fresh arrays of `words` words, run for `time`: the best
+/// of short spells (the ceiling, not an average that other processes' turns on the core pull
+/// down).
 fn rate_of(count: Count, words: usize, time: Duration, seed: u64) -> f64 {
     let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
     let mut next = || {
@@ -93,17 +98,22 @@ fn rate_of(count: Count, words: usize, time: Duration, seed: u64) -> f64 {
     let b: Vec<u64> = (0..words).map(|_| next()).collect();
     // one pass first, to bring the arrays into the cache
     let mut total = count(&a, &b);
-    let mut passes = 0u64;
+    // spells of about 2^18 words (a fraction of a millisecond at several words a cycle)
+    let passes = (1 << 18) / words + 1;
+    let mut best = 0.0f64;
     let start = Instant::now();
-    while start.elapsed() < time || passes == 0 {
-        for _ in 0..8 {
+    while start.elapsed() < time || best == 0.0 {
+        let spell = Instant::now();
+        for _ in 0..passes {
             total = total.wrapping_add(count(std::hint::black_box(&a), &b));
         }
-        passes += 8;
+        let seconds = spell.elapsed().as_secs_f64();
+        if seconds > 0.0 {
+            best = best.max((passes * words) as f64 / seconds);
+        }
     }
-    let elapsed = start.elapsed().as_secs_f64();
     std::hint::black_box(total);
-    (passes * words as u64) as f64 / elapsed
+    best
 }
 
 /// The portable loop (on aarch64 `count_ones` is NEON's `cnt`).

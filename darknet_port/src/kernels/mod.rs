@@ -38,7 +38,7 @@ mod x86_64;
 #[cfg(test)]
 mod tests;
 
-pub use limit::{popcount_limit, PopcountLimit};
+pub use limit::{popcount_limit, popcount_limits, PopcountLimit};
 
 use std::cell::Cell;
 use std::ops::Range;
