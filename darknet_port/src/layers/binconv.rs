@@ -11,6 +11,7 @@
 use super::qtensor::QTensor;
 use crate::kernels::{self, BIN_GROUP};
 use crate::parallel;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinaryConv {
@@ -144,8 +145,8 @@ impl BinaryConv {
 
     /// Computes output rows `rows` into `out` (which must have the output's shape); lets callers
     /// split a layer over engines. Runs on the [`kernels::active`] table, the pixels split over
-    /// the [`parallel::active`] workers (each part its own run of output pixels, computed as
-    /// a single worker computes it, so the bits do not depend on the split).
+    /// the [`parallel::active`] workers (in chunks, each its own run of output pixels computed
+    /// as a single worker computes it, so the bits do not depend on the split).
     pub fn forward_rows(&self, input: &QTensor, out: &mut QTensor, rows: std::ops::Range<usize>) {
         assert_eq!(input.channels, self.in_channels);
         assert_eq!(input.bits, self.bits);
@@ -170,17 +171,34 @@ impl BinaryConv {
         let stride = out.pixel_stride();
         // Pixels, not rows: the small last layers (13x13) have too few rows to split evenly.
         let parts = parallel::parts(pixels.len(), MIN_PIXELS_A_PART);
-        let mut rest = out.pixels_mut(pixels.clone());
-        let mut jobs: Vec<parallel::Job> = Vec::with_capacity(parts);
-        for part in parallel::ranges(pixels.len(), parts, 1) {
-            let (mine, tail) = rest.split_at_mut(part.len() * stride);
-            rest = tail;
-            let part = pixels.start + part.start..pixels.start + part.end;
-            let layer = &layer;
-            jobs.push(Box::new(move || {
-                self.forward_pixels(input, layer, kernels, part, mine)
-            }));
+        let out = out.pixels_mut(pixels.clone());
+        if parts == 1 {
+            self.forward_pixels(input, &layer, kernels, pixels, out);
+            return;
         }
+        // More chunks than workers, taken in turn by whichever worker is free: a worker that
+        // starts late (its core busy with another process) or runs slower takes fewer, instead
+        // of the whole layer waiting for its fixed share.
+        let chunks = parallel::ranges(pixels.len(), parts * CHUNKS_A_WORKER, 1);
+        let mut rest = out;
+        let mut queue = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let (mine, tail) = rest.split_at_mut(chunk.len() * stride);
+            rest = tail;
+            queue.push((pixels.start + chunk.start..pixels.start + chunk.end, mine));
+        }
+        queue.reverse();
+        let queue = Mutex::new(queue);
+        let (queue, layer) = (&queue, &layer);
+        let jobs: Vec<parallel::Job> = (0..parts)
+            .map(|_| {
+                Box::new(move || loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((chunk, out)) = next else { break };
+                    self.forward_pixels(input, layer, kernels, chunk, out);
+                }) as parallel::Job
+            })
+            .collect();
         parallel::run(jobs);
     }
 
@@ -273,6 +291,11 @@ impl BinaryConv {
 /// Output pixels below which a part is not worth a worker: a part costs a thread's start and
 /// its own window buffers, and the smallest binarized layers take microseconds.
 const MIN_PIXELS_A_PART: usize = 32;
+
+/// Chunks a layer's pixels are cut into for each worker (see `forward_rows`): enough that a
+/// late worker's share is taken by the others, few enough that each chunk's buffers and
+/// kernel preparation stay small beside its work.
+const CHUNKS_A_WORKER: usize = 8;
 
 /// A layer in the kernels' layout. Weights are *dense*: tap `t`'s channels occupy bits
 /// `t*in_channels..(t+1)*in_channels` of one bit string, so a 16-channel 3x3 kernel takes 3
