@@ -360,9 +360,17 @@ impl DenseLayer {
 #[inline(always)]
 fn put_bits(dst: &mut [u64], offset: usize, src: &[u64], count: usize) {
     if offset.is_multiple_of(64) && count.is_multiple_of(64) {
-        // whole words (channel counts that are multiples of 64): a copy
+        // whole words (channel counts that are multiples of 64): a copy; one or two words
+        // by hand, as `copy_from_slice` calls `memcpy` (27 times a pixel for 64 channels)
         let (at, words) = (offset / 64, count / 64);
-        dst[at..at + words].copy_from_slice(&src[..words]);
+        match words {
+            1 => dst[at] = src[0],
+            2 => {
+                dst[at] = src[0];
+                dst[at + 1] = src[1];
+            }
+            _ => dst[at..at + words].copy_from_slice(&src[..words]),
+        }
         return;
     }
     for (i, &word) in src.iter().enumerate() {
