@@ -222,14 +222,16 @@ fn activate_avx2(
                     level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(th, acc));
                 }
                 let flip = _mm256_loadu_si256(flip.as_ptr().add(o).cast());
-                let mut lanes = [0i32; BIN_GROUP];
-                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), _mm256_xor_si256(level, flip));
-                for (l, v) in levels[p * channels + o..][..BIN_GROUP]
-                    .iter_mut()
-                    .zip(lanes)
-                {
-                    *l = v as u8;
-                }
+                // the low byte of each (as `as u8` keeps it), narrowed to bytes without
+                // saturating (each 128-bit half keeps its four in its low bytes), stored at once
+                let level =
+                    _mm256_and_si256(_mm256_xor_si256(level, flip), _mm256_set1_epi32(0xff));
+                let words = _mm256_packs_epi32(level, level);
+                let bytes = _mm256_packus_epi16(words, words);
+                let low = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes)) as u32;
+                let high = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32;
+                let eight = u64::from(low) | u64::from(high) << 32;
+                levels[p * channels + o..][..BIN_GROUP].copy_from_slice(&eight.to_le_bytes());
             }
         }
     }
@@ -253,11 +255,15 @@ fn pack_avx2(levels: &[u8], bits: usize, planes: &mut [u64]) {
             if start >= levels.len() {
                 break;
             }
-            let mut chunk = [0u8; 32];
-            let take = (levels.len() - start).min(32);
-            chunk[..take].copy_from_slice(&levels[start..start + take]);
-            // SAFETY: `chunk` holds exactly one 256-bit vector.
-            let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+            let v = if levels.len() - start >= 32 {
+                // SAFETY: start + 32 <= levels.len().
+                unsafe { _mm256_loadu_si256(levels.as_ptr().add(start).cast()) }
+            } else {
+                let mut chunk = [0u8; 32];
+                chunk[..levels.len() - start].copy_from_slice(&levels[start..]);
+                // SAFETY: `chunk` holds exactly one 256-bit vector.
+                unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) }
+            };
             for (b, w) in planes_word.iter_mut().enumerate().take(bits) {
                 let top = _mm256_sll_epi16(v, _mm_cvtsi32_si128(7 - b as i32));
                 *w |= u64::from(_mm256_movemask_epi8(top) as u32) << (half * 32);
