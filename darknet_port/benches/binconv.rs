@@ -167,7 +167,7 @@ fn main() {
     );
     // The thread counts take turns, round after round, and each keeps its best round: on a
     // machine that other work shares, the best is what the code does when it has the cores.
-    const ROUNDS: usize = 31;
+    const ROUNDS: usize = 101;
     let mut best = vec![vec![Duration::MAX; layers.len()]; counts.len()];
     let mut limits: Vec<Vec<PopcountLimit>> = vec![Vec::new(); counts.len()];
     for round in 0..ROUNDS {
@@ -178,7 +178,7 @@ fn main() {
                     black_box(conv.forward(black_box(input)));
                     *best = (*best).min(start.elapsed());
                 }
-                if round % 10 == 0 {
+                if round % 25 == 0 {
                     for &words in &sizes {
                         limits[w].extend(popcount_limits(words, Duration::from_millis(100)));
                     }
