@@ -51,7 +51,10 @@ fn methods() -> Vec<(&'static str, Count)> {
 /// short spell: the ceiling, not an average lowered by other processes taking the core.
 ///
 /// `with_workers(one_thread, ..)` gives the one-core limit, all the cores' workers the
-/// machine's.
+/// machine's. It takes `time` for each loop (up to four on x86_64 with AVX2); the binconv
+/// bench uses 100 ms, on conv3's kernels (1152 words, in the first-level cache) and on the
+/// largest layer's, keeps the faster, and divides the layers' W1A3 multiply-accumulates a
+/// second by its [`PopcountLimit::macs_per_s`]`(3)`.
 pub fn popcount_limit(words: usize, time: Duration) -> PopcountLimit {
     popcount_limits(words, time)
         .into_iter()
