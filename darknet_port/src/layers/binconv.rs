@@ -247,15 +247,25 @@ impl BinaryConv {
                     let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
                     let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
                     let offset = (ky * self.size + kx) * channels;
+                    if first >= end {
+                        // the tap lies outside the image for the whole run
+                        continue;
+                    }
                     if channels < 64 {
                         // One word a plane (the first layers): its bits land in one or two
                         // window words, the same for the whole row.
                         let (at, to) = (offset / 64, offset % 64);
                         let mask = (1u64 << channels) - 1;
                         let spills = to + channels > 64;
-                        for x in first..end {
-                            let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                            let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
+                        // the run's input pixels and windows side by side, without a
+                        // bounds check a pixel
+                        let from = (first as isize + shift) as usize * bits;
+                        let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
+                        let targets = &mut windows[(first - x0) * per_pixel..];
+                        for (planes, window) in sources
+                            .chunks_exact(bits)
+                            .zip(targets.chunks_exact_mut(per_pixel))
+                        {
                             for (b, &plane) in planes.iter().enumerate() {
                                 let v = plane & mask;
                                 window[b * span + at] |= v << to;
@@ -501,6 +511,9 @@ pub(crate) mod tests {
             (16, 8, 3, 7, 11),
             (130, 16, 1, 1, 100),
             (3, 9, 3, 2, 64),
+            // a 5x5 kernel: parts that start within its reach of a row's end
+            (16, 8, 5, 7, 11),
+            (70, 8, 5, 5, 9),
         ] {
             let layer = random_layer(&mut rng, cin, cout, size);
             let input = random_input(&mut rng, h, w, cin);

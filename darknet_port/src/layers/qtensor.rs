@@ -46,6 +46,12 @@ impl QTensor {
     }
 
     /// The planes of every pixel of row `y`, pixel after pixel.
+    pub fn row(&self, y: usize) -> &[u64] {
+        let len = self.width * self.pixel_stride();
+        &self.data[y * len..(y + 1) * len]
+    }
+
+    /// The planes of every pixel of row `y`, pixel after pixel.
     pub fn row_mut(&mut self, y: usize) -> &mut [u64] {
         let len = self.width * self.pixel_stride();
         &mut self.data[y * len..(y + 1) * len]
