@@ -28,6 +28,7 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod generic;
+mod limit;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -36,6 +37,8 @@ mod x86_64;
 
 #[cfg(test)]
 mod tests;
+
+pub use limit::{popcount_limit, popcount_limits, PopcountLimit};
 
 use std::cell::Cell;
 use std::ops::Range;

@@ -99,12 +99,11 @@ fn check_activate(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
                 .collect();
             let mask = (n as u32 + 1).next_power_of_two() as i32 - 1;
             let flip: Vec<i32> = (0..channels)
-                .map(|_| {
-                    if rng.next().is_multiple_of(3) {
-                        mask
-                    } else {
-                        0
-                    }
+                .map(|_| match rng.next() % 6 {
+                    0 | 1 => mask,
+                    // bits above the level's byte: the kernels keep the low byte, as `as u8`
+                    2 => mask | 0x300,
+                    _ => 0,
                 })
                 .collect();
             let len = channels * sums.len();

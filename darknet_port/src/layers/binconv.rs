@@ -10,6 +10,8 @@
 
 use super::qtensor::QTensor;
 use crate::kernels::{self, BIN_GROUP};
+use crate::parallel;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinaryConv {
@@ -142,7 +144,9 @@ impl BinaryConv {
     }
 
     /// Computes output rows `rows` into `out` (which must have the output's shape); lets callers
-    /// split a layer over threads or engines. Runs on the [`kernels::active`] table.
+    /// split a layer over engines. Runs on the [`kernels::active`] table, the pixels split over
+    /// the [`parallel::active`] workers (in chunks, each its own run of output pixels computed
+    /// as a single worker computes it, so the bits do not depend on the split).
     pub fn forward_rows(&self, input: &QTensor, out: &mut QTensor, rows: std::ops::Range<usize>) {
         assert_eq!(input.channels, self.in_channels);
         assert_eq!(input.bits, self.bits);
@@ -150,26 +154,88 @@ impl BinaryConv {
             (out.height, out.width, out.channels, out.bits),
             (input.height, input.width, self.out_channels, self.bits)
         );
-        if self.out_channels == 0 {
+        assert!(
+            rows.end <= input.height,
+            "rows {rows:?} of {}",
+            input.height
+        );
+        if self.out_channels == 0 || rows.is_empty() {
             return;
         }
+        // The table and the layout are taken here, on the caller's thread: the workers' threads
+        // have no table of their own (`kernels::with_kernels` is per thread).
         let kernels = kernels::active();
         let layer = DenseLayer::new(self);
+        let width = input.width;
+        let pixels = rows.start * width..rows.end * width;
+        let stride = out.pixel_stride();
+        // Pixels, not rows: the small last layers (13x13) have too few rows to split evenly.
+        let parts = parallel::parts(pixels.len(), MIN_PIXELS_A_PART);
+        let out = out.pixels_mut(pixels.clone());
+        if parts == 1 {
+            self.forward_pixels(input, &layer, kernels, pixels, out);
+            return;
+        }
+        // More chunks than workers, taken in turn by whichever worker is free: a worker that
+        // starts late (its core busy with another process) or runs slower takes fewer, instead
+        // of the whole layer waiting for its fixed share.
+        let chunks = parallel::ranges(pixels.len(), parts * CHUNKS_A_WORKER, 1);
+        let mut rest = out;
+        let mut queue = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let (mine, tail) = rest.split_at_mut(chunk.len() * stride);
+            rest = tail;
+            queue.push((pixels.start + chunk.start..pixels.start + chunk.end, mine));
+        }
+        queue.reverse();
+        let queue = Mutex::new(queue);
+        let (queue, layer) = (&queue, &layer);
+        let jobs: Vec<parallel::Job> = (0..parts)
+            .map(|_| {
+                Box::new(move || loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((chunk, out)) = next else { break };
+                    self.forward_pixels(input, layer, kernels, chunk, out);
+                }) as parallel::Job
+            })
+            .collect();
+        parallel::run(jobs);
+    }
+
+    /// Output pixels `pixels` (row-major numbers) into `out`, their planes pixel after pixel.
+    fn forward_pixels(
+        &self,
+        input: &QTensor,
+        layer: &DenseLayer,
+        kernels: &kernels::Kernels,
+        pixels: std::ops::Range<usize>,
+        out: &mut [u64],
+    ) {
         let (h, w) = (input.height as isize, input.width as isize);
         let pad = (self.size / 2) as isize;
         let (bits, words, span) = (self.bits, self.words(), layer.span);
         let (channels, width, padded) = (self.in_channels, input.width, layer.padded);
         let n = self.threshold_count();
-        // The windows of one row of output pixels, each plane-major: `[bit][dense bits]`, zero
-        // where the window leaves the image; a plane lines up bit for bit with a dense kernel.
-        let mut windows = vec![0u64; width * bits * span];
-        let mut sums = vec![0i32; width];
-        let mut neg = vec![0i32; width * padded];
-        let mut levels = vec![0u8; width * padded];
+        let stride = bits * self.out_channels.div_ceil(64);
+        let most = width.min(pixels.len());
+        // The windows of a row's run of output pixels, each plane-major: `[bit][dense bits]`,
+        // zero where the window leaves the image; a plane lines up bit for bit with a dense
+        // kernel.
+        let mut windows = vec![0u64; most * bits * span];
+        let mut sums = vec![0i32; most];
+        let mut neg = vec![0i32; most * padded];
+        let mut levels = vec![0u8; most * padded];
         let per_pixel = bits * span;
-        for y in rows {
+        let mut out = out.chunks_exact_mut(stride);
+        let mut p = pixels.start;
+        while p < pixels.end {
+            let (y, x0) = (p / width, p % width);
+            let x1 = width.min(x0 + pixels.end - p);
+            let count = x1 - x0;
+            p += count;
+            let windows = &mut windows[..count * per_pixel];
             windows.fill(0);
-            // Tap by tap along the row: each tap's place in the window is fixed, and the output
+            // Tap by tap along the run: each tap's place in the window is fixed, and the output
             // pixels whose input lies inside the image are one range.
             for ky in 0..self.size {
                 let iy = y as isize + ky as isize - pad;
@@ -178,18 +244,28 @@ impl BinaryConv {
                 }
                 for kx in 0..self.size {
                     let shift = kx as isize - pad;
-                    let first = (-shift).clamp(0, w) as usize;
-                    let end = (w - shift).clamp(0, w) as usize;
+                    let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
+                    let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
                     let offset = (ky * self.size + kx) * channels;
+                    if first >= end {
+                        // the tap lies outside the image for the whole run
+                        continue;
+                    }
                     if channels < 64 {
                         // One word a plane (the first layers): its bits land in one or two
                         // window words, the same for the whole row.
                         let (at, to) = (offset / 64, offset % 64);
                         let mask = (1u64 << channels) - 1;
                         let spills = to + channels > 64;
-                        for x in first..end {
-                            let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                            let window = &mut windows[x * per_pixel..(x + 1) * per_pixel];
+                        // the run's input pixels and windows side by side, without a
+                        // bounds check a pixel
+                        let from = (first as isize + shift) as usize * bits;
+                        let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
+                        let targets = &mut windows[(first - x0) * per_pixel..];
+                        for (planes, window) in sources
+                            .chunks_exact(bits)
+                            .zip(targets.chunks_exact_mut(per_pixel))
+                        {
                             for (b, &plane) in planes.iter().enumerate() {
                                 let v = plane & mask;
                                 window[b * span + at] |= v << to;
@@ -202,7 +278,7 @@ impl BinaryConv {
                     }
                     for x in first..end {
                         let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                        let window = &mut windows[x * per_pixel..(x + 1) * per_pixel];
+                        let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
                         for b in 0..bits {
                             let plane = &mut window[b * span..(b + 1) * span];
                             put_bits(plane, offset, &planes[b * words..(b + 1) * words], channels);
@@ -210,15 +286,26 @@ impl BinaryConv {
                     }
                 }
             }
-            (kernels.window_sums)(&windows, bits, span, &mut sums);
-            (kernels.popcount_dots)(&windows, bits, span, &layer.weights, &mut neg);
-            (kernels.activate)(&neg, &sums, &layer.thresholds, n, &layer.flip, &mut levels);
-            for (x, levels) in levels.chunks_exact(padded).enumerate() {
-                (kernels.pack_planes)(&levels[..self.out_channels], bits, out.pixel_mut(y, x));
+            let (sums, neg) = (&mut sums[..count], &mut neg[..count * padded]);
+            let levels = &mut levels[..count * padded];
+            (kernels.window_sums)(windows, bits, span, sums);
+            (kernels.popcount_dots)(windows, bits, span, &layer.weights, neg);
+            (kernels.activate)(neg, sums, &layer.thresholds, n, &layer.flip, levels);
+            for (levels, planes) in levels.chunks_exact(padded).zip(&mut out) {
+                (kernels.pack_planes)(&levels[..self.out_channels], bits, planes);
             }
         }
     }
 }
+
+/// Output pixels below which a part is not worth a worker: a part costs a thread's start and
+/// its own window buffers, and the smallest binarized layers take microseconds.
+const MIN_PIXELS_A_PART: usize = 32;
+
+/// Chunks a layer's pixels are cut into for each worker (see `forward_rows`): enough that a
+/// late worker's share is taken by the others, few enough that each chunk's buffers and
+/// kernel preparation stay small beside its work.
+const CHUNKS_A_WORKER: usize = 8;
 
 /// A layer in the kernels' layout. Weights are *dense*: tap `t`'s channels occupy bits
 /// `t*in_channels..(t+1)*in_channels` of one bit string, so a 16-channel 3x3 kernel takes 3
@@ -283,9 +370,17 @@ impl DenseLayer {
 #[inline(always)]
 fn put_bits(dst: &mut [u64], offset: usize, src: &[u64], count: usize) {
     if offset.is_multiple_of(64) && count.is_multiple_of(64) {
-        // whole words (channel counts that are multiples of 64): a copy
+        // whole words (channel counts that are multiples of 64): a copy; one or two words
+        // by hand, as `copy_from_slice` calls `memcpy` (27 times a pixel for 64 channels)
         let (at, words) = (offset / 64, count / 64);
-        dst[at..at + words].copy_from_slice(&src[..words]);
+        match words {
+            1 => dst[at] = src[0],
+            2 => {
+                dst[at] = src[0];
+                dst[at + 1] = src[1];
+            }
+            _ => dst[at..at + words].copy_from_slice(&src[..words]),
+        }
         return;
     }
     for (i, &word) in src.iter().enumerate() {
@@ -388,6 +483,69 @@ pub(crate) mod tests {
                 layer.forward_reference(&input),
                 "{cin}->{cout} k{size}"
             );
+        }
+    }
+
+    /// Real threads, one a job, so the parts also run at the same time.
+    struct Threads<const N: usize>;
+    impl<const N: usize> parallel::Workers for Threads<N> {
+        fn count(&self) -> usize {
+            N
+        }
+        fn run<'a>(&self, jobs: Vec<parallel::Job<'a>>) {
+            std::thread::scope(|scope| {
+                for job in jobs {
+                    scope.spawn(job);
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn split_over_workers_gives_the_reference_bits() {
+        let mut rng = TestRng(0x0bad_cafe_f00d_1234);
+        // 13x13 and 7x11: parts that start and end inside rows; 1x100: one row; 2x64: more
+        // parts than rows would allow.
+        for &(cin, cout, size, h, w) in &[
+            (64, 24, 3, 13, 13),
+            (16, 8, 3, 7, 11),
+            (130, 16, 1, 1, 100),
+            (3, 9, 3, 2, 64),
+            // a 5x5 kernel: parts that start within its reach of a row's end
+            (16, 8, 5, 7, 11),
+            (70, 8, 5, 5, 9),
+        ] {
+            let layer = random_layer(&mut rng, cin, cout, size);
+            let input = random_input(&mut rng, h, w, cin);
+            let want = layer.forward_reference(&input);
+            let case = format!("{cin}->{cout} k{size} {h}x{w}");
+            let one = parallel::with_workers(&parallel::SplitWays::<1>, || layer.forward(&input));
+            assert_eq!(one, want, "1 worker, {case}");
+            let two = parallel::with_workers(&parallel::SplitWays::<2>, || layer.forward(&input));
+            assert_eq!(two, want, "2 workers, {case}");
+            let three = parallel::with_workers(&parallel::SplitWays::<3>, || layer.forward(&input));
+            assert_eq!(three, want, "3 workers, {case}");
+            let threads = parallel::with_workers(&Threads::<3>, || layer.forward(&input));
+            assert_eq!(threads, want, "3 threads, {case}");
+            // a band of rows, split, leaves the other rows alone
+            if h > 2 {
+                let mut band = QTensor::zeros(h, w, cout, 3);
+                parallel::with_workers(&Threads::<2>, || {
+                    layer.forward_rows(&input, &mut band, 1..h - 1)
+                });
+                for y in 0..h {
+                    for x in 0..w {
+                        for c in 0..cout {
+                            let expect = if (1..h - 1).contains(&y) {
+                                want.get(y, x, c)
+                            } else {
+                                0
+                            };
+                            assert_eq!(band.get(y, x, c), expect, "band, {case} at {y},{x},{c}");
+                        }
+                    }
+                }
+            }
         }
     }
 

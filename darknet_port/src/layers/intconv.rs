@@ -479,6 +479,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn int16_products_give_the_generic_bits_on_every_table() {
+        let mut rng = TestRng(13);
+        let mut rand = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+                .collect()
+        };
+        // (in, out, size, stride, pad, input h x w): odd rows and channel counts (groups of 16
+        // and kernels past whole fours), spans past whole vectors, more pixels than a block
+        for (inputs, outputs, size, stride, pad, (h, w)) in [
+            (3, 13, 3, 1, 1, (7, 5)),
+            (20, 17, 1, 1, 0, (4, 9)),
+            (8, 40, 3, 2, 0, (9, 9)),
+            (5, 6, 3, 1, 1, (13, 11)),
+        ] {
+            let conv = FloatConv {
+                in_channels: inputs,
+                out_channels: outputs,
+                size,
+                stride,
+                pad,
+                weights: rand(inputs * outputs * size * size),
+                bias: rand(outputs),
+                packed: Default::default(),
+                activation: Activation::Leaky,
+            };
+            let input = Tensor {
+                channels: inputs,
+                height: h,
+                width: w,
+                data: rand(inputs * h * w),
+            };
+            let q = IntConv::from_float(&conv, Precision::Int16, &InputStats::range(1.0));
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let want = bits(&kernels::with_kernels(kernels::generic(), || {
+                q.forward(&input)
+            }));
+            for table in kernels::supported() {
+                let got = kernels::with_kernels(table, || q.forward(&input));
+                assert_eq!(bits(&got), want, "{} on {inputs}x{outputs}", table.name);
+            }
+            let split = parallel::with_workers(&parallel::SplitWays::<3>, || q.forward(&input));
+            assert_eq!(bits(&split), want, "split three ways");
+        }
+    }
+
     /// The INT8 layer's arithmetic written out plainly: its own quantized weights and inputs,
     /// multiplied and summed output by output.
     fn integer_reference(q: &IntConv, input: &Tensor) -> Tensor {

@@ -46,9 +46,21 @@ impl QTensor {
     }
 
     /// The planes of every pixel of row `y`, pixel after pixel.
+    pub fn row(&self, y: usize) -> &[u64] {
+        let len = self.width * self.pixel_stride();
+        &self.data[y * len..(y + 1) * len]
+    }
+
+    /// The planes of every pixel of row `y`, pixel after pixel.
     pub fn row_mut(&mut self, y: usize) -> &mut [u64] {
         let len = self.width * self.pixel_stride();
         &mut self.data[y * len..(y + 1) * len]
+    }
+
+    /// The planes of a run of pixels, numbered row-major (`y * width + x`), pixel after pixel.
+    pub fn pixels_mut(&mut self, pixels: std::ops::Range<usize>) -> &mut [u64] {
+        let stride = self.pixel_stride();
+        &mut self.data[pixels.start * stride..pixels.end * stride]
     }
 
     pub fn pixel_mut(&mut self, y: usize, x: usize) -> &mut [u64] {

@@ -39,43 +39,42 @@ pub(super) fn popcount_dots(
     acc: &mut [i32],
 ) {
     let channels = generic::check_popcount(windows, bits, span, weights, acc);
-    if bits > MAX_BITS {
-        // Wider levels would overflow the byte counters; no model at hand has them.
-        generic::popcount_dots(windows, bits, span, weights, acc);
-        return;
+    // SAFETY (each arm): reachable only through the AVX2 table, handed out after AVX2 was
+    // detected; the lengths were checked just above.
+    match bits {
+        1 => unsafe { popcount_avx2::<1>(windows, span, weights, channels, acc) },
+        2 => unsafe { popcount_avx2::<2>(windows, span, weights, channels, acc) },
+        3 => unsafe { popcount_avx2::<3>(windows, span, weights, channels, acc) },
+        4 => unsafe { popcount_avx2::<4>(windows, span, weights, channels, acc) },
+        5 => unsafe { popcount_avx2::<5>(windows, span, weights, channels, acc) },
+        // Wider levels would overflow the byte counters (a word's weighted count reaches
+        // 8 * (2^bits - 1) in one byte); no model at hand has them.
+        _ => generic::popcount_dots(windows, bits, span, weights, acc),
     }
-    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected; the
-    // lengths were checked just above.
-    unsafe { popcount_avx2(windows, bits, span, weights, channels, acc) }
 }
 
-/// Activation bits the byte counters take: a word's weighted count reaches 8 * (2^bits - 1)
-/// in one byte, which must stay below 256.
-const MAX_BITS: usize = 5;
-
 /// Eight channels in two vectors of four u64 lanes, one group of channels at a time over the
-/// whole row of pixels. AVX2 has no popcount instruction: each nibble of `window & kernel` is
-/// counted with a 16-entry table (`vpshufb`), the tables pre-shifted by the plane's weight
-/// `2^b`; byte counts add up over as many words as a byte holds, then `vpsadbw` sums them
-/// into the u64 lanes. Nibbles of the windows are split once a call, those of the kernels
-/// once a group.
+/// whole row of pixels, two pixels at once (they share the kernel's vectors). AVX2 has no
+/// popcount instruction: each nibble of `window & kernel` is counted with a 16-entry table
+/// (`vpshufb`), the tables pre-shifted by the plane's weight `2^b`; byte counts add up over as
+/// many words as a byte holds, then `vpsadbw` sums them into the u64 lanes. Nibbles of the
+/// windows are split once a call, those of the kernels once a group. `BITS` is a constant so
+/// that the planes' loop unrolls and its tables stay in registers.
 #[target_feature(enable = "avx2")]
-fn popcount_avx2(
+fn popcount_avx2<const BITS: usize>(
     windows: &[u64],
-    bits: usize,
     span: usize,
     weights: &[u64],
     channels: usize,
     acc: &mut [i32],
 ) {
-    let per_pixel = bits * span;
+    let per_pixel = BITS * span;
     let pixels = windows.len() / per_pixel;
-    let words_per_flush = 255 / (8 * ((1 << bits) - 1));
     let nibbles = 0x0f0f_0f0f_0f0f_0f0fu64;
     let low: Vec<u64> = windows.iter().map(|w| w & nibbles).collect();
     let high: Vec<u64> = windows.iter().map(|w| (w >> 4) & nibbles).collect();
     let counts = [0i8, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
-    let luts: [__m256i; MAX_BITS] = std::array::from_fn(|b| {
+    let luts: [__m256i; BITS] = std::array::from_fn(|b| {
         let t = counts.map(|c| c << b);
         _mm256_setr_epi8(
             t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13],
@@ -99,45 +98,84 @@ fn popcount_avx2(
                 ];
             }
         }
-        for p in 0..pixels {
-            let (low, high) = (
-                &low[p * per_pixel..][..per_pixel],
-                &high[p * per_pixel..][..per_pixel],
-            );
-            let mut total = [zero; 2];
-            let mut s0 = 0;
-            while s0 < span {
-                let s1 = span.min(s0 + words_per_flush);
-                let mut bytes = [zero; 2];
-                for s in s0..s1 {
-                    let k = &kernel[s * 2..s * 2 + 2];
-                    for (b, lut) in luts.iter().enumerate().take(bits) {
-                        let a_low = _mm256_set1_epi64x(low[b * span + s] as i64);
-                        let a_high = _mm256_set1_epi64x(high[b * span + s] as i64);
-                        for (count, [k_low, k_high]) in bytes.iter_mut().zip(k) {
-                            let l = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_low, *k_low));
-                            let h = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_high, *k_high));
-                            *count = _mm256_add_epi8(*count, _mm256_add_epi8(l, h));
-                        }
+        let mut p = 0;
+        while p + 2 <= pixels {
+            let totals = group_counts::<BITS, 2>(&low, &high, p, span, &kernel, &luts);
+            store_counts(&totals, &mut acc[p * channels + g * BIN_GROUP..], channels);
+            p += 2;
+        }
+        if p < pixels {
+            let totals = group_counts::<BITS, 1>(&low, &high, p, span, &kernel, &luts);
+            store_counts(&totals, &mut acc[p * channels + g * BIN_GROUP..], channels);
+        }
+    }
+}
+
+/// The weighted counts of one group of channels for pixels `p .. p + P`: `[pixel][vector]`,
+/// each vector four channels' u64 counts.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn group_counts<const BITS: usize, const P: usize>(
+    low: &[u64],
+    high: &[u64],
+    p: usize,
+    span: usize,
+    kernel: &[[__m256i; 2]],
+    luts: &[__m256i; BITS],
+) -> [[__m256i; 2]; P] {
+    let per_pixel = BITS * span;
+    assert!((p + P) * per_pixel <= low.len().min(high.len()) && kernel.len() == 2 * span);
+    let words_per_flush = 255 / (8 * ((1 << BITS) - 1));
+    let zero = _mm256_setzero_si256();
+    let mut total = [[zero; 2]; P];
+    let (low, high) = (low.as_ptr(), high.as_ptr());
+    let mut s0 = 0;
+    while s0 < span {
+        let s1 = span.min(s0 + words_per_flush);
+        let mut bytes = [[zero; 2]; P];
+        for s in s0..s1 {
+            let k = &kernel[s * 2..s * 2 + 2];
+            for (b, lut) in luts.iter().enumerate() {
+                for (q, bytes) in bytes.iter_mut().enumerate() {
+                    let at = (p + q) * per_pixel + b * span + s;
+                    // SAFETY: at < (p + P) * per_pixel, within both arrays (asserted above).
+                    let (a_low, a_high) = unsafe {
+                        (
+                            _mm256_set1_epi64x(*low.add(at) as i64),
+                            _mm256_set1_epi64x(*high.add(at) as i64),
+                        )
+                    };
+                    for (count, [k_low, k_high]) in bytes.iter_mut().zip(k) {
+                        let l = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_low, *k_low));
+                        let h = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_high, *k_high));
+                        *count = _mm256_add_epi8(*count, _mm256_add_epi8(l, h));
                     }
                 }
-                for (t, count) in total.iter_mut().zip(bytes) {
-                    *t = _mm256_add_epi64(*t, _mm256_sad_epu8(count, zero));
-                }
-                s0 = s1;
             }
-            let mut lanes = [0u64; BIN_GROUP];
-            // SAFETY: `lanes` holds exactly two 256-bit vectors.
-            unsafe {
-                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total[0]);
-                _mm256_storeu_si256(lanes.as_mut_ptr().add(4).cast(), total[1]);
+        }
+        for (total, bytes) in total.iter_mut().zip(bytes) {
+            for (t, count) in total.iter_mut().zip(bytes) {
+                *t = _mm256_add_epi64(*t, _mm256_sad_epu8(count, zero));
             }
-            for (o, lane) in acc[p * channels + g * BIN_GROUP..][..BIN_GROUP]
-                .iter_mut()
-                .zip(lanes)
-            {
-                *o = lane as i32;
-            }
+        }
+        s0 = s1;
+    }
+    total
+}
+
+/// Each pixel's eight counts into `acc` (pixel `q`'s at `q * channels`).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn store_counts<const P: usize>(totals: &[[__m256i; 2]; P], acc: &mut [i32], channels: usize) {
+    for (q, total) in totals.iter().enumerate() {
+        let mut lanes = [0u64; BIN_GROUP];
+        // SAFETY: `lanes` holds exactly two 256-bit vectors.
+        unsafe {
+            _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total[0]);
+            _mm256_storeu_si256(lanes.as_mut_ptr().add(4).cast(), total[1]);
+        }
+        for (o, lane) in acc[q * channels..][..BIN_GROUP].iter_mut().zip(lanes) {
+            *o = lane as i32;
         }
     }
 }
@@ -184,14 +222,16 @@ fn activate_avx2(
                     level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(th, acc));
                 }
                 let flip = _mm256_loadu_si256(flip.as_ptr().add(o).cast());
-                let mut lanes = [0i32; BIN_GROUP];
-                _mm256_storeu_si256(lanes.as_mut_ptr().cast(), _mm256_xor_si256(level, flip));
-                for (l, v) in levels[p * channels + o..][..BIN_GROUP]
-                    .iter_mut()
-                    .zip(lanes)
-                {
-                    *l = v as u8;
-                }
+                // the low byte of each (as `as u8` keeps it), narrowed to bytes without
+                // saturating (each 128-bit half keeps its four in its low bytes), stored at once
+                let level =
+                    _mm256_and_si256(_mm256_xor_si256(level, flip), _mm256_set1_epi32(0xff));
+                let words = _mm256_packs_epi32(level, level);
+                let bytes = _mm256_packus_epi16(words, words);
+                let low = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes)) as u32;
+                let high = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32;
+                let eight = u64::from(low) | u64::from(high) << 32;
+                levels[p * channels + o..][..BIN_GROUP].copy_from_slice(&eight.to_le_bytes());
             }
         }
     }
@@ -215,11 +255,15 @@ fn pack_avx2(levels: &[u8], bits: usize, planes: &mut [u64]) {
             if start >= levels.len() {
                 break;
             }
-            let mut chunk = [0u8; 32];
-            let take = (levels.len() - start).min(32);
-            chunk[..take].copy_from_slice(&levels[start..start + take]);
-            // SAFETY: `chunk` holds exactly one 256-bit vector.
-            let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+            let v = if levels.len() - start >= 32 {
+                // SAFETY: start + 32 <= levels.len().
+                unsafe { _mm256_loadu_si256(levels.as_ptr().add(start).cast()) }
+            } else {
+                let mut chunk = [0u8; 32];
+                chunk[..levels.len() - start].copy_from_slice(&levels[start..]);
+                // SAFETY: `chunk` holds exactly one 256-bit vector.
+                unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) }
+            };
             for (b, w) in planes_word.iter_mut().enumerate().take(bits) {
                 let top = _mm256_sll_epi16(v, _mm_cvtsi32_si128(7 - b as i32));
                 *w |= u64::from(_mm256_movemask_epi8(top) as u32) << (half * 32);
