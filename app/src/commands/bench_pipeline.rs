@@ -223,7 +223,7 @@ fn scaling(
             scope
                 .spawn(|| -> Result<f64> {
                     workers::pin_to(&allowed[..cores]).context("--cores: cannot pin")?;
-                    let lent = workers::threads(cores);
+                    let lent = workers::started_threads(cores);
                     let report = darknet_port::parallel::with_workers(lent, || {
                         pipelined(
                             network.clone(),
