@@ -10,7 +10,9 @@ use crate::pipeline::{Stage, STAGES, STEADY_AFTER};
 use crate::results::{BenchPipelineJson, StageJson, TimelineJson};
 use crate::workers;
 use anyhow::{bail, Context, Result};
-use darknet_port::network::Network;
+use darknet_port::kernels::popcount_limit;
+use darknet_port::layers::{QTensor, Tensor};
+use darknet_port::network::{CpuRunner, Network, Segment, SegmentRunner, Timings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -165,6 +167,20 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         1e3 / only,
         only
     );
+    let (macs, bits) = binarized_macs(&network)?;
+    if macs > 0 && !alone.of(Stage::Accel).is_zero() {
+        // The ceiling on the workers the accelerator stage is lent (`--threads`).
+        let limit = popcount_limit(1152, Duration::from_millis(100));
+        let rate = macs as f64 / alone.of(Stage::Accel).as_secs_f64();
+        println!(
+            "binarized layers alone          {:>6.1} G W1A{bits}-MAC/s = {:.0}% of this machine's AND+popcount limit ({:.1} G/s on {} threads, {})",
+            rate / 1e9,
+            100.0 * rate / limit.macs_per_s(bits),
+            limit.macs_per_s(bits) / 1e9,
+            limit.workers,
+            limit.method
+        );
+    }
     if let Some((first_cores, first_fps)) = per_cores.first().copied() {
         println!("scaling with cores (the pipeline pinned to the first N):");
         for (cores, fps) in &per_cores {
@@ -244,4 +260,30 @@ fn scaling(
         results.push((cores, measured));
     }
     Ok(results)
+}
+
+/// A frame's one-bit multiply-accumulates in the binarized segments and their activations'
+/// bits, the segments' input sizes read off one pass of a blank frame.
+fn binarized_macs(network: &Network) -> Result<(u64, usize)> {
+    struct Probe {
+        macs: u64,
+        bits: usize,
+    }
+    impl SegmentRunner for Probe {
+        fn run(
+            &mut self,
+            segment: &Segment,
+            input: QTensor,
+            timings: &mut Timings,
+        ) -> darknet_port::Result<QTensor> {
+            let (macs, bits) = segment.macs(input.height, input.width);
+            self.macs += macs;
+            self.bits = self.bits.max(bits);
+            CpuRunner.run(segment, input, timings)
+        }
+    }
+    let mut probe = Probe { macs: 0, bits: 1 };
+    let blank = Tensor::zeros(network.channels, network.height, network.width);
+    network.forward(&blank, &mut probe, &mut Timings::off())?;
+    Ok((probe.macs, probe.bits))
 }

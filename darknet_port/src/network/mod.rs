@@ -82,6 +82,26 @@ pub struct Segment<'a> {
     pub steps: Vec<SegmentStep<'a>>,
 }
 
+impl Segment<'_> {
+    /// The one-bit multiply-accumulates of the segment on an `height` x `width` input (its
+    /// convolutions keep the size, `same` padding at stride 1; its pools shrink it), and the
+    /// activations' bits (W1A`bits`).
+    pub fn macs(&self, height: usize, width: usize) -> (u64, usize) {
+        let (mut h, mut w) = (height, width);
+        let mut macs = 0u64;
+        let mut bits = 1;
+        for step in &self.steps {
+            let c = step.conv;
+            macs += (h * w * c.out_channels * c.size * c.size * c.in_channels) as u64;
+            bits = bits.max(c.bits);
+            if let Some(pool) = &step.pool {
+                (h, w) = (pool.output_dim(h), pool.output_dim(w));
+            }
+        }
+        (macs, bits)
+    }
+}
+
 /// Runs a segment of binarized layers: on the CPU, on the accelerator, or on its model.
 pub trait SegmentRunner {
     fn run(&mut self, segment: &Segment, input: QTensor, timings: &mut Timings) -> Result<QTensor>;
