@@ -1,0 +1,81 @@
+//! The stb_image-exact JPEG decoder on the generic kernel table and on each table this CPU runs,
+//! same run: frames of the shared 768x576 MJPEG video (the pipeline's preprocessing input) when
+//! `../shared` is there, and the sample images.
+//!
+//! `cargo bench -p darknet_port --bench jpeg`
+
+use darknet_port::jpeg;
+use darknet_port::kernels;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::median_time;
+
+/// The JPEG frames of an MJPEG AVI: the payloads of its `00dc` chunks. A bench needs no full
+/// RIFF parser; a chunk whose payload does not start with a JPEG SOI is skipped.
+fn mjpeg_frames(avi: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    let mut i = 0;
+    while let Some(at) = avi[i..].windows(4).position(|w| w == b"00dc") {
+        let start = i + at + 8;
+        let Some(len) = avi.get(start - 4..start) else {
+            break;
+        };
+        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        match avi.get(start..start + len) {
+            Some(frame) if frame.starts_with(&[0xff, 0xd8]) => frames.push(frame.to_vec()),
+            _ => {}
+        }
+        i = start;
+    }
+    frames
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tables = kernels::supported();
+    println!(
+        "tables: {} (ratio = generic time / table time, same run)\n",
+        tables.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+    );
+    let mut inputs: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+    let video = Path::new("/work/shared/video/vtest-768x576-10fps.mjpeg.avi");
+    let shared = root.join("../shared/video/vtest-768x576-10fps.mjpeg.avi");
+    for path in [shared.as_path(), video] {
+        if let Ok(avi) = std::fs::read(path) {
+            let frames: Vec<_> = mjpeg_frames(&avi).into_iter().take(40).collect();
+            inputs.push((format!("vtest 768x576 ({} frames)", frames.len()), frames));
+            break;
+        }
+    }
+    for name in ["dog.jpg", "person.jpg"] {
+        let bytes = std::fs::read(root.join("samples").join(name)).expect("the samples ship");
+        inputs.push((name.to_string(), vec![bytes]));
+    }
+    for (name, frames) in &inputs {
+        let mut line = String::new();
+        let mut base = 0.0;
+        for (i, &t) in tables.iter().enumerate() {
+            let time = kernels::with_kernels(t, || {
+                median_time(15, || {
+                    for f in frames {
+                        black_box(jpeg::decode(black_box(f)).expect("decodes"));
+                    }
+                })
+            });
+            let per_frame = time.as_secs_f64() / frames.len() as f64 * 1e3;
+            if i == 0 {
+                base = per_frame;
+                line = format!("decode {name:<28} {per_frame:>8.3} ms/frame (generic)");
+            } else {
+                line += &format!(
+                    "  | {per_frame:>8.3} ms {:>5.2}x ({})",
+                    base / per_frame,
+                    t.name
+                );
+            }
+        }
+        println!("{line}");
+    }
+}
