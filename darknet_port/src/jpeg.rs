@@ -214,104 +214,12 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
-/// them from jidctint's cosines.
+/// YCbCr->RGB factors, 12-bit values shifted to 20-bit fixed point.
 mod fix {
-    pub const C0_541: i32 = 2217; // 0.5411961
-    pub const C1_848N: i32 = -7567; // -1.847759065
-    pub const C0_765: i32 = 3135; // 0.765366865
-    pub const C1_176: i32 = 4816; // 1.175875602
-    pub const C0_299: i32 = 1223; // 0.298631336
-    pub const C2_053: i32 = 8410; // 2.053119869
-    pub const C3_073: i32 = 12586; // 3.072711026
-    pub const C1_501: i32 = 6149; // 1.501321110
-    pub const C0_900N: i32 = -3685; // -0.899976223
-    pub const C2_563N: i32 = -10497; // -2.562915447
-    pub const C1_962N: i32 = -8034; // -1.961570560
-    pub const C0_390N: i32 = -1597; // -0.390180644
-    /// YCbCr->RGB factors, 12-bit values shifted to 20-bit fixed point.
     pub const CR_R: i32 = 5743 << 8; // 1.40200
     pub const CR_G: i32 = -(2925 << 8); // -0.71414
     pub const CB_G: i32 = -(1410 << 8); // -0.34414
     pub const CB_B: i32 = 7258 << 8; // 1.77200
-}
-
-/// One 1-D pass of the integer IDCT: returns (x0..x3, t0..t3) for the butterfly. Wrapping
-/// arithmetic: C's `int` arithmetic in the reference, and no panic on hostile coefficients.
-#[inline]
-fn idct_1d(s: [i32; 8]) -> ([i32; 4], [i32; 4]) {
-    use std::num::Wrapping as W;
-    let k = W;
-    let s = s.map(W);
-    let p1 = (s[2] + s[6]) * k(fix::C0_541);
-    let t2 = p1 + s[6] * k(fix::C1_848N);
-    let t3 = p1 + s[2] * k(fix::C0_765);
-    let t0 = (s[0] + s[4]) << 12;
-    let t1 = (s[0] - s[4]) << 12;
-    let x = [t0 + t3, t1 + t2, t1 - t2, t0 - t3];
-    let (mut t0, mut t1, mut t2, mut t3) = (s[7], s[5], s[3], s[1]);
-    let p3 = t0 + t2;
-    let p4 = t1 + t3;
-    let p1 = t0 + t3;
-    let p2 = t1 + t2;
-    let p5 = (p3 + p4) * k(fix::C1_176);
-    t0 *= k(fix::C0_299);
-    t1 *= k(fix::C2_053);
-    t2 *= k(fix::C3_073);
-    t3 *= k(fix::C1_501);
-    let p1 = p5 + p1 * k(fix::C0_900N);
-    let p2 = p5 + p2 * k(fix::C2_563N);
-    let p3 = p3 * k(fix::C1_962N);
-    let p4 = p4 * k(fix::C0_390N);
-    t3 += p1 + p4;
-    t2 += p2 + p3;
-    t1 += p2 + p4;
-    t0 += p1 + p3;
-    (x.map(|v| v.0), [t0.0, t1.0, t2.0, t3.0])
-}
-
-fn clamp(x: i32) -> u8 {
-    x.clamp(0, 255) as u8
-}
-
-/// Inverse DCT of one block of dequantized coefficients (natural order) into 8x8 samples.
-fn idct_block(out: &mut [u8], stride: usize, d: &[i16; 64]) {
-    let mut v = [0i32; 64];
-    for i in 0..8 {
-        let col = |r: usize| i32::from(d[r * 8 + i]);
-        if (1..8).all(|r| col(r) == 0) {
-            let dc = col(0) << 2;
-            for r in 0..8 {
-                v[r * 8 + i] = dc;
-            }
-        } else {
-            let (x, t) = idct_1d([
-                col(0),
-                col(1),
-                col(2),
-                col(3),
-                col(4),
-                col(5),
-                col(6),
-                col(7),
-            ]);
-            let x = x.map(|x| x.wrapping_add(512));
-            for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
-                v[j * 8 + i] = xj.wrapping_add(*tj) >> 10;
-                v[(7 - j) * 8 + i] = xj.wrapping_sub(*tj) >> 10;
-            }
-        }
-    }
-    for r in 0..8 {
-        let row: [i32; 8] = v[r * 8..r * 8 + 8].try_into().expect("8 values");
-        let (x, t) = idct_1d(row);
-        let x = x.map(|x| x.wrapping_add(65536 + (128 << 17)));
-        let o = &mut out[r * stride..r * stride + 8];
-        for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
-            o[j] = clamp(xj.wrapping_add(*tj) >> 17);
-            o[7 - j] = clamp(xj.wrapping_sub(*tj) >> 17);
-        }
-    }
 }
 
 struct Decoder<'a> {
@@ -507,7 +415,10 @@ impl<'a> Decoder<'a> {
         if !self.frame_seen {
             return corrupt("scan before frame header");
         }
-        let n = usize::from(*s.first().ok_or_else(|| JpegError::Corrupt("empty SOS".into()))?);
+        let n = usize::from(
+            *s.first()
+                .ok_or_else(|| JpegError::Corrupt("empty SOS".into()))?,
+        );
         if n == 0 || n > self.comps.len() || s.len() < 1 + 2 * n + 3 {
             return corrupt("bad SOS");
         }
@@ -544,12 +455,14 @@ impl<'a> Decoder<'a> {
         } else {
             usize::MAX
         };
+        // The IDCT is the decoder's hottest loop after the Huffman decoding: the kernel table's.
+        let idct = crate::kernels::active().idct_block;
         let result = (|| -> Result<()> {
             let blocks =
                 |bits: &mut BitReader, comp: &mut Component, bx: usize, by: usize| -> Result<()> {
                     let block = self.decode_block(bits, comp)?;
                     let stride = comp.w2;
-                    idct_block(&mut comp.data[by * 8 * stride + bx * 8..], stride, &block);
+                    idct(&mut comp.data[by * 8 * stride + bx * 8..], stride, &block);
                     Ok(())
                 };
             let mut after_mcu = |bits: &mut BitReader, comps: &mut [Component]| -> Result<()> {
@@ -879,7 +792,7 @@ mod tests {
         let mut block = [0i16; 64];
         block[0] = 80; // DC 80 -> +10 after the 1/8 scaling
         let mut out = [0u8; 64];
-        idct_block(&mut out, 8, &block);
+        crate::kernels::generic::idct_block(&mut out, 8, &block);
         assert!(out.iter().all(|&v| v == 138), "{out:?}");
     }
 

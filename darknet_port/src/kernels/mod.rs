@@ -241,6 +241,12 @@ pub type YuyvToRgb = fn(src: &[u8], dst: &mut [u8]);
 /// it shares with its neighbour row (at least `pixels.div_ceil(2) * 2` bytes).
 pub type Nv12ToRgb = fn(luma: &[u8], chroma: &[u8], dst: &mut [u8]);
 
+/// The JPEG decoder's inverse DCT of one 8x8 block (stb_image's integer "islow" IDCT, see
+/// [`generic::idct_block`]): dequantized coefficients in natural (row-major) order to 8 rows of
+/// 8 samples, row `r` at `out[r*stride..][..8]` (`out.len() >= 7*stride + 8`). Wrapping 32-bit
+/// arithmetic, so any coefficients give the same bytes on every table.
+pub type IdctBlock = fn(out: &mut [u8], stride: usize, coefficients: &[i16; 64]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -265,6 +271,7 @@ pub struct Kernels {
     pub resize_v_fused: ResizeVFused,
     pub yuyv_to_rgb: YuyvToRgb,
     pub nv12_to_rgb: Nv12ToRgb,
+    pub idct_block: IdctBlock,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

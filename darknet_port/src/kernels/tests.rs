@@ -516,6 +516,59 @@ fn check_colour(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+/// A block of dequantized coefficients of one kind: the extremes of 16 bits (whose products
+/// wrap in 32 bits, as in the reference), a dequantized range, DC only, all zero, sparse ones
+/// (mostly zero columns, which the generic IDCT takes a shortcut for).
+fn coefficient_block(rng: &mut TestRng, kind: usize) -> [i16; 64] {
+    let mut block = [0i16; 64];
+    let extremes = [32767i16, -32767, -32768, 1024, -1024, 1, -1, 0];
+    for (i, c) in block.iter_mut().enumerate() {
+        let r = rng.next();
+        *c = match kind {
+            0 => r as i16,
+            1 => (r % 2049) as i16 - 1024,
+            2 => extremes[r as usize % extremes.len()],
+            3 if i == 0 => extremes[r as usize % 5],
+            3 => 0,
+            4 => 0,
+            // a few terms, often in the first row only: columns with nothing but a DC term
+            _ if r.is_multiple_of(8) || (i < 8 && r.is_multiple_of(3)) => {
+                (r >> 8) as i16 >> (r % 12)
+            }
+            _ => 0,
+        };
+    }
+    block
+}
+
+fn check_idct(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for kind in 0..6 {
+        for n in 0..300 {
+            let block = coefficient_block(rng, kind);
+            // stride 8: every byte written (the buffers start different); a wider stride: the
+            // bytes between rows left alone (the buffers start equal)
+            let (mut got, mut want) = (vec![1u8; 64], vec![2u8; 64]);
+            (t.idct_block)(&mut got, 8, &block);
+            (GENERIC.idct_block)(&mut want, 8, &block);
+            errors.extend(differ(
+                "idct_block",
+                format!("kind {kind} block {n}: {block:?}"),
+                &got,
+                &want,
+            ));
+            let (mut got, mut want) = (vec![0x5au8; 7 * 13 + 8 + 3], vec![0x5au8; 7 * 13 + 8 + 3]);
+            (t.idct_block)(&mut got, 13, &block);
+            (GENERIC.idct_block)(&mut want, 13, &block);
+            errors.extend(differ(
+                "idct_block",
+                format!("stride 13, kind {kind} block {n}: {block:?}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -532,6 +585,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_quantize(t, &mut rng, &mut errors);
     check_resize(t, &mut rng, &mut errors);
     check_colour(t, &mut rng, &mut errors);
+    check_idct(t, &mut rng, &mut errors);
     errors
 }
 
@@ -648,6 +702,10 @@ fn bad_yuyv(s: &[u8], d: &mut [u8]) {
     (GENERIC.yuyv_to_rgb)(s, d);
     last_bit(d, |x| x ^ 1);
 }
+fn bad_idct(o: &mut [u8], s: usize, d: &[i16; 64]) {
+    (GENERIC.idct_block)(o, s, d);
+    o[7 * s + 7] ^= 1;
+}
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -656,7 +714,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 15] = [
+    let broken: [(&str, Kernels); 16] = [
         (
             "winograd_input",
             Kernels {
@@ -759,6 +817,13 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "nv12_to_rgb",
             Kernels {
                 nv12_to_rgb: bad_nv12,
+                ..g
+            },
+        ),
+        (
+            "idct_block",
+            Kernels {
+                idct_block: bad_idct,
                 ..g
             },
         ),

@@ -33,6 +33,8 @@ static NEON: Kernels = Kernels {
     resize_v_fused: resize::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
+    // no NEON version yet (this machine has no aarch64 target to check one with)
+    idct_block: super::generic::idct_block,
 };
 
 /// The tables this CPU runs, slowest first.

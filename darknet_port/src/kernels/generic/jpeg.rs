@@ -1,0 +1,106 @@
+//! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT, bit for bit.
+
+/// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
+/// them from jidctint's cosines.
+pub(crate) mod fix {
+    pub const C0_541: i32 = 2217; // 0.5411961
+    pub const C1_848N: i32 = -7567; // -1.847759065
+    pub const C0_765: i32 = 3135; // 0.765366865
+    pub const C1_176: i32 = 4816; // 1.175875602
+    pub const C0_299: i32 = 1223; // 0.298631336
+    pub const C2_053: i32 = 8410; // 2.053119869
+    pub const C3_073: i32 = 12586; // 3.072711026
+    pub const C1_501: i32 = 6149; // 1.501321110
+    pub const C0_900N: i32 = -3685; // -0.899976223
+    pub const C2_563N: i32 = -10497; // -2.562915447
+    pub const C1_962N: i32 = -8034; // -1.961570560
+    pub const C0_390N: i32 = -1597; // -0.390180644
+}
+
+/// What the column pass adds before its `>> 10`: rounding.
+pub(crate) const COLUMN_BIAS: i32 = 512;
+/// What the row pass adds before its `>> 17`: rounding, and the +128 level shift.
+pub(crate) const ROW_BIAS: i32 = 65536 + (128 << 17);
+
+/// One 1-D pass of the integer IDCT: returns (x0..x3, t0..t3) for the butterfly. Wrapping
+/// arithmetic: C's `int` arithmetic in the reference, and no panic on hostile coefficients.
+#[inline]
+fn idct_1d(s: [i32; 8]) -> ([i32; 4], [i32; 4]) {
+    use std::num::Wrapping as W;
+    let k = W;
+    let s = s.map(W);
+    let p1 = (s[2] + s[6]) * k(fix::C0_541);
+    let t2 = p1 + s[6] * k(fix::C1_848N);
+    let t3 = p1 + s[2] * k(fix::C0_765);
+    let t0 = (s[0] + s[4]) << 12;
+    let t1 = (s[0] - s[4]) << 12;
+    let x = [t0 + t3, t1 + t2, t1 - t2, t0 - t3];
+    let (mut t0, mut t1, mut t2, mut t3) = (s[7], s[5], s[3], s[1]);
+    let p3 = t0 + t2;
+    let p4 = t1 + t3;
+    let p1 = t0 + t3;
+    let p2 = t1 + t2;
+    let p5 = (p3 + p4) * k(fix::C1_176);
+    t0 *= k(fix::C0_299);
+    t1 *= k(fix::C2_053);
+    t2 *= k(fix::C3_073);
+    t3 *= k(fix::C1_501);
+    let p1 = p5 + p1 * k(fix::C0_900N);
+    let p2 = p5 + p2 * k(fix::C2_563N);
+    let p3 = p3 * k(fix::C1_962N);
+    let p4 = p4 * k(fix::C0_390N);
+    t3 += p1 + p4;
+    t2 += p2 + p3;
+    t1 += p2 + p4;
+    t0 += p1 + p3;
+    (x.map(|v| v.0), [t0.0, t1.0, t2.0, t3.0])
+}
+
+fn clamp(x: i32) -> u8 {
+    x.clamp(0, 255) as u8
+}
+
+pub(crate) fn check_idct(out: &[u8], stride: usize) {
+    assert!(out.len() >= 7 * stride + 8, "8 rows of 8 samples");
+}
+
+/// Inverse DCT of one block of dequantized coefficients (natural order) into 8x8 samples.
+pub fn idct_block(out: &mut [u8], stride: usize, d: &[i16; 64]) {
+    check_idct(out, stride);
+    let mut v = [0i32; 64];
+    for i in 0..8 {
+        let col = |r: usize| i32::from(d[r * 8 + i]);
+        if (1..8).all(|r| col(r) == 0) {
+            let dc = col(0) << 2;
+            for r in 0..8 {
+                v[r * 8 + i] = dc;
+            }
+        } else {
+            let (x, t) = idct_1d([
+                col(0),
+                col(1),
+                col(2),
+                col(3),
+                col(4),
+                col(5),
+                col(6),
+                col(7),
+            ]);
+            let x = x.map(|x| x.wrapping_add(COLUMN_BIAS));
+            for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
+                v[j * 8 + i] = xj.wrapping_add(*tj) >> 10;
+                v[(7 - j) * 8 + i] = xj.wrapping_sub(*tj) >> 10;
+            }
+        }
+    }
+    for r in 0..8 {
+        let row: [i32; 8] = v[r * 8..r * 8 + 8].try_into().expect("8 values");
+        let (x, t) = idct_1d(row);
+        let x = x.map(|x| x.wrapping_add(ROW_BIAS));
+        let o = &mut out[r * stride..r * stride + 8];
+        for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
+            o[j] = clamp(xj.wrapping_add(*tj) >> 17);
+            o[7 - j] = clamp(xj.wrapping_sub(*tj) >> 17);
+        }
+    }
+}

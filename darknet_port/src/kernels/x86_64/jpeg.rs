@@ -1,0 +1,157 @@
+//! The JPEG decoder's IDCT with AVX2: the generic integer IDCT on eight columns (then eight
+//! rows) at once, one 32-bit lane each. The generic version computes in wrapping 32-bit
+//! arithmetic and shifts at fixed points; `vpmulld`, `vpaddd`, `vpslld` and `vpsrad` are those
+//! very operations, so every lane gives the generic bits, whatever the coefficients.
+
+use crate::kernels::generic::{self, idct_fix as fix, COLUMN_BIAS, ROW_BIAS};
+use std::arch::x86_64::*;
+
+pub(super) fn idct_block(out: &mut [u8], stride: usize, coefficients: &[i16; 64]) {
+    generic::check_idct(out, stride);
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected.
+    unsafe { idct_avx2(out, stride, coefficients) }
+}
+
+#[target_feature(enable = "avx2")]
+fn add(a: __m256i, b: __m256i) -> __m256i {
+    _mm256_add_epi32(a, b)
+}
+
+#[target_feature(enable = "avx2")]
+fn sub(a: __m256i, b: __m256i) -> __m256i {
+    _mm256_sub_epi32(a, b)
+}
+
+/// The low 32 bits of the product: C's (and `Wrapping`'s) `int` multiplication.
+#[target_feature(enable = "avx2")]
+fn mul(a: __m256i, c: i32) -> __m256i {
+    _mm256_mullo_epi32(a, _mm256_set1_epi32(c))
+}
+
+/// [`generic::idct_block`]'s 1-D pass, lane by lane: the same products and sums (in a
+/// different order only where wrapping addition makes the order irrelevant).
+#[target_feature(enable = "avx2")]
+fn idct_1d(s: &[__m256i; 8]) -> ([__m256i; 4], [__m256i; 4]) {
+    let p1 = mul(add(s[2], s[6]), fix::C0_541);
+    let t2 = add(p1, mul(s[6], fix::C1_848N));
+    let t3 = add(p1, mul(s[2], fix::C0_765));
+    let t0 = _mm256_slli_epi32::<12>(add(s[0], s[4]));
+    let t1 = _mm256_slli_epi32::<12>(sub(s[0], s[4]));
+    let x = [add(t0, t3), add(t1, t2), sub(t1, t2), sub(t0, t3)];
+    let (t0, t1, t2, t3) = (s[7], s[5], s[3], s[1]);
+    let p3 = add(t0, t2);
+    let p4 = add(t1, t3);
+    let p1 = add(t0, t3);
+    let p2 = add(t1, t2);
+    let p5 = mul(add(p3, p4), fix::C1_176);
+    let t0 = mul(t0, fix::C0_299);
+    let t1 = mul(t1, fix::C2_053);
+    let t2 = mul(t2, fix::C3_073);
+    let t3 = mul(t3, fix::C1_501);
+    let p1 = add(p5, mul(p1, fix::C0_900N));
+    let p2 = add(p5, mul(p2, fix::C2_563N));
+    let p3 = mul(p3, fix::C1_962N);
+    let p4 = mul(p4, fix::C0_390N);
+    (
+        x,
+        [
+            add(t0, add(p1, p3)),
+            add(t1, add(p2, p4)),
+            add(t2, add(p2, p3)),
+            add(t3, add(p1, p4)),
+        ],
+    )
+}
+
+/// The butterfly after a 1-D pass: output `j` and `7 - j` from `x[j]` and `t[3 - j]`, with the
+/// bias added and the arithmetic shift by `SHIFT`.
+#[target_feature(enable = "avx2")]
+fn butterfly<const SHIFT: i32>(s: &[__m256i; 8], bias: i32) -> [__m256i; 8] {
+    let (x, t) = idct_1d(s);
+    let bias = _mm256_set1_epi32(bias);
+    let mut v = [_mm256_setzero_si256(); 8];
+    for j in 0..4 {
+        let xj = add(x[j], bias);
+        v[j] = _mm256_srai_epi32::<SHIFT>(add(xj, t[3 - j]));
+        v[7 - j] = _mm256_srai_epi32::<SHIFT>(sub(xj, t[3 - j]));
+    }
+    v
+}
+
+/// Vector `k` of the result holds lane `k` of each input vector (an 8x8 transpose).
+#[target_feature(enable = "avx2")]
+fn transpose(m: &[__m256i; 8]) -> [__m256i; 8] {
+    // pairs of 32-bit values, then of 64-bit ones, within each 128-bit half ...
+    let a = [
+        _mm256_unpacklo_epi32(m[0], m[1]),
+        _mm256_unpackhi_epi32(m[0], m[1]),
+        _mm256_unpacklo_epi32(m[2], m[3]),
+        _mm256_unpackhi_epi32(m[2], m[3]),
+        _mm256_unpacklo_epi32(m[4], m[5]),
+        _mm256_unpackhi_epi32(m[4], m[5]),
+        _mm256_unpacklo_epi32(m[6], m[7]),
+        _mm256_unpackhi_epi32(m[6], m[7]),
+    ];
+    let b = [
+        _mm256_unpacklo_epi64(a[0], a[2]),
+        _mm256_unpackhi_epi64(a[0], a[2]),
+        _mm256_unpacklo_epi64(a[1], a[3]),
+        _mm256_unpackhi_epi64(a[1], a[3]),
+        _mm256_unpacklo_epi64(a[4], a[6]),
+        _mm256_unpackhi_epi64(a[4], a[6]),
+        _mm256_unpacklo_epi64(a[5], a[7]),
+        _mm256_unpackhi_epi64(a[5], a[7]),
+    ];
+    // ... then the halves: b[k] holds lanes k and k + 4 of inputs 0..4, b[k + 4] of 4..8.
+    [
+        _mm256_permute2x128_si256::<0x20>(b[0], b[4]),
+        _mm256_permute2x128_si256::<0x20>(b[1], b[5]),
+        _mm256_permute2x128_si256::<0x20>(b[2], b[6]),
+        _mm256_permute2x128_si256::<0x20>(b[3], b[7]),
+        _mm256_permute2x128_si256::<0x31>(b[0], b[4]),
+        _mm256_permute2x128_si256::<0x31>(b[1], b[5]),
+        _mm256_permute2x128_si256::<0x31>(b[2], b[6]),
+        _mm256_permute2x128_si256::<0x31>(b[3], b[7]),
+    ]
+}
+
+#[target_feature(enable = "avx2")]
+fn idct_avx2(out: &mut [u8], stride: usize, d: &[i16; 64]) {
+    // Columns: vector r holds coefficient row r, lane i column i. The generic code's shortcut
+    // for a column with only a DC term gives what the full pass gives (`(dc << 12 + 512) >> 10`
+    // is `dc << 2` for a 16-bit `dc`), so every column takes the full pass here.
+    let mut s = [_mm256_setzero_si256(); 8];
+    for (r, v) in s.iter_mut().enumerate() {
+        // SAFETY: row r is coefficients 8r..8r + 8 of the 64, 16 bytes.
+        *v = _mm256_cvtepi16_epi32(unsafe { _mm_loadu_si128(d.as_ptr().add(r * 8).cast()) });
+    }
+    let columns = butterfly::<10>(&s, COLUMN_BIAS);
+    // Rows: after the transpose vector k holds column k of the intermediate block, lane r row r.
+    let rows = butterfly::<17>(&transpose(&columns), ROW_BIAS);
+    // Back to vector r = output row r, lane j = sample j.
+    let o = transpose(&rows);
+    // Saturating packs to 16 then 8 bits clamp to 0..=255 as the generic `clamp` does; they
+    // interleave 4-sample halves of rows 0..4 (and 4..8), which the permute puts back in order.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (half, o) in o.chunks_exact(4).enumerate() {
+        let bytes = _mm256_packus_epi16(
+            _mm256_packs_epi32(o[0], o[1]),
+            _mm256_packs_epi32(o[2], o[3]),
+        );
+        let bytes = _mm256_permutevar8x32_epi32(bytes, order);
+        let (lo, hi) = (
+            _mm256_castsi256_si128(bytes),
+            _mm256_extracti128_si256::<1>(bytes),
+        );
+        let samples = [
+            _mm_cvtsi128_si64(lo),
+            _mm_extract_epi64::<1>(lo),
+            _mm_cvtsi128_si64(hi),
+            _mm_extract_epi64::<1>(hi),
+        ];
+        for (k, v) in samples.iter().enumerate() {
+            let r = half * 4 + k;
+            out[r * stride..][..8].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+}
