@@ -214,14 +214,6 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// YCbCr->RGB factors, 12-bit values shifted to 20-bit fixed point.
-mod fix {
-    pub const CR_R: i32 = 5743 << 8; // 1.40200
-    pub const CR_G: i32 = -(2925 << 8); // -0.71414
-    pub const CB_G: i32 = -(1410 << 8); // -0.34414
-    pub const CB_B: i32 = 7258 << 8; // 1.77200
-}
-
 struct Decoder<'a> {
     data: &'a [u8],
     pos: usize,
@@ -617,6 +609,7 @@ impl<'a> Decoder<'a> {
             })
             .collect();
         let mut rows: Vec<Vec<u8>> = vec![Vec::new(); self.comps.len()];
+        let ycbcr_to_rgb = crate::kernels::active().ycbcr_to_rgb;
         for j in 0..h {
             for (k, (c, r)) in self.comps.iter().zip(res.iter_mut()).enumerate() {
                 let bottom = r.ystep >= (r.vs >> 1);
@@ -642,7 +635,7 @@ impl<'a> Decoder<'a> {
             }
             let out = &mut rgb[j * w * 3..(j + 1) * w * 3];
             if rows.len() == 3 {
-                ycbcr_to_rgb_row(out, &rows[0], &rows[1], &rows[2]);
+                ycbcr_to_rgb(out, &rows[0], &rows[1], &rows[2]);
             } else {
                 for (px, &y) in out.chunks_exact_mut(3).zip(&rows[0]) {
                     px.fill(y);
@@ -716,21 +709,6 @@ fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs
                 }
             }
         }
-    }
-}
-
-fn ycbcr_to_rgb_row(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
-    let (kr, kg_cr, kg_cb, kb) = (fix::CR_R, fix::CR_G, fix::CB_G, fix::CB_B);
-    for (i, px) in out.chunks_exact_mut(3).enumerate() {
-        let y_fixed = (i32::from(y[i]) << 20) + (1 << 19);
-        let cr = i32::from(cr[i]) - 128;
-        let cb = i32::from(cb[i]) - 128;
-        let r = y_fixed + cr * kr;
-        let g = y_fixed + cr * kg_cr + ((cb * kg_cb) & (0xffff_0000u32 as i32));
-        let b = y_fixed + cb * kb;
-        px[0] = (r >> 20).clamp(0, 255) as u8;
-        px[1] = (g >> 20).clamp(0, 255) as u8;
-        px[2] = (b >> 20).clamp(0, 255) as u8;
     }
 }
 

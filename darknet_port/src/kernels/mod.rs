@@ -247,6 +247,11 @@ pub type Nv12ToRgb = fn(luma: &[u8], chroma: &[u8], dst: &mut [u8]);
 /// arithmetic, so any coefficients give the same bytes on every table.
 pub type IdctBlock = fn(out: &mut [u8], stride: usize, coefficients: &[i16; 64]);
 
+/// The JPEG decoder's colour conversion of one row (stb_image's, see
+/// [`generic::ycbcr_to_rgb`]): full-range Y, Cb, Cr samples to interleaved RGB in `out`, whose
+/// length gives the pixels; `y`, `cb` and `cr` hold at least one sample a pixel.
+pub type YcbcrToRgb = fn(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -272,6 +277,7 @@ pub struct Kernels {
     pub yuyv_to_rgb: YuyvToRgb,
     pub nv12_to_rgb: Nv12ToRgb,
     pub idct_block: IdctBlock,
+    pub ycbcr_to_rgb: YcbcrToRgb,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

@@ -569,6 +569,33 @@ fn check_idct(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+fn check_ycbcr(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &w in &[1usize, 2, 3, 15, 16, 17, 31, 32, 33, 47, 768] {
+        for kind in 0..3 {
+            let mut byte = |i: usize| -> u8 {
+                match kind {
+                    0 => rng.next() as u8,
+                    // every corner of the Y, Cb, Cr cube, and the values around the middle
+                    1 => [0u8, 255][rng.next() as usize % 2],
+                    _ => [0u8, 1, 127, 128, 129, 254, 255][(i + rng.next() as usize) % 7],
+                }
+            };
+            let planes: Vec<Vec<u8>> = (0..3)
+                .map(|_| (0..w + 3).map(&mut byte).collect())
+                .collect();
+            let (mut got, mut want) = (vec![1u8; w * 3], vec![2u8; w * 3]);
+            (t.ycbcr_to_rgb)(&mut got, &planes[0][..w], &planes[1], &planes[2]);
+            (GENERIC.ycbcr_to_rgb)(&mut want, &planes[0][..w], &planes[1], &planes[2]);
+            errors.extend(differ(
+                "ycbcr_to_rgb",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -586,6 +613,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_resize(t, &mut rng, &mut errors);
     check_colour(t, &mut rng, &mut errors);
     check_idct(t, &mut rng, &mut errors);
+    check_ycbcr(t, &mut rng, &mut errors);
     errors
 }
 
@@ -706,6 +734,10 @@ fn bad_idct(o: &mut [u8], s: usize, d: &[i16; 64]) {
     (GENERIC.idct_block)(o, s, d);
     o[7 * s + 7] ^= 1;
 }
+fn bad_ycbcr(o: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
+    (GENERIC.ycbcr_to_rgb)(o, y, cb, cr);
+    last_bit(o, |x| x ^ 1);
+}
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -714,7 +746,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 16] = [
+    let broken: [(&str, Kernels); 17] = [
         (
             "winograd_input",
             Kernels {
@@ -824,6 +856,13 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "idct_block",
             Kernels {
                 idct_block: bad_idct,
+                ..g
+            },
+        ),
+        (
+            "ycbcr_to_rgb",
+            Kernels {
+                ycbcr_to_rgb: bad_ycbcr,
                 ..g
             },
         ),

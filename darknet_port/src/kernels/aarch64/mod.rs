@@ -33,8 +33,9 @@ static NEON: Kernels = Kernels {
     resize_v_fused: resize::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
-    // no NEON version yet (this machine has no aarch64 target to check one with)
+    // no NEON versions yet (written where no aarch64 target was at hand to check them)
     idct_block: super::generic::idct_block,
+    ycbcr_to_rgb: super::generic::ycbcr_to_rgb,
 };
 
 /// The tables this CPU runs, slowest first.

@@ -1,4 +1,5 @@
-//! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT, bit for bit.
+//! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT and its
+//! YCbCr->RGB conversion, bit for bit.
 
 /// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
 /// them from jidctint's cosines.
@@ -15,6 +16,11 @@ pub(crate) mod fix {
     pub const C2_563N: i32 = -10497; // -2.562915447
     pub const C1_962N: i32 = -8034; // -1.961570560
     pub const C0_390N: i32 = -1597; // -0.390180644
+    /// YCbCr->RGB factors, 12-bit values shifted to 20-bit fixed point.
+    pub const CR_R: i32 = 5743 << 8; // 1.40200
+    pub const CR_G: i32 = -(2925 << 8); // -0.71414
+    pub const CB_G: i32 = -(1410 << 8); // -0.34414
+    pub const CB_B: i32 = 7258 << 8; // 1.77200
 }
 
 /// What the column pass adds before its `>> 10`: rounding.
@@ -102,5 +108,33 @@ pub fn idct_block(out: &mut [u8], stride: usize, d: &[i16; 64]) {
             o[j] = clamp(xj.wrapping_add(*tj) >> 17);
             o[7 - j] = clamp(xj.wrapping_sub(*tj) >> 17);
         }
+    }
+}
+
+pub(crate) fn check_ycbcr(out: &[u8], y: &[u8], cb: &[u8], cr: &[u8]) -> usize {
+    assert!(out.len().is_multiple_of(3), "whole RGB pixels");
+    let w = out.len() / 3;
+    assert!(
+        y.len() >= w && cb.len() >= w && cr.len() >= w,
+        "a Y, Cb and Cr sample a pixel"
+    );
+    w
+}
+
+/// One row of full-range (JFIF) Y, Cb, Cr samples to interleaved RGB, with stb_image's
+/// reduced-precision factors (the green term of Cb keeps only its high 16 bits).
+pub fn ycbcr_to_rgb(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
+    check_ycbcr(out, y, cb, cr);
+    let (kr, kg_cr, kg_cb, kb) = (fix::CR_R, fix::CR_G, fix::CB_G, fix::CB_B);
+    for (i, px) in out.chunks_exact_mut(3).enumerate() {
+        let y_fixed = (i32::from(y[i]) << 20) + (1 << 19);
+        let cr = i32::from(cr[i]) - 128;
+        let cb = i32::from(cb[i]) - 128;
+        let r = y_fixed + cr * kr;
+        let g = y_fixed + cr * kg_cr + ((cb * kg_cb) & (0xffff_0000u32 as i32));
+        let b = y_fixed + cb * kb;
+        px[0] = (r >> 20).clamp(0, 255) as u8;
+        px[1] = (g >> 20).clamp(0, 255) as u8;
+        px[2] = (b >> 20).clamp(0, 255) as u8;
     }
 }

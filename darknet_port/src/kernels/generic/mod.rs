@@ -16,7 +16,7 @@ pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{dot_i16, gemm_i8};
-pub use jpeg::idct_block;
+pub use jpeg::{idct_block, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
 pub use sgemm::sgemm_fma;
@@ -45,6 +45,7 @@ pub(super) const TABLE: Kernels = Kernels {
     yuyv_to_rgb,
     nv12_to_rgb,
     idct_block,
+    ycbcr_to_rgb,
 };
 
 // The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
@@ -60,7 +61,7 @@ pub(crate) use conv::{check_conv, conv_span, ConvDims};
 #[allow(unused_imports)]
 pub(crate) use dot::{check_dot, check_gemm_i8};
 #[allow(unused_imports)]
-pub(crate) use jpeg::{check_idct, fix as idct_fix, COLUMN_BIAS, ROW_BIAS};
+pub(crate) use jpeg::{check_idct, check_ycbcr, fix as jpeg_fix, COLUMN_BIAS, ROW_BIAS};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]

@@ -1,9 +1,11 @@
-//! The JPEG decoder's IDCT with AVX2: the generic integer IDCT on eight columns (then eight
-//! rows) at once, one 32-bit lane each. The generic version computes in wrapping 32-bit
-//! arithmetic and shifts at fixed points; `vpmulld`, `vpaddd`, `vpslld` and `vpsrad` are those
-//! very operations, so every lane gives the generic bits, whatever the coefficients.
+//! The JPEG decoder's kernels with AVX2. The IDCT runs the generic integer IDCT on eight
+//! columns (then eight rows) at once, one 32-bit lane each; the colour conversion eight pixels
+//! a vector. The generic versions compute in wrapping 32-bit arithmetic and shift at fixed
+//! points; `vpmulld`, `vpaddd`, `vpand`, `vpslld` and `vpsrad` are those very operations, so
+//! every lane gives the generic bits, whatever the inputs.
 
-use crate::kernels::generic::{self, idct_fix as fix, COLUMN_BIAS, ROW_BIAS};
+use super::colour::store_rgb;
+use crate::kernels::generic::{self, jpeg_fix as fix, COLUMN_BIAS, ROW_BIAS};
 use std::arch::x86_64::*;
 
 pub(super) fn idct_block(out: &mut [u8], stride: usize, coefficients: &[i16; 64]) {
@@ -153,5 +155,62 @@ fn idct_avx2(out: &mut [u8], stride: usize, d: &[i16; 64]) {
             let r = half * 4 + k;
             out[r * stride..][..8].copy_from_slice(&v.to_le_bytes());
         }
+    }
+}
+
+pub(super) fn ycbcr_to_rgb(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
+    let w = generic::check_ycbcr(out, y, cb, cr);
+    let full = w / 16 * 16;
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected; the
+    // lengths were checked just above.
+    unsafe { ycbcr_avx2(&mut out[..full * 3], y, cb, cr) };
+    if full < w {
+        generic::ycbcr_to_rgb(&mut out[full * 3..], &y[full..], &cb[full..], &cr[full..]);
+    }
+}
+
+/// `out` holds a whole number of 16-pixel blocks; `y`, `cb` and `cr` a byte for each pixel.
+#[target_feature(enable = "avx2")]
+fn ycbcr_avx2(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
+    let half = _mm256_set1_epi32(1 << 19);
+    let offset = _mm256_set1_epi32(128);
+    let high16 = _mm256_set1_epi32(0xffff_0000u32 as i32);
+    // The saturating packs interleave 4-pixel groups of the two 8-pixel halves: put them back.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let bytes = |lo: __m256i, hi: __m256i| -> __m128i {
+        // clamping to 0..=255 as the generic `clamp`: saturating to 16 bits, then to 8
+        let v = _mm256_packus_epi16(_mm256_packs_epi32(lo, hi), _mm256_setzero_si256());
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, order))
+    };
+    for (block, px) in out.chunks_exact_mut(48).enumerate() {
+        // SAFETY: pixels 16b..16b + 16 exist and each plane holds a byte a pixel (checked by
+        // the caller).
+        let (yv, cbv, crv) = unsafe {
+            (
+                _mm_loadu_si128(y.as_ptr().add(block * 16).cast()),
+                _mm_loadu_si128(cb.as_ptr().add(block * 16).cast()),
+                _mm_loadu_si128(cr.as_ptr().add(block * 16).cast()),
+            )
+        };
+        // pixels 0..8 and 8..16 of the block, one 32-bit lane each
+        let mut rgb = [[_mm256_setzero_si256(); 2]; 3];
+        for (h, shift) in [(0, 0), (1, 8)] {
+            let take = |v: __m128i| {
+                let v = if shift == 0 {
+                    v
+                } else {
+                    _mm_srli_si128::<8>(v)
+                };
+                _mm256_cvtepu8_epi32(v)
+            };
+            let y_fixed = add(_mm256_slli_epi32::<20>(take(yv)), half);
+            let cr = sub(take(crv), offset);
+            let cb = sub(take(cbv), offset);
+            let g_cb = _mm256_and_si256(mul(cb, fix::CB_G), high16);
+            rgb[0][h] = _mm256_srai_epi32::<20>(add(y_fixed, mul(cr, fix::CR_R)));
+            rgb[1][h] = _mm256_srai_epi32::<20>(add(add(y_fixed, mul(cr, fix::CR_G)), g_cb));
+            rgb[2][h] = _mm256_srai_epi32::<20>(add(y_fixed, mul(cb, fix::CB_B)));
+        }
+        store_rgb(px, rgb.map(|[lo, hi]| bytes(lo, hi)));
     }
 }

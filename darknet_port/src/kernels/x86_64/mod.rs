@@ -56,6 +56,7 @@ static AVX2: Kernels = Kernels {
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
     idct_block: jpeg::idct_block,
+    ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
 };
 
 /// The AVX2 table with the float product on FMA.
