@@ -5,7 +5,7 @@
 //! `cargo bench -p darknet_port --bench jpeg`
 
 use darknet_port::jpeg;
-use darknet_port::kernels;
+use darknet_port::kernels::{self, Kernels};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
@@ -32,6 +32,21 @@ fn mjpeg_frames(avi: &[u8]) -> Vec<Vec<u8>> {
     frames
 }
 
+/// The decoder's kernels are bit-exact: every table decodes every frame to the generic pixels.
+fn same_pixels_on_every_table(what: &str, frames: &[Vec<u8>], tables: &[&'static Kernels]) {
+    for (i, frame) in frames.iter().enumerate() {
+        let want = kernels::with_kernels(tables[0], || jpeg::decode(frame).expect("decodes"));
+        for &t in &tables[1..] {
+            let got = kernels::with_kernels(t, || jpeg::decode(frame).expect("decodes"));
+            assert!(got == want, "{what}: frame {i} differs on {}", t.name);
+        }
+    }
+    println!(
+        "{what}: {} decoded to the same pixels on every table",
+        frames.len()
+    );
+}
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let tables = kernels::supported();
@@ -44,7 +59,9 @@ fn main() {
     let shared = root.join("../shared/video/vtest-768x576-10fps.mjpeg.avi");
     for path in [shared.as_path(), video] {
         if let Ok(avi) = std::fs::read(path) {
-            let frames: Vec<_> = mjpeg_frames(&avi).into_iter().take(40).collect();
+            let frames = mjpeg_frames(&avi);
+            same_pixels_on_every_table("the video's frames", &frames, &tables);
+            let frames: Vec<_> = frames.into_iter().take(40).collect();
             inputs.push((format!("vtest 768x576 ({} frames)", frames.len()), frames));
             break;
         }
@@ -53,6 +70,10 @@ fn main() {
         let bytes = std::fs::read(root.join("samples").join(name)).expect("the samples ship");
         inputs.push((name.to_string(), vec![bytes]));
     }
+    for (name, frames) in &inputs[inputs.len() - 2..] {
+        same_pixels_on_every_table(name, frames, &tables);
+    }
+    println!();
     for (name, frames) in &inputs {
         let mut line = String::new();
         let mut base = 0.0;
