@@ -8,6 +8,7 @@
 //! sampling factors, restart intervals. Progressive and other JPEGs return
 //! [`JpegError::Unsupported`]; the caller decodes those with a general decoder.
 
+use crate::kernels::Kernels;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -609,7 +610,7 @@ impl<'a> Decoder<'a> {
             })
             .collect();
         let mut rows: Vec<Vec<u8>> = vec![Vec::new(); self.comps.len()];
-        let ycbcr_to_rgb = crate::kernels::active().ycbcr_to_rgb;
+        let kernels = crate::kernels::active();
         for j in 0..h {
             for (k, (c, r)) in self.comps.iter().zip(res.iter_mut()).enumerate() {
                 let bottom = r.ystep >= (r.vs >> 1);
@@ -620,7 +621,7 @@ impl<'a> Decoder<'a> {
                 };
                 let near = &c.data[near..near + r.w_lores];
                 let far = &c.data[far..far + r.w_lores];
-                resample_row(&mut r.buf, near, far, r.w_lores, r.hs, r.vs);
+                resample_row(kernels, &mut r.buf, near, far, r.w_lores, r.hs, r.vs);
                 rows[k].clear();
                 rows[k].extend_from_slice(&r.buf[..w]);
                 r.ystep += 1;
@@ -635,7 +636,7 @@ impl<'a> Decoder<'a> {
             }
             let out = &mut rgb[j * w * 3..(j + 1) * w * 3];
             if rows.len() == 3 {
-                ycbcr_to_rgb(out, &rows[0], &rows[1], &rows[2]);
+                (kernels.ycbcr_to_rgb)(out, &rows[0], &rows[1], &rows[2]);
             } else {
                 for (px, &y) in out.chunks_exact_mut(3).zip(&rows[0]) {
                     px.fill(y);
@@ -654,12 +655,16 @@ fn div4(x: u32) -> u8 {
     (x >> 2) as u8
 }
 
-fn div16(x: u32) -> u8 {
-    (x >> 4) as u8
-}
-
 /// One output row of a component at full resolution, from its `near` and `far` input rows.
-fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs: usize) {
+fn resample_row(
+    kernels: &Kernels,
+    out: &mut [u8],
+    near: &[u8],
+    far: &[u8],
+    w: usize,
+    hs: usize,
+    vs: usize,
+) {
     let (n, f) = (|i: usize| u32::from(near[i]), |i: usize| u32::from(far[i]));
     match (hs, vs) {
         (1, 1) => out[..w].copy_from_slice(near),
@@ -685,23 +690,8 @@ fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs
             out[2 * i] = div4(n(w - 2) * 3 + n(w - 1) + 2);
             out[2 * i + 1] = near[w - 1];
         }
-        (2, 2) => {
-            if w == 1 {
-                let v = div4(3 * n(0) + f(0) + 2);
-                out[0] = v;
-                out[1] = v;
-                return;
-            }
-            let mut t1 = 3 * n(0) + f(0);
-            out[0] = div4(t1 + 2);
-            for i in 1..w {
-                let t0 = t1;
-                t1 = 3 * n(i) + f(i);
-                out[2 * i - 1] = div16(3 * t0 + t1 + 8);
-                out[2 * i] = div16(3 * t1 + t0 + 8);
-            }
-            out[2 * w - 1] = div4(t1 + 2);
-        }
+        // 4:2:0, the usual camera and MJPEG sampling: the kernel table's
+        (2, 2) => (kernels.upsample_h2v2)(out, &near[..w], far),
         _ => {
             for i in 0..w {
                 for j in 0..hs {
@@ -777,7 +767,8 @@ mod tests {
     #[test]
     fn fancy_upsampling_interpolates() {
         let mut out = [0u8; 8];
-        resample_row(&mut out, &[0, 100, 200, 100], &[0, 100, 200, 100], 4, 2, 1);
+        let row = [0, 100, 200, 100];
+        resample_row(crate::kernels::generic(), &mut out, &row, &row, 4, 2, 1);
         // the last pair weights the second-to-last sample 3:1, as stb_image does
         assert_eq!(out, [0, 25, 75, 125, 175, 175, 175, 100]);
     }

@@ -252,6 +252,11 @@ pub type IdctBlock = fn(out: &mut [u8], stride: usize, coefficients: &[i16; 64])
 /// length gives the pixels; `y`, `cb` and `cr` hold at least one sample a pixel.
 pub type YcbcrToRgb = fn(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]);
 
+/// The JPEG decoder's "fancy" upsampling of a chroma row subsampled 2x2 (stb_image's, see
+/// [`generic::upsample_h2v2`]): `near.len() > 0` samples of the nearer input row and as many
+/// of the farther one (`far` may be longer) to `2 * near.len()` samples at the start of `out`.
+pub type UpsampleH2V2 = fn(out: &mut [u8], near: &[u8], far: &[u8]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -278,6 +283,7 @@ pub struct Kernels {
     pub nv12_to_rgb: Nv12ToRgb,
     pub idct_block: IdctBlock,
     pub ycbcr_to_rgb: YcbcrToRgb,
+    pub upsample_h2v2: UpsampleH2V2,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

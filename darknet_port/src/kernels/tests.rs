@@ -596,6 +596,43 @@ fn check_ycbcr(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+fn check_upsample(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &w in &[1usize, 2, 3, 15, 16, 17, 18, 31, 32, 33, 34, 48, 49, 384] {
+        for kind in 0..3 {
+            let mut byte = || -> u8 {
+                match kind {
+                    0 => rng.next() as u8,
+                    // the largest sums, and the steepest steps between neighbours
+                    1 => [0u8, 255][rng.next() as usize % 2],
+                    _ => 255,
+                }
+            };
+            let near: Vec<u8> = (0..w).map(|_| byte()).collect();
+            let far: Vec<u8> = (0..w + 7).map(|_| byte()).collect();
+            // every output written (the buffers start different) ...
+            let (mut got, mut want) = (vec![1u8; 2 * w], vec![2u8; 2 * w]);
+            (t.upsample_h2v2)(&mut got, &near, &far);
+            (GENERIC.upsample_h2v2)(&mut want, &near, &far);
+            errors.extend(differ(
+                "upsample_h2v2",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            // ... and nothing past them (they start equal)
+            let (mut got, mut want) = (vec![7u8; 2 * w + 33], vec![7u8; 2 * w + 33]);
+            (t.upsample_h2v2)(&mut got, &near, &far);
+            (GENERIC.upsample_h2v2)(&mut want, &near, &far);
+            errors.extend(differ(
+                "upsample_h2v2",
+                format!("longer output, width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -614,6 +651,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_colour(t, &mut rng, &mut errors);
     check_idct(t, &mut rng, &mut errors);
     check_ycbcr(t, &mut rng, &mut errors);
+    check_upsample(t, &mut rng, &mut errors);
     errors
 }
 
@@ -738,6 +776,10 @@ fn bad_ycbcr(o: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
     (GENERIC.ycbcr_to_rgb)(o, y, cb, cr);
     last_bit(o, |x| x ^ 1);
 }
+fn bad_upsample(o: &mut [u8], n: &[u8], f: &[u8]) {
+    (GENERIC.upsample_h2v2)(o, n, f);
+    o[2 * n.len() - 1] ^= 1;
+}
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -746,7 +788,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 17] = [
+    let broken: [(&str, Kernels); 18] = [
         (
             "winograd_input",
             Kernels {
@@ -863,6 +905,13 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "ycbcr_to_rgb",
             Kernels {
                 ycbcr_to_rgb: bad_ycbcr,
+                ..g
+            },
+        ),
+        (
+            "upsample_h2v2",
+            Kernels {
+                upsample_h2v2: bad_upsample,
                 ..g
             },
         ),

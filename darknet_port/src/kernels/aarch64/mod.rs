@@ -36,6 +36,7 @@ static NEON: Kernels = Kernels {
     // no NEON versions yet (written where no aarch64 target was at hand to check them)
     idct_block: super::generic::idct_block,
     ycbcr_to_rgb: super::generic::ycbcr_to_rgb,
+    upsample_h2v2: super::generic::upsample_h2v2,
 };
 
 /// The tables this CPU runs, slowest first.

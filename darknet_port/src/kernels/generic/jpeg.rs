@@ -1,5 +1,5 @@
-//! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT and its
-//! YCbCr->RGB conversion, bit for bit.
+//! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT, its "fancy"
+//! 4:2:0 chroma upsampling and its YCbCr->RGB conversion, bit for bit.
 
 /// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
 /// them from jidctint's cosines.
@@ -136,5 +136,60 @@ pub fn ycbcr_to_rgb(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
         px[0] = (r >> 20).clamp(0, 255) as u8;
         px[1] = (g >> 20).clamp(0, 255) as u8;
         px[2] = (b >> 20).clamp(0, 255) as u8;
+    }
+}
+
+pub(crate) fn check_upsample(out: &[u8], near: &[u8], far: &[u8]) -> usize {
+    let w = near.len();
+    assert!(w > 0, "a row of samples");
+    assert!(
+        far.len() >= w && out.len() >= 2 * w,
+        "rows of {w} and {} samples",
+        2 * w
+    );
+    w
+}
+
+fn div4(x: u32) -> u8 {
+    (x >> 2) as u8
+}
+
+fn div16(x: u32) -> u8 {
+    (x >> 4) as u8
+}
+
+/// One row of a chroma component subsampled 2x2 at full resolution (`2 * near.len()`
+/// samples), from the nearer and the farther of its two closest input rows (weights 3:1
+/// vertically, then 3:1 horizontally between neighbouring columns; the ends 3:1 vertically
+/// only).
+pub fn upsample_h2v2(out: &mut [u8], near: &[u8], far: &[u8]) {
+    let w = check_upsample(out, near, far);
+    let (n, f) = (|i: usize| u32::from(near[i]), |i: usize| u32::from(far[i]));
+    if w == 1 {
+        let v = div4(3 * n(0) + f(0) + 2);
+        out[0] = v;
+        out[1] = v;
+        return;
+    }
+    out[0] = div4(3 * n(0) + f(0) + 2);
+    upsample_h2v2_columns(out, near, far, 1..w);
+    out[2 * w - 1] = div4(3 * n(w - 1) + f(w - 1) + 2);
+}
+
+/// [`upsample_h2v2`]'s outputs `2i - 1` and `2i` for `i` in `columns` (from 1 on), which mix
+/// input columns `i - 1` and `i`.
+pub(crate) fn upsample_h2v2_columns(
+    out: &mut [u8],
+    near: &[u8],
+    far: &[u8],
+    columns: std::ops::Range<usize>,
+) {
+    let (n, f) = (|i: usize| u32::from(near[i]), |i: usize| u32::from(far[i]));
+    let mut t1 = 3 * n(columns.start - 1) + f(columns.start - 1);
+    for i in columns {
+        let t0 = t1;
+        t1 = 3 * n(i) + f(i);
+        out[2 * i - 1] = div16(3 * t0 + t1 + 8);
+        out[2 * i] = div16(3 * t1 + t0 + 8);
     }
 }

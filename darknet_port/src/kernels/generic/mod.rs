@@ -16,7 +16,7 @@ pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{dot_i16, gemm_i8};
-pub use jpeg::{idct_block, ycbcr_to_rgb};
+pub use jpeg::{idct_block, upsample_h2v2, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
 pub use sgemm::sgemm_fma;
@@ -46,6 +46,7 @@ pub(super) const TABLE: Kernels = Kernels {
     nv12_to_rgb,
     idct_block,
     ycbcr_to_rgb,
+    upsample_h2v2,
 };
 
 // The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
@@ -61,7 +62,10 @@ pub(crate) use conv::{check_conv, conv_span, ConvDims};
 #[allow(unused_imports)]
 pub(crate) use dot::{check_dot, check_gemm_i8};
 #[allow(unused_imports)]
-pub(crate) use jpeg::{check_idct, check_ycbcr, fix as jpeg_fix, COLUMN_BIAS, ROW_BIAS};
+pub(crate) use jpeg::{
+    check_idct, check_upsample, check_ycbcr, fix as jpeg_fix, upsample_h2v2_columns, COLUMN_BIAS,
+    ROW_BIAS,
+};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]

@@ -1,6 +1,7 @@
 //! The JPEG decoder's kernels with AVX2. The IDCT runs the generic integer IDCT on eight
 //! columns (then eight rows) at once, one 32-bit lane each; the colour conversion eight pixels
-//! a vector. The generic versions compute in wrapping 32-bit arithmetic and shift at fixed
+//! a vector; the upsampling sixteen columns a vector in 16-bit lanes (its sums stay below
+//! 2^12). The generic versions compute in wrapping 32-bit arithmetic and shift at fixed
 //! points; `vpmulld`, `vpaddd`, `vpand`, `vpslld` and `vpsrad` are those very operations, so
 //! every lane gives the generic bits, whatever the inputs.
 
@@ -212,5 +213,55 @@ fn ycbcr_avx2(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
             rgb[2][h] = _mm256_srai_epi32::<20>(add(y_fixed, mul(cb, fix::CB_B)));
         }
         store_rgb(px, rgb.map(|[lo, hi]| bytes(lo, hi)));
+    }
+}
+
+pub(super) fn upsample_h2v2(out: &mut [u8], near: &[u8], far: &[u8]) {
+    let w = generic::check_upsample(out, near, far);
+    // Inner columns 1..=16k in vectors (each reads input columns i - 1 and i), the rest and
+    // the two ends as the generic kernel does them.
+    let vectors = w.saturating_sub(1) / 16;
+    if w == 1 || vectors == 0 {
+        return generic::upsample_h2v2(out, near, far);
+    }
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected;
+    // `vectors` 16-column steps from column 1 need input columns 0..16 * vectors + 1 <= w and
+    // outputs 1..32 * vectors + 1 < 2w, inside the rows as checked above.
+    unsafe { upsample_h2v2_avx2(out, near, far, vectors) };
+    let done = 16 * vectors + 1;
+    generic::upsample_h2v2_columns(out, near, far, done..w);
+    let t = |i: usize| 3 * u32::from(near[i]) + u32::from(far[i]);
+    out[0] = ((t(0) + 2) >> 2) as u8;
+    out[2 * w - 1] = ((t(w - 1) + 2) >> 2) as u8;
+}
+
+/// Outputs `2i - 1` and `2i` for columns `i` in `1..16 * vectors + 1`.
+#[target_feature(enable = "avx2")]
+fn upsample_h2v2_avx2(out: &mut [u8], near: &[u8], far: &[u8], vectors: usize) {
+    let eight = _mm256_set1_epi16(8);
+    // 3 * near + far of 16 columns from `at`, 16-bit lanes
+    let column_sums = |at: usize| {
+        // SAFETY: the caller's `vectors` keeps columns at..at + 16 inside both rows.
+        let (n, f) = unsafe {
+            (
+                _mm_loadu_si128(near.as_ptr().add(at).cast()),
+                _mm_loadu_si128(far.as_ptr().add(at).cast()),
+            )
+        };
+        let (n, f) = (_mm256_cvtepu8_epi16(n), _mm256_cvtepu8_epi16(f));
+        _mm256_add_epi16(_mm256_add_epi16(n, n), _mm256_add_epi16(n, f))
+    };
+    for v in 0..vectors {
+        let i = 1 + 16 * v;
+        let (t0, t1) = (column_sums(i - 1), column_sums(i));
+        let triple = |a: __m256i| _mm256_add_epi16(_mm256_add_epi16(a, a), a);
+        let odd = _mm256_srli_epi16::<4>(_mm256_add_epi16(_mm256_add_epi16(triple(t0), t1), eight));
+        let even =
+            _mm256_srli_epi16::<4>(_mm256_add_epi16(_mm256_add_epi16(triple(t1), t0), eight));
+        // Both fit in a byte: the 16-bit lane odd | even << 8 is the output pair 2i - 1, 2i
+        // in memory order, so the 16 lanes are outputs 2i - 1..2i + 31.
+        let pairs = _mm256_or_si256(odd, _mm256_slli_epi16::<8>(even));
+        // SAFETY: outputs 2i - 1..2i + 31 are inside `out` (see the caller).
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(2 * i - 1).cast(), pairs) };
     }
 }

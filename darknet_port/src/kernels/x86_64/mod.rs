@@ -57,6 +57,7 @@ static AVX2: Kernels = Kernels {
     nv12_to_rgb: colour::nv12_to_rgb,
     idct_block: jpeg::idct_block,
     ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
+    upsample_h2v2: jpeg::upsample_h2v2,
 };
 
 /// The AVX2 table with the float product on FMA.
