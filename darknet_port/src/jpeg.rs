@@ -2,7 +2,9 @@
 //! (stb_image 2.x, scalar path) produces: the same integer IDCT (jidctint "islow" with 12-bit
 //! constants), the same "fancy" chroma upsampling and the same reduced-precision YCbCr->RGB.
 //! A quantized network amplifies the last-bit differences between JPEG decoders into different
-//! detections, so matching the reference system's results needs this.
+//! detections, so matching the reference system's results needs this. The IDCT, the 4:2:0
+//! upsampling and the colour conversion run through the kernel table ([`crate::kernels`]:
+//! `generic` holds their scalar reference, the SIMD tables give its bits).
 //!
 //! Supported: baseline and extended sequential Huffman JPEGs with 1 or 3 components, any
 //! sampling factors, restart intervals. Progressive and other JPEGs return
@@ -673,24 +675,8 @@ fn resample_row(
                 *o = div4(3 * n(i) + f(i) + 2);
             }
         }
-        (2, 1) => {
-            if w == 1 {
-                out[0] = near[0];
-                out[1] = near[0];
-                return;
-            }
-            out[0] = near[0];
-            out[1] = div4(n(0) * 3 + n(1) + 2);
-            for i in 1..w - 1 {
-                let m = 3 * n(i) + 2;
-                out[2 * i] = div4(m + n(i - 1));
-                out[2 * i + 1] = div4(m + n(i + 1));
-            }
-            let i = w - 1;
-            out[2 * i] = div4(n(w - 2) * 3 + n(w - 1) + 2);
-            out[2 * i + 1] = near[w - 1];
-        }
-        // 4:2:0, the usual camera and MJPEG sampling: the kernel table's
+        // 4:2:2 (many webcams' MJPEG) and 4:2:0 (the shared MJPEG video's): the kernel table's
+        (2, 1) => (kernels.upsample_h2v1)(out, &near[..w]),
         (2, 2) => (kernels.upsample_h2v2)(out, &near[..w], far),
         _ => {
             for i in 0..w {

@@ -257,6 +257,10 @@ pub type YcbcrToRgb = fn(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]);
 /// of the farther one (`far` may be longer) to `2 * near.len()` samples at the start of `out`.
 pub type UpsampleH2V2 = fn(out: &mut [u8], near: &[u8], far: &[u8]);
 
+/// The same for a chroma row subsampled 2x1 (4:2:2, see [`generic::upsample_h2v1`]): the
+/// `near.len() > 0` samples of its one input row to `2 * near.len()` at the start of `out`.
+pub type UpsampleH2V1 = fn(out: &mut [u8], near: &[u8]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -284,6 +288,7 @@ pub struct Kernels {
     pub idct_block: IdctBlock,
     pub ycbcr_to_rgb: YcbcrToRgb,
     pub upsample_h2v2: UpsampleH2V2,
+    pub upsample_h2v1: UpsampleH2V1,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

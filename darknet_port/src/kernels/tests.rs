@@ -629,6 +629,24 @@ fn check_upsample(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
                 &got,
                 &want,
             ));
+            let (mut got, mut want) = (vec![1u8; 2 * w], vec![2u8; 2 * w]);
+            (t.upsample_h2v1)(&mut got, &near);
+            (GENERIC.upsample_h2v1)(&mut want, &near);
+            errors.extend(differ(
+                "upsample_h2v1",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            let (mut got, mut want) = (vec![7u8; 2 * w + 33], vec![7u8; 2 * w + 33]);
+            (t.upsample_h2v1)(&mut got, &near);
+            (GENERIC.upsample_h2v1)(&mut want, &near);
+            errors.extend(differ(
+                "upsample_h2v1",
+                format!("longer output, width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
         }
     }
 }
@@ -780,6 +798,10 @@ fn bad_upsample(o: &mut [u8], n: &[u8], f: &[u8]) {
     (GENERIC.upsample_h2v2)(o, n, f);
     o[2 * n.len() - 1] ^= 1;
 }
+fn bad_upsample_h2v1(o: &mut [u8], n: &[u8]) {
+    (GENERIC.upsample_h2v1)(o, n);
+    o[2 * n.len() - 1] ^= 1;
+}
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -788,7 +810,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 18] = [
+    let broken: [(&str, Kernels); 19] = [
         (
             "winograd_input",
             Kernels {
@@ -912,6 +934,13 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "upsample_h2v2",
             Kernels {
                 upsample_h2v2: bad_upsample,
+                ..g
+            },
+        ),
+        (
+            "upsample_h2v1",
+            Kernels {
+                upsample_h2v1: bad_upsample_h2v1,
                 ..g
             },
         ),

@@ -37,6 +37,7 @@ static NEON: Kernels = Kernels {
     idct_block: super::generic::idct_block,
     ycbcr_to_rgb: super::generic::ycbcr_to_rgb,
     upsample_h2v2: super::generic::upsample_h2v2,
+    upsample_h2v1: super::generic::upsample_h2v1,
 };
 
 /// The tables this CPU runs, slowest first.

@@ -1,5 +1,5 @@
 //! The JPEG decoder's arithmetic (see [`crate::jpeg`]): stb_image's integer IDCT, its "fancy"
-//! 4:2:0 chroma upsampling and its YCbCr->RGB conversion, bit for bit.
+//! 4:2:2 and 4:2:0 chroma upsampling and its YCbCr->RGB conversion, bit for bit.
 
 /// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
 /// them from jidctint's cosines.
@@ -191,5 +191,34 @@ pub(crate) fn upsample_h2v2_columns(
         t1 = 3 * n(i) + f(i);
         out[2 * i - 1] = div16(3 * t0 + t1 + 8);
         out[2 * i] = div16(3 * t1 + t0 + 8);
+    }
+}
+
+/// One row of a chroma component subsampled 2x1 at full resolution (`2 * near.len()`
+/// samples): each output 3:1 between its input column and the neighbour on its side; the two
+/// ends copy the end columns.
+pub fn upsample_h2v1(out: &mut [u8], near: &[u8]) {
+    let w = check_upsample(out, near, near);
+    let n = |i: usize| u32::from(near[i]);
+    if w == 1 {
+        out[0] = near[0];
+        out[1] = near[0];
+        return;
+    }
+    out[0] = near[0];
+    out[1] = div4(n(0) * 3 + n(1) + 2);
+    upsample_h2v1_columns(out, near, 1..w - 1);
+    let i = w - 1;
+    out[2 * i] = div4(n(w - 2) * 3 + n(w - 1) + 2);
+    out[2 * i + 1] = near[w - 1];
+}
+
+/// [`upsample_h2v1`]'s outputs `2i` and `2i + 1` for the inner columns `i` in `columns`.
+pub(crate) fn upsample_h2v1_columns(out: &mut [u8], near: &[u8], columns: std::ops::Range<usize>) {
+    let n = |i: usize| u32::from(near[i]);
+    for i in columns {
+        let m = 3 * n(i) + 2;
+        out[2 * i] = div4(m + n(i - 1));
+        out[2 * i + 1] = div4(m + n(i + 1));
     }
 }

@@ -220,8 +220,8 @@ pub(super) fn upsample_h2v2(out: &mut [u8], near: &[u8], far: &[u8]) {
     let w = generic::check_upsample(out, near, far);
     // Inner columns 1..=16k in vectors (each reads input columns i - 1 and i), the rest and
     // the two ends as the generic kernel does them.
-    let vectors = w.saturating_sub(1) / 16;
-    if w == 1 || vectors == 0 {
+    let vectors = (w - 1) / 16;
+    if vectors == 0 {
         return generic::upsample_h2v2(out, near, far);
     }
     // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected;
@@ -263,5 +263,49 @@ fn upsample_h2v2_avx2(out: &mut [u8], near: &[u8], far: &[u8], vectors: usize) {
         let pairs = _mm256_or_si256(odd, _mm256_slli_epi16::<8>(even));
         // SAFETY: outputs 2i - 1..2i + 31 are inside `out` (see the caller).
         unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(2 * i - 1).cast(), pairs) };
+    }
+}
+
+pub(super) fn upsample_h2v1(out: &mut [u8], near: &[u8]) {
+    let w = generic::check_upsample(out, near, near);
+    // Inner columns 1..=16k in vectors (each reads input columns i - 1, i and i + 1), the
+    // rest and the two ends as the generic kernel does them.
+    let vectors = w.saturating_sub(2) / 16;
+    if vectors == 0 {
+        return generic::upsample_h2v1(out, near);
+    }
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected;
+    // `vectors` 16-column steps from column 1 read input columns 0..16 * vectors + 2 <= w and
+    // write outputs 2..32 * vectors + 2 <= 2w - 2, inside the rows as checked above.
+    unsafe { upsample_h2v1_avx2(out, near, vectors) };
+    let done = 16 * vectors + 1;
+    generic::upsample_h2v1_columns(out, near, done..w - 1);
+    let n = |i: usize| u32::from(near[i]);
+    out[0] = near[0];
+    out[1] = ((n(0) * 3 + n(1) + 2) >> 2) as u8;
+    out[2 * w - 2] = ((n(w - 2) * 3 + n(w - 1) + 2) >> 2) as u8;
+    out[2 * w - 1] = near[w - 1];
+}
+
+/// Outputs `2i` and `2i + 1` for columns `i` in `1..16 * vectors + 1`.
+#[target_feature(enable = "avx2")]
+fn upsample_h2v1_avx2(out: &mut [u8], near: &[u8], vectors: usize) {
+    let two = _mm256_set1_epi16(2);
+    // 16 columns from `at`, 16-bit lanes
+    let columns = |at: usize| {
+        // SAFETY: the caller's `vectors` keeps columns at..at + 16 inside the row.
+        _mm256_cvtepu8_epi16(unsafe { _mm_loadu_si128(near.as_ptr().add(at).cast()) })
+    };
+    for v in 0..vectors {
+        let i = 1 + 16 * v;
+        let (left, n, right) = (columns(i - 1), columns(i), columns(i + 1));
+        let m = _mm256_add_epi16(_mm256_add_epi16(_mm256_add_epi16(n, n), n), two);
+        let even = _mm256_srli_epi16::<2>(_mm256_add_epi16(m, left));
+        let odd = _mm256_srli_epi16::<2>(_mm256_add_epi16(m, right));
+        // Both fit in a byte: the 16-bit lane even | odd << 8 is the output pair 2i, 2i + 1 in
+        // memory order.
+        let pairs = _mm256_or_si256(even, _mm256_slli_epi16::<8>(odd));
+        // SAFETY: outputs 2i..2i + 32 are inside `out` (see the caller).
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(2 * i).cast(), pairs) };
     }
 }

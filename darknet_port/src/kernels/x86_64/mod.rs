@@ -58,6 +58,7 @@ static AVX2: Kernels = Kernels {
     idct_block: jpeg::idct_block,
     ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
     upsample_h2v2: jpeg::upsample_h2v2,
+    upsample_h2v1: jpeg::upsample_h2v1,
 };
 
 /// The AVX2 table with the float product on FMA.
