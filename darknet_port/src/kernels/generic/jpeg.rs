@@ -160,8 +160,8 @@ fn div16(x: u32) -> u8 {
 
 /// One row of a chroma component subsampled 2x2 at full resolution (`2 * near.len()`
 /// samples), from the nearer and the farther of its two closest input rows (weights 3:1
-/// vertically, then 3:1 horizontally between neighbouring columns; the ends 3:1 vertically
-/// only).
+/// vertically, then 3:1 horizontally between neighbouring columns; the first and the last
+/// output 3:1 vertically only).
 pub fn upsample_h2v2(out: &mut [u8], near: &[u8], far: &[u8]) {
     let w = check_upsample(out, near, far);
     let (n, f) = (|i: usize| u32::from(near[i]), |i: usize| u32::from(far[i]));
@@ -195,8 +195,8 @@ pub(crate) fn upsample_h2v2_columns(
 }
 
 /// One row of a chroma component subsampled 2x1 at full resolution (`2 * near.len()`
-/// samples): each output 3:1 between its input column and the neighbour on its side; the two
-/// ends copy the end columns.
+/// samples): each output 3:1 between its input column and the neighbour on its side; the first
+/// and the last output copy the end columns.
 pub fn upsample_h2v1(out: &mut [u8], near: &[u8]) {
     let w = check_upsample(out, near, near);
     let n = |i: usize| u32::from(near[i]);
