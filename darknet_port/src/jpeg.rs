@@ -2,12 +2,15 @@
 //! (stb_image 2.x, scalar path) produces: the same integer IDCT (jidctint "islow" with 12-bit
 //! constants), the same "fancy" chroma upsampling and the same reduced-precision YCbCr->RGB.
 //! A quantized network amplifies the last-bit differences between JPEG decoders into different
-//! detections, so matching the reference system's results needs this.
+//! detections, so matching the reference system's results needs this. The IDCT, the 4:2:0
+//! upsampling and the colour conversion run through the kernel table ([`crate::kernels`]:
+//! `generic` holds their scalar reference, the SIMD tables give its bits).
 //!
 //! Supported: baseline and extended sequential Huffman JPEGs with 1 or 3 components, any
 //! sampling factors, restart intervals. Progressive and other JPEGs return
 //! [`JpegError::Unsupported`]; the caller decodes those with a general decoder.
 
+use crate::kernels::Kernels;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,106 +213,6 @@ impl<'a> BitReader<'a> {
             && (0xd0..=0xd7).contains(&self.data[self.pos + 1])
         {
             self.pos += 2;
-        }
-    }
-}
-
-/// The IDCT's constants in 12-bit fixed point, `(int)(c * 4096 + 0.5)` as stb_image computes
-/// them from jidctint's cosines.
-mod fix {
-    pub const C0_541: i32 = 2217; // 0.5411961
-    pub const C1_848N: i32 = -7567; // -1.847759065
-    pub const C0_765: i32 = 3135; // 0.765366865
-    pub const C1_176: i32 = 4816; // 1.175875602
-    pub const C0_299: i32 = 1223; // 0.298631336
-    pub const C2_053: i32 = 8410; // 2.053119869
-    pub const C3_073: i32 = 12586; // 3.072711026
-    pub const C1_501: i32 = 6149; // 1.501321110
-    pub const C0_900N: i32 = -3685; // -0.899976223
-    pub const C2_563N: i32 = -10497; // -2.562915447
-    pub const C1_962N: i32 = -8034; // -1.961570560
-    pub const C0_390N: i32 = -1597; // -0.390180644
-    /// YCbCr->RGB factors, 12-bit values shifted to 20-bit fixed point.
-    pub const CR_R: i32 = 5743 << 8; // 1.40200
-    pub const CR_G: i32 = -(2925 << 8); // -0.71414
-    pub const CB_G: i32 = -(1410 << 8); // -0.34414
-    pub const CB_B: i32 = 7258 << 8; // 1.77200
-}
-
-/// One 1-D pass of the integer IDCT: returns (x0..x3, t0..t3) for the butterfly. Wrapping
-/// arithmetic: C's `int` arithmetic in the reference, and no panic on hostile coefficients.
-#[inline]
-fn idct_1d(s: [i32; 8]) -> ([i32; 4], [i32; 4]) {
-    use std::num::Wrapping as W;
-    let k = W;
-    let s = s.map(W);
-    let p1 = (s[2] + s[6]) * k(fix::C0_541);
-    let t2 = p1 + s[6] * k(fix::C1_848N);
-    let t3 = p1 + s[2] * k(fix::C0_765);
-    let t0 = (s[0] + s[4]) << 12;
-    let t1 = (s[0] - s[4]) << 12;
-    let x = [t0 + t3, t1 + t2, t1 - t2, t0 - t3];
-    let (mut t0, mut t1, mut t2, mut t3) = (s[7], s[5], s[3], s[1]);
-    let p3 = t0 + t2;
-    let p4 = t1 + t3;
-    let p1 = t0 + t3;
-    let p2 = t1 + t2;
-    let p5 = (p3 + p4) * k(fix::C1_176);
-    t0 *= k(fix::C0_299);
-    t1 *= k(fix::C2_053);
-    t2 *= k(fix::C3_073);
-    t3 *= k(fix::C1_501);
-    let p1 = p5 + p1 * k(fix::C0_900N);
-    let p2 = p5 + p2 * k(fix::C2_563N);
-    let p3 = p3 * k(fix::C1_962N);
-    let p4 = p4 * k(fix::C0_390N);
-    t3 += p1 + p4;
-    t2 += p2 + p3;
-    t1 += p2 + p4;
-    t0 += p1 + p3;
-    (x.map(|v| v.0), [t0.0, t1.0, t2.0, t3.0])
-}
-
-fn clamp(x: i32) -> u8 {
-    x.clamp(0, 255) as u8
-}
-
-/// Inverse DCT of one block of dequantized coefficients (natural order) into 8x8 samples.
-fn idct_block(out: &mut [u8], stride: usize, d: &[i16; 64]) {
-    let mut v = [0i32; 64];
-    for i in 0..8 {
-        let col = |r: usize| i32::from(d[r * 8 + i]);
-        if (1..8).all(|r| col(r) == 0) {
-            let dc = col(0) << 2;
-            for r in 0..8 {
-                v[r * 8 + i] = dc;
-            }
-        } else {
-            let (x, t) = idct_1d([
-                col(0),
-                col(1),
-                col(2),
-                col(3),
-                col(4),
-                col(5),
-                col(6),
-                col(7),
-            ]);
-            let x = x.map(|x| x.wrapping_add(512));
-            for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
-                v[j * 8 + i] = xj.wrapping_add(*tj) >> 10;
-                v[(7 - j) * 8 + i] = xj.wrapping_sub(*tj) >> 10;
-            }
-        }
-    }
-    for r in 0..8 {
-        let row: [i32; 8] = v[r * 8..r * 8 + 8].try_into().expect("8 values");
-        let (x, t) = idct_1d(row);
-        let x = x.map(|x| x.wrapping_add(65536 + (128 << 17)));
-        let o = &mut out[r * stride..r * stride + 8];
-        for (j, (xj, tj)) in x.iter().zip(t.iter().rev()).enumerate() {
-            o[j] = clamp(xj.wrapping_add(*tj) >> 17);
-            o[7 - j] = clamp(xj.wrapping_sub(*tj) >> 17);
         }
     }
 }
@@ -547,12 +450,14 @@ impl<'a> Decoder<'a> {
         } else {
             usize::MAX
         };
+        // The IDCT is the decoder's hottest loop after the Huffman decoding: the kernel table's.
+        let idct = crate::kernels::active().idct_block;
         let result = (|| -> Result<()> {
             let blocks =
                 |bits: &mut BitReader, comp: &mut Component, bx: usize, by: usize| -> Result<()> {
                     let block = self.decode_block(bits, comp)?;
                     let stride = comp.w2;
-                    idct_block(&mut comp.data[by * 8 * stride + bx * 8..], stride, &block);
+                    idct(&mut comp.data[by * 8 * stride + bx * 8..], stride, &block);
                     Ok(())
                 };
             let mut after_mcu = |bits: &mut BitReader, comps: &mut [Component]| -> Result<()> {
@@ -707,6 +612,7 @@ impl<'a> Decoder<'a> {
             })
             .collect();
         let mut rows: Vec<Vec<u8>> = vec![Vec::new(); self.comps.len()];
+        let kernels = crate::kernels::active();
         for j in 0..h {
             for (k, (c, r)) in self.comps.iter().zip(res.iter_mut()).enumerate() {
                 let bottom = r.ystep >= (r.vs >> 1);
@@ -717,7 +623,7 @@ impl<'a> Decoder<'a> {
                 };
                 let near = &c.data[near..near + r.w_lores];
                 let far = &c.data[far..far + r.w_lores];
-                resample_row(&mut r.buf, near, far, r.w_lores, r.hs, r.vs);
+                resample_row(kernels, &mut r.buf, near, far, r.w_lores, r.hs, r.vs);
                 rows[k].clear();
                 rows[k].extend_from_slice(&r.buf[..w]);
                 r.ystep += 1;
@@ -732,7 +638,7 @@ impl<'a> Decoder<'a> {
             }
             let out = &mut rgb[j * w * 3..(j + 1) * w * 3];
             if rows.len() == 3 {
-                ycbcr_to_rgb_row(out, &rows[0], &rows[1], &rows[2]);
+                (kernels.ycbcr_to_rgb)(out, &rows[0], &rows[1], &rows[2]);
             } else {
                 for (px, &y) in out.chunks_exact_mut(3).zip(&rows[0]) {
                     px.fill(y);
@@ -751,12 +657,16 @@ fn div4(x: u32) -> u8 {
     (x >> 2) as u8
 }
 
-fn div16(x: u32) -> u8 {
-    (x >> 4) as u8
-}
-
 /// One output row of a component at full resolution, from its `near` and `far` input rows.
-fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs: usize) {
+fn resample_row(
+    kernels: &Kernels,
+    out: &mut [u8],
+    near: &[u8],
+    far: &[u8],
+    w: usize,
+    hs: usize,
+    vs: usize,
+) {
     let (n, f) = (|i: usize| u32::from(near[i]), |i: usize| u32::from(far[i]));
     match (hs, vs) {
         (1, 1) => out[..w].copy_from_slice(near),
@@ -765,40 +675,9 @@ fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs
                 *o = div4(3 * n(i) + f(i) + 2);
             }
         }
-        (2, 1) => {
-            if w == 1 {
-                out[0] = near[0];
-                out[1] = near[0];
-                return;
-            }
-            out[0] = near[0];
-            out[1] = div4(n(0) * 3 + n(1) + 2);
-            for i in 1..w - 1 {
-                let m = 3 * n(i) + 2;
-                out[2 * i] = div4(m + n(i - 1));
-                out[2 * i + 1] = div4(m + n(i + 1));
-            }
-            let i = w - 1;
-            out[2 * i] = div4(n(w - 2) * 3 + n(w - 1) + 2);
-            out[2 * i + 1] = near[w - 1];
-        }
-        (2, 2) => {
-            if w == 1 {
-                let v = div4(3 * n(0) + f(0) + 2);
-                out[0] = v;
-                out[1] = v;
-                return;
-            }
-            let mut t1 = 3 * n(0) + f(0);
-            out[0] = div4(t1 + 2);
-            for i in 1..w {
-                let t0 = t1;
-                t1 = 3 * n(i) + f(i);
-                out[2 * i - 1] = div16(3 * t0 + t1 + 8);
-                out[2 * i] = div16(3 * t1 + t0 + 8);
-            }
-            out[2 * w - 1] = div4(t1 + 2);
-        }
+        // 4:2:2 (many webcams' MJPEG) and 4:2:0 (the shared MJPEG video's): the kernel table's
+        (2, 1) => (kernels.upsample_h2v1)(out, &near[..w]),
+        (2, 2) => (kernels.upsample_h2v2)(out, &near[..w], far),
         _ => {
             for i in 0..w {
                 for j in 0..hs {
@@ -806,21 +685,6 @@ fn resample_row(out: &mut [u8], near: &[u8], far: &[u8], w: usize, hs: usize, vs
                 }
             }
         }
-    }
-}
-
-fn ycbcr_to_rgb_row(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
-    let (kr, kg_cr, kg_cb, kb) = (fix::CR_R, fix::CR_G, fix::CB_G, fix::CB_B);
-    for (i, px) in out.chunks_exact_mut(3).enumerate() {
-        let y_fixed = (i32::from(y[i]) << 20) + (1 << 19);
-        let cr = i32::from(cr[i]) - 128;
-        let cb = i32::from(cb[i]) - 128;
-        let r = y_fixed + cr * kr;
-        let g = y_fixed + cr * kg_cr + ((cb * kg_cb) & (0xffff_0000u32 as i32));
-        let b = y_fixed + cb * kb;
-        px[0] = (r >> 20).clamp(0, 255) as u8;
-        px[1] = (g >> 20).clamp(0, 255) as u8;
-        px[2] = (b >> 20).clamp(0, 255) as u8;
     }
 }
 
@@ -882,14 +746,15 @@ mod tests {
         let mut block = [0i16; 64];
         block[0] = 80; // DC 80 -> +10 after the 1/8 scaling
         let mut out = [0u8; 64];
-        idct_block(&mut out, 8, &block);
+        crate::kernels::generic::idct_block(&mut out, 8, &block);
         assert!(out.iter().all(|&v| v == 138), "{out:?}");
     }
 
     #[test]
     fn fancy_upsampling_interpolates() {
         let mut out = [0u8; 8];
-        resample_row(&mut out, &[0, 100, 200, 100], &[0, 100, 200, 100], 4, 2, 1);
+        let row = [0, 100, 200, 100];
+        resample_row(crate::kernels::generic(), &mut out, &row, &row, 4, 2, 1);
         // the last pair weights the second-to-last sample 3:1, as stb_image does
         assert_eq!(out, [0, 25, 75, 125, 175, 175, 175, 100]);
     }

@@ -85,7 +85,8 @@ fn shipped_model_is_the_import_of_the_release() {
 
 /// The JPEG decoder gives the pixels of Darknet's loader (stb_image 2.06, which the reference
 /// system used): FNV-1a 64 of the RGB bytes that stb_image decoded from each sample image
-/// (two ship in samples/, the third is in ../shared).
+/// (two ship in samples/, the third is in ../shared), on every kernel table this CPU runs (the
+/// IDCT is a kernel).
 #[test]
 fn jpeg_decoder_reproduces_darknets_pixels() {
     let mut images = vec![
@@ -106,13 +107,18 @@ fn jpeg_decoder_reproduces_darknets_pixels() {
     for (path, size, stb_hash) in images {
         let name = path.display();
         let bytes = std::fs::read(&path).unwrap();
-        let img = darknet_port::jpeg::decode(&bytes).unwrap();
-        assert_eq!((img.width, img.height), size, "{name}");
-        assert_eq!(
-            darknet_port::model_file::fnv1a64(&img.rgb),
-            stb_hash,
-            "{name}"
-        );
+        for table in darknet_port::kernels::supported() {
+            let img = darknet_port::kernels::with_kernels(table, || {
+                darknet_port::jpeg::decode(&bytes).unwrap()
+            });
+            assert_eq!((img.width, img.height), size, "{name}");
+            assert_eq!(
+                darknet_port::model_file::fnv1a64(&img.rgb),
+                stb_hash,
+                "{name} on {}",
+                table.name
+            );
+        }
     }
 }
 
@@ -125,8 +131,9 @@ const BOARD_LETTERBOX_FNV: [(&str, u64); 2] = [
     ("person", 0x797b_d3d6_651d_c979),
 ];
 
-/// The shipped model's letterbox reproduces the board's bits on every kernel table this CPU
-/// runs (the generic one included, which is what the board's NEON table is tested against).
+/// The shipped model's decoding and letterbox reproduce the board's bits on every kernel table
+/// this CPU runs (the generic one included, which is what the board's NEON table is tested
+/// against).
 #[test]
 fn letterbox_is_the_boards_bit_for_bit() {
     use darknet_port::image_input::{letterbox, load_image, ResizeArithmetic};
@@ -136,7 +143,8 @@ fn letterbox_is_the_boards_bit_for_bit() {
     assert_eq!(network.resize, ResizeArithmetic::Fused);
     let golden = system_tests::shared_dir();
     for (name, want_fnv) in BOARD_LETTERBOX_FNV {
-        let image = load_image(&system_tests::sample(&format!("{name}.jpg"))).unwrap();
+        let path = system_tests::sample(&format!("{name}.jpg"));
+        let image = load_image(&path).unwrap();
         let want = golden.as_ref().map(|dir| {
             let path = dir.join(format!(
                 "models/qnn-mo-pynq-tinier-yolo/golden/{name}.board-letterbox.f32"
@@ -147,7 +155,9 @@ fn letterbox_is_the_boards_bit_for_bit() {
             assert_eq!(fnv1a64(want), want_fnv, "{name}: the recorded hash");
         }
         for table in kernels::supported() {
+            // decoded on the table too: the decoder's IDCT is a kernel
             let input = kernels::with_kernels(table, || {
+                let image = load_image(&path).unwrap();
                 letterbox(&image, network.width, network.height, network.resize)
             });
             let bytes: Vec<u8> = input.data.iter().flat_map(|v| v.to_le_bytes()).collect();

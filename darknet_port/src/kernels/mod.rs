@@ -244,6 +244,26 @@ pub type YuyvToRgb = fn(src: &[u8], dst: &mut [u8]);
 /// it shares with its neighbour row (at least `pixels.div_ceil(2) * 2` bytes).
 pub type Nv12ToRgb = fn(luma: &[u8], chroma: &[u8], dst: &mut [u8]);
 
+/// The JPEG decoder's inverse DCT of one 8x8 block (stb_image's integer "islow" IDCT, see
+/// [`generic::idct_block`]): dequantized coefficients in natural (row-major) order to 8 rows of
+/// 8 samples, row `r` at `out[r*stride..][..8]` (`out.len() >= 7*stride + 8`). Wrapping 32-bit
+/// arithmetic, so any coefficients give the same bytes on every table.
+pub type IdctBlock = fn(out: &mut [u8], stride: usize, coefficients: &[i16; 64]);
+
+/// The JPEG decoder's colour conversion of one row (stb_image's, see
+/// [`generic::ycbcr_to_rgb`]): full-range Y, Cb, Cr samples to interleaved RGB in `out`, whose
+/// length gives the pixels; `y`, `cb` and `cr` hold at least one sample a pixel.
+pub type YcbcrToRgb = fn(out: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]);
+
+/// The JPEG decoder's "fancy" upsampling of a chroma row subsampled 2x2 (stb_image's, see
+/// [`generic::upsample_h2v2`]): `near.len() > 0` samples of the nearer input row and as many
+/// of the farther one (`far` may be longer) to `2 * near.len()` samples at the start of `out`.
+pub type UpsampleH2V2 = fn(out: &mut [u8], near: &[u8], far: &[u8]);
+
+/// The same for a chroma row subsampled 2x1 (4:2:2, see [`generic::upsample_h2v1`]): the
+/// `near.len() > 0` samples of its one input row to `2 * near.len()` at the start of `out`.
+pub type UpsampleH2V1 = fn(out: &mut [u8], near: &[u8]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -268,6 +288,10 @@ pub struct Kernels {
     pub resize_v_fused: ResizeVFused,
     pub yuyv_to_rgb: YuyvToRgb,
     pub nv12_to_rgb: Nv12ToRgb,
+    pub idct_block: IdctBlock,
+    pub ycbcr_to_rgb: YcbcrToRgb,
+    pub upsample_h2v2: UpsampleH2V2,
+    pub upsample_h2v1: UpsampleH2V1,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

@@ -515,6 +515,141 @@ fn check_colour(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+/// A block of dequantized coefficients of one kind: the extremes of 16 bits (whose products
+/// wrap in 32 bits, as in the reference), a dequantized range, DC only, all zero, sparse ones
+/// (mostly zero columns, which the generic IDCT takes a shortcut for).
+fn coefficient_block(rng: &mut TestRng, kind: usize) -> [i16; 64] {
+    let mut block = [0i16; 64];
+    let extremes = [32767i16, -32767, -32768, 1024, -1024, 1, -1, 0];
+    for (i, c) in block.iter_mut().enumerate() {
+        let r = rng.next();
+        *c = match kind {
+            0 => r as i16,
+            1 => (r % 2049) as i16 - 1024,
+            2 => extremes[r as usize % extremes.len()],
+            3 if i == 0 => extremes[r as usize % 5],
+            3 => 0,
+            4 => 0,
+            // a few terms, often in the first row only: columns with nothing but a DC term
+            _ if r.is_multiple_of(8) || (i < 8 && r.is_multiple_of(3)) => {
+                (r >> 8) as i16 >> (r % 12)
+            }
+            _ => 0,
+        };
+    }
+    block
+}
+
+fn check_idct(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for kind in 0..6 {
+        for n in 0..300 {
+            let block = coefficient_block(rng, kind);
+            // stride 8: every byte written (the buffers start different); a wider stride: the
+            // bytes between rows left alone (the buffers start equal)
+            let (mut got, mut want) = (vec![1u8; 64], vec![2u8; 64]);
+            (t.idct_block)(&mut got, 8, &block);
+            (GENERIC.idct_block)(&mut want, 8, &block);
+            errors.extend(differ(
+                "idct_block",
+                format!("kind {kind} block {n}: {block:?}"),
+                &got,
+                &want,
+            ));
+            let (mut got, mut want) = (vec![0x5au8; 7 * 13 + 8 + 3], vec![0x5au8; 7 * 13 + 8 + 3]);
+            (t.idct_block)(&mut got, 13, &block);
+            (GENERIC.idct_block)(&mut want, 13, &block);
+            errors.extend(differ(
+                "idct_block",
+                format!("stride 13, kind {kind} block {n}: {block:?}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
+fn check_ycbcr(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &w in &[1usize, 2, 3, 15, 16, 17, 31, 32, 33, 47, 768] {
+        for kind in 0..3 {
+            let mut byte = |i: usize| -> u8 {
+                match kind {
+                    0 => rng.next() as u8,
+                    // every corner of the Y, Cb, Cr cube, and the values around the middle
+                    1 => [0u8, 255][rng.next() as usize % 2],
+                    _ => [0u8, 1, 127, 128, 129, 254, 255][(i + rng.next() as usize) % 7],
+                }
+            };
+            let planes: Vec<Vec<u8>> = (0..3)
+                .map(|_| (0..w + 3).map(&mut byte).collect())
+                .collect();
+            let (mut got, mut want) = (vec![1u8; w * 3], vec![2u8; w * 3]);
+            (t.ycbcr_to_rgb)(&mut got, &planes[0][..w], &planes[1], &planes[2]);
+            (GENERIC.ycbcr_to_rgb)(&mut want, &planes[0][..w], &planes[1], &planes[2]);
+            errors.extend(differ(
+                "ycbcr_to_rgb",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
+fn check_upsample(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    for &w in &[1usize, 2, 3, 15, 16, 17, 18, 31, 32, 33, 34, 48, 49, 384] {
+        for kind in 0..3 {
+            let mut byte = || -> u8 {
+                match kind {
+                    0 => rng.next() as u8,
+                    // the largest sums, and the steepest steps between neighbours
+                    1 => [0u8, 255][rng.next() as usize % 2],
+                    _ => 255,
+                }
+            };
+            let near: Vec<u8> = (0..w).map(|_| byte()).collect();
+            let far: Vec<u8> = (0..w + 7).map(|_| byte()).collect();
+            // every output written (the buffers start different) ...
+            let (mut got, mut want) = (vec![1u8; 2 * w], vec![2u8; 2 * w]);
+            (t.upsample_h2v2)(&mut got, &near, &far);
+            (GENERIC.upsample_h2v2)(&mut want, &near, &far);
+            errors.extend(differ(
+                "upsample_h2v2",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            // ... and nothing past them (they start equal)
+            let (mut got, mut want) = (vec![7u8; 2 * w + 33], vec![7u8; 2 * w + 33]);
+            (t.upsample_h2v2)(&mut got, &near, &far);
+            (GENERIC.upsample_h2v2)(&mut want, &near, &far);
+            errors.extend(differ(
+                "upsample_h2v2",
+                format!("longer output, width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            let (mut got, mut want) = (vec![1u8; 2 * w], vec![2u8; 2 * w]);
+            (t.upsample_h2v1)(&mut got, &near);
+            (GENERIC.upsample_h2v1)(&mut want, &near);
+            errors.extend(differ(
+                "upsample_h2v1",
+                format!("width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+            let (mut got, mut want) = (vec![7u8; 2 * w + 33], vec![7u8; 2 * w + 33]);
+            (t.upsample_h2v1)(&mut got, &near);
+            (GENERIC.upsample_h2v1)(&mut want, &near);
+            errors.extend(differ(
+                "upsample_h2v1",
+                format!("longer output, width {w} kind {kind}"),
+                &got,
+                &want,
+            ));
+        }
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -531,6 +666,9 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_quantize(t, &mut rng, &mut errors);
     check_resize(t, &mut rng, &mut errors);
     check_colour(t, &mut rng, &mut errors);
+    check_idct(t, &mut rng, &mut errors);
+    check_ycbcr(t, &mut rng, &mut errors);
+    check_upsample(t, &mut rng, &mut errors);
     errors
 }
 
@@ -647,6 +785,22 @@ fn bad_yuyv(s: &[u8], d: &mut [u8]) {
     (GENERIC.yuyv_to_rgb)(s, d);
     last_bit(d, |x| x ^ 1);
 }
+fn bad_idct(o: &mut [u8], s: usize, d: &[i16; 64]) {
+    (GENERIC.idct_block)(o, s, d);
+    o[7 * s + 7] ^= 1;
+}
+fn bad_ycbcr(o: &mut [u8], y: &[u8], cb: &[u8], cr: &[u8]) {
+    (GENERIC.ycbcr_to_rgb)(o, y, cb, cr);
+    last_bit(o, |x| x ^ 1);
+}
+fn bad_upsample(o: &mut [u8], n: &[u8], f: &[u8]) {
+    (GENERIC.upsample_h2v2)(o, n, f);
+    o[2 * n.len() - 1] ^= 1;
+}
+fn bad_upsample_h2v1(o: &mut [u8], n: &[u8]) {
+    (GENERIC.upsample_h2v1)(o, n);
+    o[2 * n.len() - 1] ^= 1;
+}
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -655,7 +809,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 15] = [
+    let broken: [(&str, Kernels); 19] = [
         (
             "winograd_input",
             Kernels {
@@ -758,6 +912,34 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "nv12_to_rgb",
             Kernels {
                 nv12_to_rgb: bad_nv12,
+                ..g
+            },
+        ),
+        (
+            "idct_block",
+            Kernels {
+                idct_block: bad_idct,
+                ..g
+            },
+        ),
+        (
+            "ycbcr_to_rgb",
+            Kernels {
+                ycbcr_to_rgb: bad_ycbcr,
+                ..g
+            },
+        ),
+        (
+            "upsample_h2v2",
+            Kernels {
+                upsample_h2v2: bad_upsample,
+                ..g
+            },
+        ),
+        (
+            "upsample_h2v1",
+            Kernels {
+                upsample_h2v1: bad_upsample_h2v1,
                 ..g
             },
         ),

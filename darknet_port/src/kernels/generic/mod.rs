@@ -6,6 +6,7 @@ mod binconv;
 mod colour;
 mod conv;
 mod dot;
+mod jpeg;
 mod quantize;
 mod resize;
 mod sgemm;
@@ -15,6 +16,7 @@ pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{dot_i16, gemm_i8};
+pub use jpeg::{idct_block, upsample_h2v1, upsample_h2v2, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
 pub use sgemm::sgemm_fma;
@@ -42,6 +44,10 @@ pub(super) const TABLE: Kernels = Kernels {
     resize_v_fused,
     yuyv_to_rgb,
     nv12_to_rgb,
+    idct_block,
+    ycbcr_to_rgb,
+    upsample_h2v2,
+    upsample_h2v1,
 };
 
 // The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
@@ -56,6 +62,11 @@ pub(crate) use colour::{check_nv12, check_yuyv};
 pub(crate) use conv::{check_conv, conv_span, ConvDims};
 #[allow(unused_imports)]
 pub(crate) use dot::{check_dot, check_gemm_i8};
+#[allow(unused_imports)]
+pub(crate) use jpeg::{
+    check_idct, check_upsample, check_ycbcr, fix as jpeg_fix, upsample_h2v1_columns,
+    upsample_h2v2_columns, COLUMN_BIAS, ROW_BIAS,
+};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]

@@ -139,8 +139,9 @@ static MASKS: [[[u8; 16]; 3]; 3] = {
     m
 };
 
+/// 16 pixels' R, G and B bytes interleaved into the 48 bytes of `out`.
 #[target_feature(enable = "avx2")]
-fn store_rgb(out: &mut [u8], rgb: [__m128i; 3]) {
+pub(super) fn store_rgb(out: &mut [u8], rgb: [__m128i; 3]) {
     assert_eq!(out.len(), 48);
     for (k, masks) in MASKS.iter().enumerate() {
         let mut v = _mm_setzero_si128();

@@ -16,6 +16,7 @@ mod colour;
 mod conv;
 mod dot;
 mod gemm;
+mod jpeg;
 mod quantize;
 mod resize;
 mod sgemm;
@@ -54,6 +55,10 @@ static AVX2: Kernels = Kernels {
     resize_v_fused: generic::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
+    idct_block: jpeg::idct_block,
+    ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
+    upsample_h2v2: jpeg::upsample_h2v2,
+    upsample_h2v1: jpeg::upsample_h2v1,
 };
 
 /// The AVX2 table with the float product on FMA.
