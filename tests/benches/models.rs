@@ -7,12 +7,8 @@
 //! `cargo bench -p system-tests --bench models`
 
 // The threads and allocator settings of the zynqdet binary, so that the bench measures what
-// the user runs (their unit test modules do not run here).
-#[path = "../../app/src/heap.rs"]
-mod heap;
-#[path = "../../app/src/workers.rs"]
-#[allow(unused_imports)]
-mod workers;
+// the user runs.
+use zynqdet::{heap, workers};
 
 use darknet_port::darknet_weights::{import, read_names};
 use darknet_port::image_input::{letterbox, load_image};
