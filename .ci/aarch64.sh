@@ -42,7 +42,7 @@ cargo clippy --locked -p darknet_port --all-targets --target "$target" -- -D war
 # themselves: with no binfmt_misc here, the kernel cannot exec an aarch64 child. The board
 # binary is run under qemu below instead.
 cargo test --locked --target "$target" -p darknet_port -p pl_driver -p system-tests
-cargo test --locked --target "$target" -p zynqdet --bins
+cargo test --locked --target "$target" -p zynqdet --lib --bins
 
 # The board binary on dog.jpg: the reference's detections, with the NEON kernels and with the
 # generic ones.
