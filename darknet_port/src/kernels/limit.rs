@@ -207,12 +207,7 @@ mod x86 {
                 _mm256_add_epi64(sums[0], sums[1]),
             )
         };
-        let tail: u64 = a[i..n]
-            .iter()
-            .zip(&b[i..n])
-            .map(|(x, y)| u64::from((x & y).count_ones()))
-            .sum();
-        lanes.iter().sum::<u64>() + tail
+        lanes.iter().sum::<u64>() + super::count_generic(&a[i..n], &b[i..n])
     }
 }
 
@@ -298,12 +293,7 @@ mod harley_seal {
         let mut lanes = [0u64; 4];
         // SAFETY: `lanes` holds one 256-bit vector.
         unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total) };
-        let tail: u64 = a[i..n]
-            .iter()
-            .zip(&b[i..n])
-            .map(|(x, y)| u64::from((x & y).count_ones()))
-            .sum();
-        lanes.iter().sum::<u64>() + tail
+        lanes.iter().sum::<u64>() + super::count_generic(&a[i..n], &b[i..n])
     }
 }
 
