@@ -2,7 +2,7 @@
 //! `agreement`) and `zynqdet report` reads back: one schema, in one place; and how the CLI
 //! names what it measured.
 
-use crate::pipeline::stats::Report;
+use crate::pipeline::stats::{ms, Report};
 use crate::pipeline::STAGES;
 use darknet_port::network::Timing;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
         return 0.0;
     }
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
+    ms(sorted[rank - 1])
 }
 
 /// One measurement.
@@ -149,10 +149,6 @@ pub struct AgreementJson {
     pub model: String,
     pub frames: usize,
     pub rows: Vec<AgreementRow>,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 /// A timed step as the CLI names it: the layer's number right-aligned, then what it did.

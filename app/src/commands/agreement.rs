@@ -3,6 +3,7 @@
 
 use crate::media::stills::load_inputs;
 use crate::options::{nms_for, parse_nms, parse_precision, parse_thresh, ModelArgs};
+use crate::pipeline::stats::ms;
 use crate::results::{AgreementJson, AgreementRow};
 use anyhow::{Context, Result};
 use darknet_port::layers::{Precision, Tensor};
@@ -130,7 +131,7 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
         1.0,
         1.0,
         0,
-        fp32_time.as_secs_f64() * 1e3,
+        ms(fp32_time),
         1.0
     );
     let mut rows = vec![AgreementRow {
@@ -138,7 +139,7 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
         map: 1.0,
         borderline_map: 1.0,
         class_set_changed: 0,
-        frame_ms: fp32_time.as_secs_f64() * 1e3,
+        frame_ms: ms(fp32_time),
     }];
     let overrides = args.model.overrides();
     for &level in &args.levels {
@@ -158,7 +159,7 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
             map,
             clear_map,
             format!("{changed} of {}", inputs.len()),
-            time.as_secs_f64() * 1e3,
+            ms(time),
             fp32_time.as_secs_f64() / time.as_secs_f64()
         );
         if args.per_class {
@@ -169,7 +170,7 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
             map,
             borderline_map: clear_map,
             class_set_changed: changed,
-            frame_ms: time.as_secs_f64() * 1e3,
+            frame_ms: ms(time),
         });
     }
     if let Some(path) = &args.json {

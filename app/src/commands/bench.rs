@@ -7,6 +7,7 @@ use crate::media::source::{RawFrame, SourceInfo};
 use crate::media::stills::letterboxed;
 use crate::options::{nms_for, parse_precision, Backend, ModelArgs};
 use crate::pipeline::bench::{load_frames, pipelined, BenchOutput};
+use crate::pipeline::stats::ms;
 use crate::pipeline::STEADY_AFTER;
 use crate::results::{quantile_ms, step_label, BenchJson, BenchRow, TimelineJson};
 use crate::workers;
@@ -104,10 +105,6 @@ fn inputs(network: &Network, frames: &[RawFrame]) -> Result<Vec<(Tensor, usize, 
 
 /// Each layer's name and mean time in ms.
 type LayerMeans = Vec<(String, f64)>;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 /// Single frames on `threads` threads: each frame's time and each layer's mean.
 fn single(

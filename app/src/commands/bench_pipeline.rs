@@ -6,6 +6,7 @@
 use crate::media::source::{RawFrame, SourceInfo};
 use crate::options::{Backend, BackendArgs, ModelArgs};
 use crate::pipeline::bench::{load_frames, pipelined, sequential, BenchOutput};
+use crate::pipeline::stats::ms;
 use crate::pipeline::{Stage, STAGES, STEADY_AFTER};
 use crate::results::{BenchPipelineJson, StageJson, TimelineJson};
 use crate::workers;
@@ -43,10 +44,6 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn fps(d: Duration) -> f64 {

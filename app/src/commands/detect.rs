@@ -3,6 +3,7 @@
 use crate::annotate;
 use crate::media::sink::json_detections;
 use crate::options::{nms_for, parse_nms, parse_thresh, Backend, BackendArgs, ModelArgs};
+use crate::pipeline::stats::ms;
 use crate::results::step_label;
 use anyhow::{Context, Result};
 use darknet_port::image_input::{letterbox, load_image};
@@ -102,11 +103,7 @@ fn detect_one(
         };
         println!("{}", serde_json::to_string(&line)?);
     } else {
-        println!(
-            "{}: Predicted in {:.1} ms.",
-            path.display(),
-            total.as_secs_f64() * 1e3
-        );
+        println!("{}: Predicted in {:.1} ms.", path.display(), ms(total));
         for f in &found {
             let [x0, y0, x1, y1] = f.bbox;
             println!(
@@ -122,10 +119,9 @@ fn detect_one(
     }
     if args.verbose {
         for step in timings.steps() {
-            let ms = step.duration.as_secs_f64() * 1e3;
-            eprintln!("  {:<16} {ms:>8.2} ms", step_label(step));
+            eprintln!("  {:<16} {:>8.2} ms", step_label(step), ms(step.duration));
         }
-        eprintln!("  {:<16} {:>8.2} ms", "total", total.as_secs_f64() * 1e3);
+        eprintln!("  {:<16} {:>8.2} ms", "total", ms(total));
     }
     if let Some(dir) = &args.out {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");

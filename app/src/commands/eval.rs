@@ -3,6 +3,7 @@
 //! are printed in VOC2007's 11-point and VOC2010's all-point conventions, with the frame time.
 
 use crate::options::{nms_for, parse_nms, parse_thresh, Backend, BackendArgs, ModelArgs};
+use crate::pipeline::stats::ms;
 use crate::results::{quantile_ms, ClassResult, EvalReport};
 use crate::voc;
 use anyhow::{bail, Context, Result};
@@ -204,7 +205,7 @@ fn report(args: &EvalArgs, classes: &[String], has_binarized: bool, run: Dataset
         iou: args.iou,
         map11: result.map11,
         map: result.map,
-        frame_ms_mean: times.iter().sum::<Duration>().as_secs_f64() * 1e3 / times.len() as f64,
+        frame_ms_mean: ms(times.iter().sum::<Duration>()) / times.len() as f64,
         frame_ms_p50: quantile_ms(&times, 0.5),
         frame_ms_p99: quantile_ms(&times, 0.99),
         classes: result

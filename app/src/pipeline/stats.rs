@@ -231,7 +231,8 @@ impl Report {
     }
 }
 
-fn ms(d: Duration) -> f64 {
+/// A duration in milliseconds, as every report prints it.
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
