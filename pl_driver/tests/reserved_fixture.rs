@@ -15,54 +15,23 @@ use std::time::Duration;
 
 const REGION_PHYS: u64 = 0x6000_0000;
 
-struct FakeBoard {
-    _root: tempfile::TempDir,
-    sys: PathBuf,
-    dev: PathBuf,
-}
+mod common;
+use common::FakeBoard;
 
 impl FakeBoard {
-    fn new() -> FakeBoard {
-        let root = tempfile::tempdir().unwrap();
-        let (sys, dev) = (root.path().join("sys"), root.path().join("dev"));
-        fs::create_dir_all(sys.join("class/uio")).unwrap();
-        fs::create_dir_all(&dev).unwrap();
-        FakeBoard {
-            _root: root,
-            sys,
-            dev,
-        }
-    }
-
-    /// `uio<n>` named `name` over `size` bytes at `addr`; its device file holds `file_len` bytes
+    /// `uio<n>` named `name` over `size` bytes at `addr`; its device file holds those bytes
     /// (`first_word` at offset 0).
     fn add_uio(&self, n: usize, name: &str, addr: u64, size: usize, first_word: u32) -> PathBuf {
-        let dir = self.sys.join(format!("class/uio/uio{n}"));
-        let map = dir.join("maps/map0");
-        fs::create_dir_all(&map).unwrap();
-        fs::write(dir.join("name"), format!("{name}\n")).unwrap();
-        fs::write(map.join("addr"), format!("{addr:#018x}\n")).unwrap();
-        fs::write(map.join("size"), format!("{size:#010x}\n")).unwrap();
-        fs::write(map.join("offset"), "0x0\n").unwrap();
-        let file = self.dev.join(format!("uio{n}"));
         let mut bytes = vec![0u8; size];
         bytes[..4].copy_from_slice(&first_word.to_le_bytes());
-        fs::write(&file, bytes).unwrap();
-        file
+        let (addr, size) = (format!("{addr:#018x}"), format!("{size:#010x}"));
+        self.add_uio_device(n, name, Some(&addr), Some(&size), bytes)
     }
 
     /// The engine (registers reading "idle", nothing ever done) and the DMA region.
     fn add_engine_and_region(&self, region: usize) -> PathBuf {
         self.add_uio(0, "BlackBoxJam", 0xA000_0000, 0x1_0000, regs::AP_IDLE);
         self.add_uio(1, DEFAULT_DMA_UIO_NAME, REGION_PHYS, region, 0)
-    }
-
-    fn add_udmabuf(&self, name: &str, phys: u64, size: usize) {
-        let dir = self.sys.join("class/u-dma-buf").join(name);
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("phys_addr"), format!("{phys:#018x}\n")).unwrap();
-        fs::write(dir.join("size"), format!("{size}\n")).unwrap();
-        fs::write(self.dev.join(name), vec![0u8; size]).unwrap();
     }
 
     fn reserved(&self) -> ReservedOptions {

@@ -15,67 +15,21 @@ use std::time::{Duration, Instant};
 const REG_FILE_SIZE: usize = 0x1_0000;
 const UDMABUF_PHYS: u64 = 0x7000_0000;
 
-/// A fake board: `<root>/sys` and `<root>/dev`.
-struct FakeBoard {
-    _root: tempfile::TempDir,
-    sys: PathBuf,
-    dev: PathBuf,
-}
+mod common;
+use common::FakeBoard;
 
 impl FakeBoard {
-    fn new() -> FakeBoard {
-        let root = tempfile::tempdir().unwrap();
-        let (sys, dev) = (root.path().join("sys"), root.path().join("dev"));
-        fs::create_dir_all(sys.join("class/uio")).unwrap();
-        fs::create_dir_all(&dev).unwrap();
-        FakeBoard {
-            _root: root,
-            sys,
-            dev,
-        }
-    }
-
     /// `uio<n>` named `name` whose map0 attributes hold the given text (`None`: no such file),
     /// with a register file reading "idle".
     fn add_uio(&self, n: usize, name: &str, addr: Option<&str>, size: Option<&str>) -> PathBuf {
-        let dir = self.sys.join(format!("class/uio/uio{n}"));
-        let map = dir.join("maps/map0");
-        fs::create_dir_all(&map).unwrap();
-        fs::write(dir.join("name"), format!("{name}\n")).unwrap();
-        for (attr, value) in [("addr", addr), ("size", size), ("offset", Some("0x0"))] {
-            if let Some(v) = value {
-                fs::write(map.join(attr), format!("{v}\n")).unwrap();
-            }
-        }
-        let file = self.dev.join(format!("uio{n}"));
         let mut regs = vec![0u8; REG_FILE_SIZE];
         regs[..4].copy_from_slice(&regs::AP_IDLE.to_le_bytes());
-        fs::write(&file, regs).unwrap();
-        file
+        self.add_uio_device(n, name, addr, size, regs)
     }
 
     fn add_engine(&self) -> PathBuf {
         self.add_uio(0, "fabric", Some("0x80000000"), Some("0x1000"));
         self.add_uio(1, "BlackBoxJam", Some("0xa0000000"), Some("0x00010000"))
-    }
-
-    fn add_udmabuf(&self, name: &str, size: usize) -> PathBuf {
-        let dir = self.sys.join("class/u-dma-buf").join(name);
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("phys_addr"), format!("{UDMABUF_PHYS:#018x}\n")).unwrap();
-        fs::write(dir.join("size"), format!("{size}\n")).unwrap();
-        for attr in [
-            "sync_offset",
-            "sync_size",
-            "sync_direction",
-            "sync_for_cpu",
-            "sync_for_device",
-        ] {
-            fs::write(dir.join(attr), "0\n").unwrap();
-        }
-        let file = self.dev.join(name);
-        fs::write(&file, vec![0u8; size]).unwrap();
-        dir
     }
 
     fn uio(&self, name: &str) -> UioOptions {
@@ -208,7 +162,7 @@ fn missing_udmabuf_is_explained() {
         "{msg}"
     );
 
-    board.add_udmabuf("udmabuf1", 1 << 16);
+    board.add_udmabuf("udmabuf1", UDMABUF_PHYS, 1 << 16);
     let msg = Udmabuf::open(&board.udmabuf("udmabuf0"))
         .err()
         .unwrap()
@@ -232,7 +186,7 @@ fn missing_udmabuf_is_explained() {
 #[test]
 fn udmabuf_allocates_writes_and_syncs_by_range() {
     let board = FakeBoard::new();
-    let sys = board.add_udmabuf("udmabuf0", 64 << 10);
+    let sys = board.add_udmabuf("udmabuf0", UDMABUF_PHYS, 64 << 10);
     let mem = Udmabuf::open(&board.udmabuf("udmabuf0")).unwrap();
     assert_eq!((mem.phys_addr(), mem.size()), (UDMABUF_PHYS, 64 << 10));
 
@@ -319,7 +273,7 @@ fn small_input() -> QTensor {
 fn an_engine_that_never_finishes_times_out_and_falls_back() {
     let board = FakeBoard::new();
     let regs_file = board.add_engine();
-    board.add_udmabuf("udmabuf0", 4 << 20);
+    board.add_udmabuf("udmabuf0", UDMABUF_PHYS, 4 << 20);
     let timeout = Duration::from_millis(100);
     let config = DriverConfig {
         timeout,
@@ -368,7 +322,7 @@ fn an_engine_that_never_finishes_times_out_and_falls_back() {
 fn a_vanished_device_is_an_error_not_a_hang() {
     let board = FakeBoard::new();
     let regs_file = board.add_engine();
-    board.add_udmabuf("udmabuf0", 4 << 20);
+    board.add_udmabuf("udmabuf0", UDMABUF_PHYS, 4 << 20);
     let config = DriverConfig {
         timeout: Duration::from_secs(30),
         interrupts: false,
