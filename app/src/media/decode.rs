@@ -1,6 +1,7 @@
-//! Frames to the network's input: decode or convert to RGB; then darknet_port's `Letterboxer`,
-//! the one letterbox of every path, into recycled buffers. A video frame's input is the input
-//! of the same picture as a file, bit for bit (the tests here check it): the same detections.
+//! A raw frame to RGB: JPEG decoding (the stb-exact decoder) or a pixel-format conversion.
+//! Followed by darknet_port's `Letterboxer` (the pipeline's preprocess stage, `stills`), a
+//! video frame's input is the input of the same picture as a file, bit for bit (the tests here
+//! check it): the same detections.
 
 use super::pixels::{self, PixelFormat};
 use darknet_port::image_input::decode_rgb8;
