@@ -253,8 +253,8 @@ pub fn run(
     };
     progress.finish_and_clear();
     let report = tally.report(
-        Shared::count(&shared.frames_in),
-        Shared::count(&shared.dropped),
+        shared.frames_in(),
+        shared.dropped(),
         shared.buffers_allocated(),
     );
     Outcome {
@@ -296,7 +296,7 @@ fn capture_loop(
         if shared.stopping() {
             return Ok(shared.stop.load(Ordering::Relaxed));
         }
-        if max_frames.is_some_and(|m| Shared::count(&shared.frames_in) >= m) {
+        if max_frames.is_some_and(|m| shared.frames_in() >= m) {
             return Ok(false);
         }
         let frame = match capture.read_frame() {
@@ -358,10 +358,7 @@ fn output_loop(
         }
         if stats_every.is_some_and(|every| last_stats.elapsed() >= every) {
             last_stats = Instant::now();
-            let line = tally.progress_line(
-                Shared::count(&shared.frames_in),
-                Shared::count(&shared.dropped),
-            );
+            let line = tally.progress_line(shared.frames_in(), shared.dropped());
             if progress.is_hidden() {
                 eprintln!("{line}");
             } else {

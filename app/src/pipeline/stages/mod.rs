@@ -101,8 +101,14 @@ impl Shared {
         self.raw_pool.created() + self.rgb_pool.created() + self.input_pool.created()
     }
 
-    pub fn count(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::Relaxed)
+    /// Frames read from the source so far.
+    pub fn frames_in(&self) -> u64 {
+        self.frames_in.load(Ordering::Relaxed)
+    }
+
+    /// Frames dropped so far (a live source's oldest, or damaged ones).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
