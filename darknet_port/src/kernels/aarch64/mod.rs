@@ -7,6 +7,7 @@ mod colour;
 mod conv;
 mod dot;
 mod gemm;
+mod jpeg;
 mod quantize;
 mod resize;
 
@@ -33,11 +34,10 @@ static NEON: Kernels = Kernels {
     resize_v_fused: resize::resize_v_fused,
     yuyv_to_rgb: colour::yuyv_to_rgb,
     nv12_to_rgb: colour::nv12_to_rgb,
-    // no NEON versions yet (written where no aarch64 target was at hand to check them)
-    idct_block: super::generic::idct_block,
-    ycbcr_to_rgb: super::generic::ycbcr_to_rgb,
-    upsample_h2v2: super::generic::upsample_h2v2,
-    upsample_h2v1: super::generic::upsample_h2v1,
+    idct_block: jpeg::idct_block,
+    ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
+    upsample_h2v2: jpeg::upsample_h2v2,
+    upsample_h2v1: jpeg::upsample_h2v1,
 };
 
 /// The tables this CPU runs, slowest first.
