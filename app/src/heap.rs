@@ -4,7 +4,8 @@
 //! glibc serves such sizes with `mmap` and hands them back to the kernel on free, so every frame
 //! writes to new pages that the kernel must fault in and zero first: a quarter of YOLOv3-tiny's
 //! FP32 frame time on a 2-core x86 host. Kept in the heap instead, a frame's buffers are the
-//! last frame's, already mapped.
+//! last frame's, already mapped: what the commands that handle a bounded number of pictures
+//! do. A run of unbounded length cannot let its heap fragment, and maps its large buffers.
 
 /// Keeps freed buffers up to glibc's largest threshold (32 MiB) in the heap, and the heap from
 /// being trimmed below 256 MiB of free space. Call once, before the threads start. Nothing to
@@ -23,12 +24,33 @@ pub fn keep_freed_memory() {
     }
 }
 
-/// Hands the free memory the allocator holds back to the kernel (glibc's `malloc_trim`). With
-/// [`keep_freed_memory`]'s thresholds nothing is returned on its own, and on a long run the
-/// freed buffers of many threads fragment: resident memory crept up by about 2.5 MiB per 1,000
-/// frames with nothing leaked (heaptrack: 4 KiB unfreed at exit, the live heap bounded by the
-/// frames in flight). Called every few seconds, resident memory follows what is in use; the
-/// frames after a call pay their page faults once.
+/// For a run of unbounded length (`zynqdet run`, and `bench-pipeline`, which measures it):
+/// buffers of 1 MiB and more get mappings of their own, handed back whole when freed, and the
+/// heap keeps only the smaller ones. With [`keep_freed_memory`]'s thresholds, the frames' large
+/// buffers (layer outputs of several sizes, allocated and freed by different threads in an
+/// order that varies from frame to frame) fragmented the heap: resident memory grew by 2-3 MiB
+/// per 1,000 frames with nothing leaked (heaptrack: 4 KiB unfreed at exit), and the heap's
+/// own size with it; with large buffers mapped, the heap stays at about 20 MiB however long
+/// the run. The frame buffers themselves are recycled (the pipeline's pools), so what pays
+/// the mappings' page faults is the layer outputs, a small part of a frame's time next to the
+/// layers that fill them.
+pub fn bound_for_long_runs() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const MMAP_THRESHOLD: libc::c_int = 1 << 20;
+        // SAFETY: as in keep_freed_memory; setting the threshold also ends glibc's raising of
+        // it after each free of a mapped buffer, which would bring the fragmentation back.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD);
+        }
+    }
+}
+
+/// Hands the free memory the allocator holds back to the kernel (glibc's `malloc_trim`): the
+/// free pages inside the heap, which no threshold returns on its own. Called every few seconds
+/// by a long run, resident memory follows what is in use; the frames after a call pay their
+/// page faults once.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

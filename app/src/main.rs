@@ -47,7 +47,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    heap::keep_freed_memory();
     // A kernel table this CPU cannot run is refused first (before `--version` asks for the
     // table), rather than replaced with a warning.
     if let Err(e) = darknet_port::kernels::from_env() {
@@ -55,6 +54,11 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = parse_command_line();
+    // before any thread starts
+    match cli.command {
+        Command::Run(_) | Command::BenchPipeline(_) => heap::bound_for_long_runs(),
+        _ => heap::keep_freed_memory(),
+    }
     let workers = workers::threads(cli.threads);
     let result = darknet_port::parallel::with_workers(workers, || match cli.command {
         Command::Detect(args) => detect::run(&args),

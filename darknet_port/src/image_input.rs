@@ -20,15 +20,29 @@ pub fn load_image(path: &Path) -> Result<Tensor> {
 /// Decodes an encoded image to interleaved RGB bytes. Baseline JPEGs go through the decoder
 /// that reproduces Darknet's pixels exactly; other formats through the `image` crate.
 pub fn decode_rgb8(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    let mut rgb = Vec::new();
+    let (w, h) = decode_rgb8_into(bytes, &mut crate::jpeg::Planes::default(), &mut rgb)?;
+    Ok((w, h, rgb))
+}
+
+/// [`decode_rgb8`] into `rgb`, reusing its allocation and the JPEG decoder's `planes` (a
+/// video's frames); returns the picture's width and height.
+pub fn decode_rgb8_into(
+    bytes: &[u8],
+    planes: &mut crate::jpeg::Planes,
+    rgb: &mut Vec<u8>,
+) -> std::result::Result<(usize, usize), String> {
     check_dimensions(bytes)?;
-    match crate::jpeg::decode(bytes) {
-        Ok(img) => return Ok((img.width, img.height, img.rgb)),
+    match crate::jpeg::decode_into(bytes, planes, rgb) {
+        Ok(size) => return Ok(size),
         Err(crate::jpeg::JpegError::Corrupt(m)) => return Err(format!("corrupt JPEG: {m}")),
         Err(crate::jpeg::JpegError::Unsupported(_)) => {}
     }
     let decoded = image::load_from_memory(bytes).map_err(|e| e.to_string())?;
-    let rgb = decoded.to_rgb8();
-    Ok((rgb.width() as usize, rgb.height() as usize, rgb.into_raw()))
+    let decoded = decoded.to_rgb8();
+    rgb.clear();
+    rgb.extend_from_slice(decoded.as_raw());
+    Ok((decoded.width() as usize, decoded.height() as usize))
 }
 
 /// Refuses an image whose header declares more than [`crate::limits::MAX_IMAGE_PIXELS`], before

@@ -219,6 +219,8 @@ impl<'a> BitReader<'a> {
 
 struct Decoder<'a> {
     data: &'a [u8],
+    /// Where the component planes come from and go back to.
+    planes: &'a mut Planes,
     pos: usize,
     quant: [[u16; 64]; 4],
     dc: [Option<Huffman>; 4],
@@ -360,7 +362,7 @@ impl<'a> Decoder<'a> {
             c.y = (self.height * c.v).div_ceil(self.v_max);
             c.w2 = self.mcus_x * c.h * 8;
             c.h2 = self.mcus_y * c.v * 8;
-            c.data = vec![0; c.w2 * c.h2];
+            c.data = self.planes.take(c.w2 * c.h2);
         }
         self.frame_seen = true;
         Ok(())
@@ -522,7 +524,8 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn decode(mut self) -> Result<Image> {
+    /// Decodes into `rgb` (resized to the picture's); returns the picture's size.
+    fn decode(mut self, rgb: &mut Vec<u8>) -> Result<(usize, usize)> {
         if self.data.len() < 4 || self.data[0] != 0xff || self.data[1] != 0xd8 {
             return Err(JpegError::Unsupported("not a JPEG (no SOI marker)".into()));
         }
@@ -577,13 +580,18 @@ impl<'a> Decoder<'a> {
         if !scanned {
             return corrupt("no image data (no SOS)");
         }
-        Ok(self.to_rgb())
+        self.to_rgb(rgb);
+        for c in &mut self.comps {
+            self.planes.give(std::mem::take(&mut c.data));
+        }
+        Ok((self.width, self.height))
     }
 
     /// Upsampling and colour conversion, row by row as stb_image does.
-    fn to_rgb(&self) -> Image {
+    fn to_rgb(&self, rgb: &mut Vec<u8>) {
         let (w, h) = (self.width, self.height);
-        let mut rgb = vec![0u8; w * h * 3];
+        rgb.clear();
+        rgb.resize(w * h * 3, 0);
         struct Resample {
             hs: usize,
             vs: usize,
@@ -645,11 +653,6 @@ impl<'a> Decoder<'a> {
                 }
             }
         }
-        Image {
-            width: w,
-            height: h,
-            rgb,
-        }
     }
 }
 
@@ -696,10 +699,43 @@ pub struct Image {
     pub rgb: Vec<u8>,
 }
 
+/// The component planes of the last pictures decoded, kept for the next: a video's frames are
+/// all one size, and a frame-sized buffer allocated and freed per frame (the planes here, the
+/// picture in the caller's recycled buffer) is what fragments a long run's heap.
+#[derive(Debug, Default)]
+pub struct Planes(Vec<Vec<u8>>);
+
+impl Planes {
+    /// A zeroed plane of `len` samples (the decoder writes whole blocks, but a scan may stop
+    /// early in a damaged file: what it leaves is black, as in a new buffer).
+    fn take(&mut self, len: usize) -> Vec<u8> {
+        let mut plane = self.0.pop().unwrap_or_default();
+        plane.clear();
+        plane.resize(len, 0);
+        plane
+    }
+
+    fn give(&mut self, plane: Vec<u8>) {
+        // a picture has at most three planes
+        if self.0.len() < 3 {
+            self.0.push(plane);
+        }
+    }
+}
+
 /// Decodes a baseline JPEG to RGB with Darknet's (stb_image's) arithmetic.
 pub fn decode(data: &[u8]) -> Result<Image> {
+    let mut rgb = Vec::new();
+    let (width, height) = decode_into(data, &mut Planes::default(), &mut rgb)?;
+    Ok(Image { width, height, rgb })
+}
+
+/// [`decode`] into `rgb` (resized to `width * height * 3`), reusing `planes` and `rgb`'s
+/// allocation; returns the picture's width and height.
+pub fn decode_into(data: &[u8], planes: &mut Planes, rgb: &mut Vec<u8>) -> Result<(usize, usize)> {
     Decoder {
         data,
+        planes,
         pos: 0,
         quant: [[0; 64]; 4],
         dc: Default::default(),
@@ -714,7 +750,7 @@ pub fn decode(data: &[u8]) -> Result<Image> {
         restart_interval: 0,
         frame_seen: false,
     }
-    .decode()
+    .decode(rgb)
 }
 
 #[cfg(test)]

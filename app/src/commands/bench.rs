@@ -466,6 +466,7 @@ fn baselines(
         frame.height,
         &frame.data,
         &mut rgb,
+        &mut darknet_port::jpeg::Planes::default(),
     )
     .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
     image::save_buffer(

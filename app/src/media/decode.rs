@@ -4,24 +4,22 @@
 //! check it): the same detections.
 
 use super::pixels::{self, PixelFormat};
-use darknet_port::image_input::decode_rgb8;
+use darknet_port::image_input::decode_rgb8_into;
+use darknet_port::jpeg::Planes;
 
-/// Turns a raw frame into interleaved RGB in `rgb`; returns the picture's size, which for an
-/// encoded frame is the size its own header gives.
+/// Turns a raw frame into interleaved RGB in `rgb` (a recycled buffer); returns the picture's
+/// size, which for an encoded frame is the size its own header gives. `planes` are the JPEG
+/// decoder's, kept from frame to frame.
 pub fn to_rgb(
     format: PixelFormat,
     w: usize,
     h: usize,
     raw: &[u8],
     rgb: &mut Vec<u8>,
+    planes: &mut Planes,
 ) -> Result<(usize, usize), String> {
     match format {
-        PixelFormat::Encoded => {
-            // The decoder allocates its own buffer; it replaces the recycled one.
-            let (dw, dh, decoded) = decode_rgb8(raw)?;
-            *rgb = decoded;
-            Ok((dw, dh))
-        }
+        PixelFormat::Encoded => decode_rgb8_into(raw, planes, rgb),
         _ => {
             pixels::to_rgb(format, w, h, raw, rgb)?;
             Ok((w, h))
@@ -34,7 +32,7 @@ mod tests {
     use super::*;
     use crate::media::pixels::{rgb_to_nv12, rgb_to_yuyv};
     use darknet_port::image_input::{
-        from_rgb8, letterbox, load_image, Letterboxer, ResizeArithmetic,
+        decode_rgb8, from_rgb8, letterbox, load_image, Letterboxer, ResizeArithmetic,
     };
     use std::path::PathBuf;
 
@@ -81,7 +79,15 @@ mod tests {
         // a camera's MJPEG frame is a JPEG file's bytes: same pixels, same network input
         let bytes = std::fs::read(sample()).unwrap();
         let mut rgb = Vec::new();
-        let (w, h) = to_rgb(PixelFormat::Encoded, 0, 0, &bytes, &mut rgb).unwrap();
+        let (w, h) = to_rgb(
+            PixelFormat::Encoded,
+            0,
+            0,
+            &bytes,
+            &mut rgb,
+            &mut Planes::default(),
+        )
+        .unwrap();
         let mut input = Vec::new();
         let fused = ResizeArithmetic::Fused;
         Letterboxer::default().run_rgb8(w, h, &rgb, 416, 416, fused, &mut input);
@@ -99,7 +105,10 @@ mod tests {
             (PixelFormat::Nv12, rgb_to_nv12(w, h, &rgb)),
         ] {
             let mut converted = Vec::new();
-            assert_eq!(to_rgb(format, w, h, &raw, &mut converted), Ok((w, h)));
+            assert_eq!(
+                to_rgb(format, w, h, &raw, &mut converted, &mut Planes::default()),
+                Ok((w, h))
+            );
             let mut input = Vec::new();
             let fused = ResizeArithmetic::Fused;
             Letterboxer::default().run_rgb8(w, h, &converted, 416, 416, fused, &mut input);
@@ -121,6 +130,14 @@ mod tests {
         let mut bytes = std::fs::read(sample()).unwrap();
         bytes.truncate(600);
         let mut rgb = Vec::new();
-        assert!(to_rgb(PixelFormat::Encoded, 0, 0, &bytes, &mut rgb).is_err());
+        assert!(to_rgb(
+            PixelFormat::Encoded,
+            0,
+            0,
+            &bytes,
+            &mut rgb,
+            &mut Planes::default()
+        )
+        .is_err());
     }
 }

@@ -77,8 +77,16 @@ pub fn letterboxed(
     frame: &RawFrame,
     rgb: &mut Vec<u8>,
 ) -> Result<(Tensor, usize, usize)> {
-    let (w, h) = to_rgb(frame.format, frame.width, frame.height, &frame.data, rgb)
-        .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
+    let planes = &mut darknet_port::jpeg::Planes::default();
+    let (w, h) = to_rgb(
+        frame.format,
+        frame.width,
+        frame.height,
+        &frame.data,
+        rgb,
+        planes,
+    )
+    .map_err(|m| anyhow::anyhow!("{}: {m}", frame.origin))?;
     let picture = from_rgb8(w, h, &rgb[..w * h * 3]);
     Ok((
         letterbox(&picture, network.width, network.height, network.resize),

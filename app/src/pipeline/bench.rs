@@ -3,6 +3,7 @@
 //! the very same stage types, so the two measure the same work.
 
 use super::frame::{Stage, STAGES};
+use super::pool::Ticket;
 use super::stages::annotate::Annotate;
 use super::stages::capture::Capture;
 use super::stages::infer::{Infer, LocalRunner};
@@ -113,7 +114,8 @@ pub fn sequential(
     runner: Box<dyn SegmentRunner + Send>,
 ) -> Result<Sequential> {
     let n = frames.len().max(1) as u32;
-    let shared = Arc::new(Shared::new(Arc::new(AtomicBool::new(false))));
+    // one frame at a time: it is recycled before the next is read
+    let shared = Arc::new(Shared::new(Arc::new(AtomicBool::new(false)), 1));
     let source = Box::new(MemorySource::new(frames, info.clone()));
     let sink = Box::new(MemoryAvi::new(info.width, info.height, info.rate)?);
     let mut capture = Capture::new(source, shared.clone(), false);
@@ -131,7 +133,7 @@ pub fn sequential(
     ];
     let mut totals = [Duration::ZERO; STAGES.len()];
     let start = Instant::now();
-    'frames: while let Some(mut frame) = capture.read_frame()? {
+    'frames: while let Some(mut frame) = capture.read_frame(Ticket::unbudgeted())? {
         for stage in stages.iter_mut() {
             frame = match stage.process(frame)? {
                 Processed::Forward(frame) => frame,

@@ -1,5 +1,6 @@
 //! A frame on its way through the pipeline, and the stages that time it.
 
+use super::pool::Ticket;
 use crate::media::pixels::PixelFormat;
 use crate::media::sink::OutputFrame;
 use darknet_port::network::{Found, Heads};
@@ -76,6 +77,8 @@ pub struct Frame {
     pub times: [Duration; STAGES.len()],
     /// When each stage set its time: with the times, the frame's timeline.
     pub ends: [Option<Instant>; STAGES.len()],
+    /// The frame's place among the frames in flight, freed when the frame is dropped.
+    pub ticket: Ticket,
 }
 
 impl Frame {

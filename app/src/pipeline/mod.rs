@@ -8,8 +8,10 @@
 //! Stages are joined by bounded channels, so a slow stage holds the ones before it back
 //! instead of letting queues grow. A live source (a camera, or a replay with `--realtime`)
 //! must not wait: when the first queue is full, capture drops the oldest queued frame (counted)
-//! so that what is processed is always the newest picture. Frame buffers go back to pools when
-//! a stage is done with them.
+//! so that what is processed is always the newest picture. A frame is read only once it has a
+//! place in a fixed budget of frames in flight ([`frames_in_flight`]), and its buffers go back
+//! to pools of that size when a stage is done with them: however the stages' speeds vary over
+//! a long run, the frame buffers are allocated in the first frames and never again.
 //!
 //! A stage that fails ends its thread; the stages after it finish the frames they already have
 //! and the output is closed properly, so files stay valid up to the last frame written.
@@ -33,6 +35,7 @@ use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use darknet_port::network::{Network, SegmentRunner};
 use indicatif::ProgressBar;
+use pool::Ticket;
 use stages::annotate::Annotate;
 use stages::capture::Capture;
 use stages::infer::{self, Infer, RemoteRunner};
@@ -164,7 +167,7 @@ pub fn run(
     // A live source keeps queues short: a frame waiting is a frame getting old.
     let depth = if live { 1 } else { 2 };
     let workers = cfg.workers.max(1);
-    let shared = Arc::new(Shared::new(stop));
+    let shared = Arc::new(Shared::new(stop, frames_in_flight(workers)));
     let start = Instant::now();
     let progress = progress_bar(cfg, &info);
 
@@ -282,8 +285,22 @@ fn progress_bar(cfg: &Config, info: &crate::media::source::SourceInfo) -> Progre
     }
 }
 
+/// The most frames alive at once in a run with `workers` CPU workers: the workers' frames, as
+/// many again getting ready for them (being read, decoded, queued), and four for the stages
+/// after them (putting back in order, decoding the boxes, drawing, writing). The accelerator
+/// (through the workers) is the slowest stage, so this keeps it fed; the queues' other places
+/// are slack for jitter, not room for more frames. A replay from a file, whose capture is
+/// always ahead, keeps every place taken: its frame buffers are all allocated in the first
+/// frames.
+pub fn frames_in_flight(workers: usize) -> usize {
+    2 * workers + 4
+}
+
 /// The capture thread: frames from the source until it ends, `max_frames` were read, or the
-/// run stops. A live capture (`queue` given) drops the oldest queued frame rather than wait.
+/// run stops. A frame is read once it has a place in the budget of frames in flight: a
+/// lossless capture waits for one; a live capture (`queue` given) makes one by dropping the
+/// oldest queued frame, and when every frame in flight is past the queue it reads the camera's
+/// frame all the same and drops it (counted), so that the next frame it keeps is current.
 /// Returns whether the stop flag ended it.
 fn capture_loop(
     mut capture: Capture,
@@ -299,7 +316,22 @@ fn capture_loop(
         if max_frames.is_some_and(|m| shared.frames_in() >= m) {
             return Ok(false);
         }
-        let frame = match capture.read_frame() {
+        let ticket = match queue {
+            None => match shared.budget.take(|| shared.stopping()) {
+                Some(ticket) => Some(ticket),
+                // the loop's first check says why
+                None => continue,
+            },
+            Some(queue) => shared.budget.try_take().or_else(|| {
+                let old = queue.try_recv().ok()?;
+                shared.dropped.fetch_add(1, Ordering::Relaxed);
+                shared.recycle(old);
+                shared.budget.try_take()
+            }),
+        };
+        // none: a live capture whose frames in flight are all past its queue
+        let kept = ticket.is_some();
+        let frame = match capture.read_frame(ticket.unwrap_or_else(Ticket::unbudgeted)) {
             Ok(Some(frame)) => frame,
             Ok(None) => return Ok(false),
             // a read cut short by Ctrl-C is the end asked for, not a failure
@@ -307,6 +339,11 @@ fn capture_loop(
             Err(e) => return Err(e),
         };
         shared.frames_in.fetch_add(1, Ordering::Relaxed);
+        if !kept {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            shared.recycle(frame);
+            continue;
+        }
         let sent = match queue {
             Some(queue) => send_dropping_oldest(tx, queue, frame, |old| {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -358,7 +395,11 @@ fn output_loop(
         }
         if stats_every.is_some_and(|every| last_stats.elapsed() >= every) {
             last_stats = Instant::now();
-            let line = tally.progress_line(shared.frames_in(), shared.dropped());
+            let line = tally.progress_line(
+                shared.frames_in(),
+                shared.dropped(),
+                shared.buffers_allocated(),
+            );
             if progress.is_hidden() {
                 eprintln!("{line}");
             } else {
@@ -380,6 +421,63 @@ pub(crate) mod tests {
     /// The built-in model, as `zynqdet` loads it without options.
     pub fn builtin_network() -> Network {
         ModelArgs::default().load().unwrap()
+    }
+
+    /// A sink that stalls on its first frame (a slow disk), so that frames pile up in front
+    /// of it.
+    struct StallingSink {
+        written: Arc<std::sync::atomic::AtomicU64>,
+    }
+
+    impl Sink for StallingSink {
+        fn write(&mut self, _: &crate::media::sink::OutputFrame) -> Result<()> {
+            if self.written.load(Ordering::Relaxed) == 0 {
+                thread::sleep(Duration::from_secs(4));
+            }
+            self.written.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn finish(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_output_holds_capture_back_to_the_budget_of_frames_in_flight() {
+        let network = Arc::new(builtin_network());
+        let (frames, info) = crate::media::source::memory::synthetic_clip(24).unwrap();
+        let source = Box::new(crate::media::source::memory::MemorySource::new(
+            frames, info,
+        ));
+        let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let sink = Box::new(StallingSink {
+            written: written.clone(),
+        });
+        let runner: Box<dyn SegmentRunner + Send> = Box::new(darknet_port::network::CpuRunner);
+        let cfg = Config::default();
+        let outcome = run(
+            network,
+            source,
+            vec![sink],
+            runner,
+            &cfg,
+            Arc::new(AtomicBool::new(false)),
+        );
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        let r = &outcome.report;
+        assert_eq!((r.frames_in, r.frames_out, r.dropped), (24, 24, 0));
+        assert_eq!(written.load(Ordering::Relaxed), 24);
+        // At most the budget's frames ever exist, each with an input and a picture buffer;
+        // the raw buffers go back at preprocessing, so at most 4 exist (one being read, two
+        // queued, one being decoded). Without the budget the queues in front of the stalled
+        // sink hold more frames than this (28 buffers when this test was written).
+        let budget = 8;
+        assert_eq!(frames_in_flight(cfg.workers), budget);
+        assert!(
+            r.buffers_allocated <= 2 * budget + 4,
+            "{} frame buffers for a budget of {budget} frames",
+            r.buffers_allocated
+        );
     }
 
     #[test]

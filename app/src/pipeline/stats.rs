@@ -179,7 +179,7 @@ impl Tally {
     }
 
     /// The statistics line printed while a run goes on (`--stats`).
-    pub fn progress_line(&self, frames_in: u64, dropped: u64) -> String {
+    pub fn progress_line(&self, frames_in: u64, dropped: u64, buffers: usize) -> String {
         let secs = self.start.elapsed().as_secs_f64();
         let slowest = self
             .stages
@@ -188,7 +188,7 @@ impl Tally {
             .map(|(s, h)| format!("{} {:.1} ms", s.name(), ms(h.mean())))
             .unwrap_or_default();
         format!(
-            "[{secs:6.1} s] {frames_in} in, {} out, {dropped} dropped, {:.2} frames/s, end-to-end p50 {:.0} ms p99 {:.0} ms, slowest {slowest}",
+            "[{secs:6.1} s] {frames_in} in, {} out, {dropped} dropped, {:.2} frames/s, end-to-end p50 {:.0} ms p99 {:.0} ms, slowest {slowest}, {buffers} frame buffers",
             self.frames_out,
             self.frames_out as f64 / secs.max(1e-9),
             ms(self.end_to_end.quantile(0.5)),

@@ -4,6 +4,7 @@
 use super::{new_frame, Shared};
 use crate::media::source::Source;
 use crate::pipeline::frame::{Frame, Stage};
+use crate::pipeline::pool::Ticket;
 use anyhow::Result;
 use std::sync::Arc;
 use std::thread;
@@ -29,8 +30,8 @@ impl Capture {
         }
     }
 
-    /// The next frame (`None` at the end of the source), its read timed.
-    pub fn read_frame(&mut self) -> Result<Option<Frame>> {
+    /// The next frame (`None` at the end of the source), its read timed; it holds `ticket`.
+    pub fn read_frame(&mut self, ticket: Ticket) -> Result<Option<Frame>> {
         let t0 = Instant::now();
         let Some(raw) = self.source.next_frame(self.shared.raw_pool.take())? else {
             return Ok(None);
@@ -43,7 +44,7 @@ impl Capture {
                 thread::sleep(wait);
             }
         }
-        let mut frame = new_frame(raw, &self.shared);
+        let mut frame = new_frame(raw, &self.shared, ticket);
         frame.timed(Stage::Capture, read_time);
         Ok(Some(frame))
     }

@@ -14,7 +14,7 @@ pub mod postprocess;
 pub mod preprocess;
 
 use super::frame::{Frame, STAGES};
-use super::pool::Pool;
+use super::pool::{FrameBudget, Pool, Ticket};
 use anyhow::Result;
 use crossbeam_channel::Sender;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -59,7 +59,8 @@ pub fn run_stage(
     Ok(())
 }
 
-/// What the stages share: the stop flags, the counters and the buffer pools.
+/// What the stages share: the stop flags, the counters, the budget of frames in flight and
+/// the buffer pools.
 pub struct Shared {
     /// Set from outside (Ctrl-C, SIGTERM).
     pub stop: Arc<AtomicBool>,
@@ -67,21 +68,27 @@ pub struct Shared {
     pub halt: AtomicBool,
     pub frames_in: AtomicU64,
     pub dropped: AtomicU64,
+    pub budget: FrameBudget,
     pub raw_pool: Pool<Vec<u8>>,
     pub rgb_pool: Pool<Vec<u8>>,
     pub input_pool: Pool<Vec<f32>>,
 }
 
 impl Shared {
-    pub fn new(stop: Arc<AtomicBool>) -> Shared {
+    /// Shared state of a run with at most `frames_in_flight` frames alive at once. Each pool
+    /// keeps as many buffers, so none is ever freed and allocated again.
+    pub fn new(stop: Arc<AtomicBool>, frames_in_flight: usize) -> Shared {
+        let budget = FrameBudget::new(frames_in_flight);
+        let frames = budget.frames();
         Shared {
             stop,
             halt: AtomicBool::new(false),
             frames_in: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
-            raw_pool: Pool::new(8),
-            rgb_pool: Pool::new(16),
-            input_pool: Pool::new(8),
+            budget,
+            raw_pool: Pool::new(frames),
+            rgb_pool: Pool::new(frames),
+            input_pool: Pool::new(frames),
         }
     }
 
@@ -112,8 +119,9 @@ impl Shared {
     }
 }
 
-/// A frame that has just been read, with its buffers from the pools.
-fn new_frame(raw: crate::media::source::RawFrame, shared: &Shared) -> Frame {
+/// A frame that has just been read, with its buffers from the pools and its place in the
+/// budget.
+fn new_frame(raw: crate::media::source::RawFrame, shared: &Shared, ticket: Ticket) -> Frame {
     Frame {
         seq: 0,
         index: raw.index,
@@ -130,5 +138,6 @@ fn new_frame(raw: crate::media::source::RawFrame, shared: &Shared) -> Frame {
         found: Vec::new(),
         times: [Duration::ZERO; STAGES.len()],
         ends: [None; STAGES.len()],
+        ticket,
     }
 }

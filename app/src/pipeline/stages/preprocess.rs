@@ -6,6 +6,7 @@ use crate::media::decode::to_rgb;
 use crate::pipeline::frame::{Frame, Stage};
 use anyhow::{anyhow, Result};
 use darknet_port::image_input::Letterboxer;
+use darknet_port::jpeg::Planes;
 use darknet_port::network::Network;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub struct Preprocess {
     network: Arc<Network>,
     shared: Arc<Shared>,
     letterboxer: Letterboxer,
+    jpeg_planes: Planes,
     /// A live source's damaged frame is skipped (counted) rather than ending the run.
     live: bool,
     next_seq: u64,
@@ -26,6 +28,7 @@ impl Preprocess {
             network,
             shared,
             letterboxer: Letterboxer::default(),
+            jpeg_planes: Planes::default(),
             live,
             next_seq: 0,
         }
@@ -42,6 +45,7 @@ impl Process for Preprocess {
             frame.height,
             &frame.raw,
             &mut rgb,
+            &mut self.jpeg_planes,
         ) {
             Ok((w, h)) => {
                 frame.width = w;
