@@ -19,18 +19,32 @@ where
     // in one go, not once a channel (with planes of a few hundred pixels that is a line a
     // channel apart: every store would miss).
     const PASS: usize = 16;
+    // Pixels converted a plane at a time, along the plane: the conversion (the quantization of
+    // the integer layers) then runs on vectors, and only the copy into place goes value by
+    // value.
+    const RUN: usize = 64;
     let (c, plane) = (input.channels, input.height * input.width);
     let mut hwc = vec![T::default(); input.data.len()];
     parallel::for_each_part(&mut hwc, c, (1 << 14) / c.max(1) + 1, |range, mine| {
+        let mut converted = [[T::default(); RUN]; PASS];
         for first in (0..c).step_by(PASS) {
             let channels = first..(first + PASS).min(c);
             let planes: Vec<&[f32]> = channels
                 .clone()
                 .map(|i| &input.data[i * plane..][range.clone()])
                 .collect();
-            for (p, pixel) in mine.chunks_exact_mut(c).enumerate() {
-                for (v, values) in pixel[channels.clone()].iter_mut().zip(&planes) {
-                    *v = convert(values[p]);
+            for (run, pixels) in mine.chunks_mut(RUN * c).enumerate() {
+                let start = run * RUN;
+                let n = pixels.len() / c;
+                for (out, values) in converted.iter_mut().zip(&planes) {
+                    for (v, &x) in out[..n].iter_mut().zip(&values[start..start + n]) {
+                        *v = convert(x);
+                    }
+                }
+                for (p, pixel) in pixels.chunks_exact_mut(c).enumerate() {
+                    for (v, out) in pixel[channels.clone()].iter_mut().zip(&converted) {
+                        *v = out[p];
+                    }
                 }
             }
         }
