@@ -188,7 +188,8 @@ pub struct IntConv {
     pub pad: usize,
     pub precision: Precision,
     /// `[out][in*k*k]`: INT16 in `[-32767, 32767]`, INT8 in
-    /// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` (see [`kernels::GemmI8`]).
+    /// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` (see [`kernels::GemmI8`]), or in `[-127, 127]`
+    /// for unsigned inputs (the image).
     pub weights: Vec<i16>,
     /// The scale of each output channel's weights, `2^w_shifts[o]`: INT8 has one a channel
     /// (what [`kernels::GEMM_MAX_WEIGHT`] takes off the range, a channel's own scale wins
@@ -241,25 +242,69 @@ impl InputStats<'_> {
     }
 }
 
-/// INT8 weights in the layout of [`kernels::GemmI8`].
+/// INT8 weights in the layout of [`kernels::GemmI8`]: as they are when they are within its
+/// range, else (8-bit weights) as `SPLIT * coarse + fine`, two products within it.
 #[derive(Debug, Clone, PartialEq)]
 struct GemmWeights {
+    /// The weights, or their coarse part.
     packed: Vec<i8>,
     sums: Vec<i32>,
+    /// The fine part of split weights, and its sums.
+    fine: Option<(Vec<i8>, Vec<i32>)>,
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
 }
 
+/// The factor of the coarse part of split weights: `|w| <= 127` gives parts within `+-8`.
+const SPLIT: i32 = 16;
+
 impl GemmWeights {
     fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
-        let bytes: Vec<i8> = weights.iter().map(|&w| w as i8).collect();
-        let taps = taps_hwc(&bytes, in_channels, k);
-        let (packed, sums, span) = kernels::pack_gemm_i8(&taps, out_channels, in_channels * k * k);
-        GemmWeights { packed, sums, span }
+        let taps = taps_hwc(weights, in_channels, k);
+        let pack = |part: &[i8]| kernels::pack_gemm_i8(part, out_channels, in_channels * k * k);
+        if taps
+            .iter()
+            .all(|&w| i32::from(w).abs() <= kernels::GEMM_MAX_WEIGHT)
+        {
+            let bytes: Vec<i8> = taps.iter().map(|&w| w as i8).collect();
+            let (packed, sums, span) = pack(&bytes);
+            return GemmWeights {
+                packed,
+                sums,
+                fine: None,
+                span,
+            };
+        }
+        let coarse: Vec<i8> = taps
+            .iter()
+            .map(|&w| (i32::from(w) + SPLIT / 2).div_euclid(SPLIT) as i8)
+            .collect();
+        let fine: Vec<i8> = taps
+            .iter()
+            .zip(&coarse)
+            .map(|(&w, &c)| (i32::from(w) - SPLIT * i32::from(c)) as i8)
+            .collect();
+        let (packed, sums, span) = pack(&coarse);
+        let (fine, fine_sums, _) = pack(&fine);
+        GemmWeights {
+            packed,
+            sums,
+            fine: Some((fine, fine_sums)),
+            span,
+        }
     }
 
     fn channels(&self) -> usize {
         self.sums.len()
+    }
+
+    /// The sum of channel `o`'s weights.
+    fn sum(&self, o: usize) -> i64 {
+        let coarse = i64::from(self.sums[o]);
+        match &self.fine {
+            None => coarse,
+            Some((_, fine)) => i64::from(SPLIT) * coarse + i64::from(fine[o]),
+        }
     }
 }
 
@@ -276,9 +321,17 @@ impl IntConv {
         assert!(precision != Precision::Fp32);
         let bits = precision.bits();
         let span = conv.in_channels * conv.size * conv.size;
+        // INT8 inputs that are never negative (images) use the sign bit for one more bit of
+        // resolution: bytes 0..=255 rather than -127..=127.
+        let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
         let (top, w_shifts) = match precision {
             Precision::Int8 => {
-                let top = kernels::GEMM_MAX_WEIGHT;
+                // The layer on the image (the first) has few products and weighs on every
+                // other: 8-bit weights, in two products (see `GemmWeights`).
+                let top = match unsigned_input {
+                    true => 127,
+                    false => kernels::GEMM_MAX_WEIGHT,
+                };
                 let shifts = conv
                     .weights
                     .chunks_exact(span)
@@ -292,9 +345,6 @@ impl IntConv {
                 (top, vec![shift; conv.out_channels])
             }
         };
-        // INT8 inputs that are never negative (images) use the sign bit for one more bit of
-        // resolution: bytes 0..=255 rather than -127..=127.
-        let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
         let in_bits = if unsigned_input { bits + 1 } else { bits };
         let in_shift = best_shift(stats.max_abs, stats.histogram, in_bits);
         let weights: Vec<i16> = conv
@@ -320,9 +370,7 @@ impl IntConv {
                 let bias = (b * acc_scale).round() as i64;
                 match &packed {
                     // The GEMM takes 128 off every byte: unsigned inputs need it back.
-                    Packed::Gemm(g) if unsigned_input => {
-                        bias + i64::from(GEMM_OFFSET) * i64::from(g.sums[o])
-                    }
+                    Packed::Gemm(g) if unsigned_input => bias + i64::from(GEMM_OFFSET) * g.sum(o),
                     _ => bias,
                 }
             })
@@ -383,12 +431,22 @@ impl IntConv {
                     &mut out.data,
                     n,
                     BLOCK_PIXELS,
-                    || (Vec::new(), vec![0i32; BLOCK_PIXELS * channels]),
-                    |(rows, acc), pixels, first, planes| {
+                    || {
+                        let sums = vec![0i32; BLOCK_PIXELS * channels];
+                        (Vec::new(), sums.clone(), sums)
+                    },
+                    |(rows, acc, fine_acc), pixels, first, planes| {
                         let count = pixels.len();
                         windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
                         let acc = &mut acc[..count * channels];
                         gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
+                        if let Some((fine, fine_sums)) = &gemm.fine {
+                            let fine_acc = &mut fine_acc[..count * channels];
+                            gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
+                            for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
+                                *a = SPLIT * *a + f;
+                            }
+                        }
                         self.rescale(acc, channels, planes, first..first + count);
                     },
                 );
@@ -699,6 +757,12 @@ mod tests {
             };
             let q = IntConv::from_float(&conv, Precision::Int8, &stats);
             assert_eq!(q.unsigned_input, unsigned);
+            // on the image, 8-bit weights (two products); elsewhere within the GEMM's range
+            let widest = q.weights.iter().map(|&w| i32::from(w).abs()).max();
+            match unsigned {
+                true => assert!(widest > Some(2 * kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
+                false => assert!(widest <= Some(kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
+            }
             let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let want = integer_reference(&q, &input);
             for table in kernels::supported() {
