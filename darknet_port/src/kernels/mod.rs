@@ -90,18 +90,31 @@ pub const GEMM_OFFSET: i32 = 128;
 /// exactly, where `w(o, k)` is `weights[((o/16 * span/4 + k/4) * 16 + o%16) * 4 + k%4]` (see
 /// [`pack_gemm_i8`]) and `wsum[o] = sum_k w(o, k)`. `channels` is a multiple of [`GEMM_GROUP`],
 /// `span` a multiple of [`GEMM_DEPTH`] and at most [`GEMM_MAX_SPAN`]; weights are in
-/// `[-127, 127]`, so every sum fits in i32.
+/// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` ([`pack_gemm_i8`] checks it), so every sum fits in
+/// i32, and so do, in i16, four products of a byte and a weight: the AVX2 kernel adds them
+/// there (`vpmaddubsw`), exact by construction rather than saturating.
 pub type GemmI8 = fn(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]);
 
-/// The longest [`GemmI8`] span: `255 * 127 * span` stays below `2^31`.
+/// The largest weight magnitude of a [`GemmI8`]: `4 * 255 * 32 = 32640` fits in i16. 6 bits
+/// and a sign (65 levels), which each output channel's own scale makes the most of (see
+/// `layers::intconv`).
+pub const GEMM_MAX_WEIGHT: i32 = 32;
+
+/// The longest [`GemmI8`] span: `255 * GEMM_MAX_WEIGHT * span` stays below `2^31`.
 pub const GEMM_MAX_SPAN: usize = 65536;
 
-/// INT8 weights `[o][k]` (`channels` kernels of `span` values, `|w| <= 127`) in the layout of
-/// [`GemmI8`]: the span rounded up to a multiple of [`GEMM_DEPTH`] and the channels to a
-/// multiple of [`GEMM_GROUP`], both padded with zero weights. Returns the packed weights, their
-/// sums per (padded) channel and the padded span.
+/// INT8 weights `[o][k]` (`channels` kernels of `span` values, `|w| <= GEMM_MAX_WEIGHT`) in
+/// the layout of [`GemmI8`]: the span rounded up to a multiple of [`GEMM_DEPTH`] and the
+/// channels to a multiple of [`GEMM_GROUP`], both padded with zero weights. Returns the packed
+/// weights, their sums per (padded) channel and the padded span.
 pub fn pack_gemm_i8(weights: &[i8], channels: usize, span: usize) -> (Vec<i8>, Vec<i32>, usize) {
     assert_eq!(weights.len(), channels * span, "one kernel a channel");
+    assert!(
+        weights
+            .iter()
+            .all(|&w| i32::from(w).abs() <= GEMM_MAX_WEIGHT),
+        "INT8 weights within +-{GEMM_MAX_WEIGHT}"
+    );
     let padded_span = span.next_multiple_of(GEMM_DEPTH);
     let padded_channels = channels.next_multiple_of(GEMM_GROUP);
     let mut packed = vec![0i8; padded_channels * padded_span];

@@ -172,8 +172,9 @@ fn check_dots(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
-/// INT8 weights `[o][k]` and rows of `span` inputs (stored `q + 128`) of one kind: random,
-/// or at the extremes where an overflow or a saturation would show.
+/// INT8 weights `[o][k]` (within `+-GEMM_MAX_WEIGHT`) and rows of `span` inputs (stored
+/// `q + 128`) of one kind: random, or at the extremes where an overflow or a saturation would
+/// show (the AVX2 kernel adds four products of the largest byte and weight in i16).
 fn gemm_case(
     rng: &mut TestRng,
     kind: usize,
@@ -184,18 +185,16 @@ fn gemm_case(
     let (rows, weights): (Vec<u8>, Vec<i8>) = match kind {
         0 => (
             (0..pixels * span).map(|_| rng.next() as u8).collect(),
-            (0..channels * span)
-                .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
-                .collect(),
+            (0..channels * span).map(|_| random_weight(rng)).collect(),
         ),
         // the largest sums of either sign
-        1 => (vec![255; pixels * span], vec![127; channels * span]),
-        2 => (vec![255; pixels * span], vec![-127; channels * span]),
+        1 => (vec![255; pixels * span], vec![TOP; channels * span]),
+        2 => (vec![255; pixels * span], vec![-TOP; channels * span]),
         // q = -128: the most negative input
         3 => (
             vec![0; pixels * span],
             (0..channels * span)
-                .map(|i| if i % 2 == 0 { 127 } else { -127 })
+                .map(|i| if i % 2 == 0 { TOP } else { -TOP })
                 .collect(),
         ),
         // rows alternating 0 and 255 (or 1), weights alternating with another period
@@ -204,11 +203,20 @@ fn gemm_case(
                 .map(|i| [0u8, 255, 1, 255][i % 4])
                 .collect(),
             (0..channels * span)
-                .map(|i| if i % 3 == 0 { -127 } else { 127 })
+                .map(|i| if i % 3 == 0 { -TOP } else { TOP })
                 .collect(),
         ),
     };
     (rows, weights)
+}
+
+/// The largest INT8 weight of the kernels' contract.
+const TOP: i8 = GEMM_MAX_WEIGHT as i8;
+
+/// A weight in `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]`.
+fn random_weight(rng: &mut TestRng) -> i8 {
+    let levels = 2 * GEMM_MAX_WEIGHT as u64 + 1;
+    ((rng.next() % levels) as i32 - GEMM_MAX_WEIGHT) as i8
 }
 
 fn check_gemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
@@ -955,6 +963,16 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     assert!(compare_with_generic(&g).is_empty());
 }
 
+/// Packing refuses weights past the contract's range: the AVX2 kernel's i16 sums would no
+/// longer be exact.
+#[test]
+#[should_panic(expected = "INT8 weights within")]
+fn packing_refuses_weights_past_the_range() {
+    let mut weights = vec![1i8; 2 * 8];
+    weights[9] = (GEMM_MAX_WEIGHT + 1) as i8;
+    pack_gemm_i8(&weights, 2, 8);
+}
+
 /// The generic kernel on packed weights is the plain triple loop on unpacked ones, padding
 /// included: unpadded spans and channel counts, the padding inputs of the rows random.
 #[test]
@@ -969,7 +987,7 @@ fn generic_gemm_i8_is_the_plain_product() {
         (4608, 16, 2),
     ] {
         let weights: Vec<i8> = (0..channels * span)
-            .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+            .map(|_| random_weight(&mut rng))
             .collect();
         let q: Vec<i32> = (0..pixels * span)
             .map(|_| (rng.next() % 256) as i32 - 128)

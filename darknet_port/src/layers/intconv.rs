@@ -1,18 +1,25 @@
-//! Integer convolution with power-of-two per-tensor scales (the hardware-friendly scheme of
-//! "Trained Quantization Thresholds", Jain et al.): a real value `x` is stored as
-//! `q = round(clamp(x * 2^shift))` in `bits` bits (ties to even), so every rescaling is a
-//! shift.
+//! Integer convolution with power-of-two scales (the hardware-friendly scheme of "Trained
+//! Quantization Thresholds", Jain et al.): a real value `x` is stored as
+//! `q = round(clamp(x * 2^shift))` (ties to even), so every rescaling is a shift.
 //!
 //! The layer quantizes its float input with its calibrated input shift, multiplies integer
 //! weights and activations into integer accumulators, adds the bias quantized to the
-//! accumulator's scale, and rescales by `2^-(w_shift + in_shift)` (exact in floating point)
-//! before the activation. Pools, routes, upsampling and the detection layers between
-//! convolutions see the same floats they would see from the FP32 network, so the convolutions,
-//! where all the arithmetic is, run in INT8 or INT16 and nothing else changes.
+//! accumulator's scale, and rescales each output channel by `2^-(w_shifts[o] + in_shift)`
+//! (exact in floating point) before the activation. Pools, routes, upsampling and the detection
+//! layers between convolutions see the same floats they would see from the FP32 network, so
+//! the convolutions, where all the arithmetic is, run in INT8 or INT16 and nothing else
+//! changes.
 //!
-//! What keeps INT8 close to FP32 with one scale a tensor:
-//! - each shift minimizes the squared error of its tensor (the weights themselves; the inputs'
-//!   calibration histogram), trading clipping of rare large values against resolution;
+//! INT8 weights have 6 bits and a sign (`|w| <= 32`, [`kernels::GEMM_MAX_WEIGHT`]): then four
+//! products of a byte and a weight fit in i16, which lets CPUs without VNNI multiply bytes
+//! (`vpmaddubsw`) instead of widening them to 16 bits first. Each output channel has its own
+//! weight scale, to win resolution back: with one scale a tensor, channels whose weights are
+//! much smaller than the largest have few levels.
+//!
+//! What keeps INT8 close to FP32:
+//! - each shift minimizes the squared error of its values (a channel's weights, or the
+//!   tensor's for INT16; the inputs' calibration histogram), trading clipping of rare large
+//!   values against resolution;
 //! - inputs that are never negative (the image, in the first layer) use all 8 bits;
 //! - the bias absorbs the mean error the rounded weights cause on the calibration inputs
 //!   ("bias correction", Nagel et al. 2019).
@@ -94,11 +101,12 @@ pub fn best_shift(max_abs: f32, histogram: &[u64], bits: u32) -> i32 {
         .unwrap_or(safe)
 }
 
-/// The shift with the least squared error for the exact `values`, among the same candidates.
-fn best_shift_exact(values: &[f32], bits: u32) -> i32 {
+/// The shift with the least squared error for the exact `values` stored in `[-top, top]`,
+/// among the same candidates.
+fn best_shift_exact(values: &[f32], top: i32) -> i32 {
     let max_abs = values.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let safe = shift_for(max_abs, bits);
-    let top = ((1i32 << (bits - 1)) - 1) as f32;
+    let safe = shift_to(max_abs, top);
+    let top = top as f32;
     let error = |shift: i32| -> f64 {
         let scale = (shift as f32).exp2();
         values
@@ -114,12 +122,17 @@ fn best_shift_exact(values: &[f32], bits: u32) -> i32 {
 
 /// The float bias less the mean shift the quantized weights cause in each output: `sum_i
 /// (w_q - w) * mean(input_i)` over each kernel (without `means`, the bias as it is).
-fn corrected_bias(conv: &FloatConv, quantized: &[i16], w_shift: i32, means: &[f32]) -> Vec<f64> {
+fn corrected_bias(
+    conv: &FloatConv,
+    quantized: &[i16],
+    w_shifts: &[i32],
+    means: &[f32],
+) -> Vec<f64> {
     let taps = conv.size * conv.size;
     let span = conv.in_channels * taps;
-    let step = f64::from(-w_shift).exp2();
     (0..conv.out_channels)
         .map(|o| {
+            let step = f64::from(-w_shifts[o]).exp2();
             let bias = f64::from(conv.bias[o]);
             if means.len() != conv.in_channels {
                 return bias;
@@ -138,16 +151,21 @@ fn corrected_bias(conv: &FloatConv, quantized: &[i16], w_shift: i32, means: &[f3
 
 /// The largest shift that keeps `max_abs` representable in `bits` signed bits.
 pub fn shift_for(max_abs: f32, bits: u32) -> i32 {
-    let top = ((1i64 << (bits - 1)) - 1) as f32;
+    shift_to(max_abs, (1i32 << (bits - 1)) - 1)
+}
+
+/// The largest shift that keeps `max_abs` within `[-top, top]`.
+fn shift_to(max_abs: f32, top: i32) -> i32 {
     if max_abs <= 0.0 || !max_abs.is_finite() {
         return 0;
     }
-    (top / max_abs).log2().floor() as i32
+    (top as f32 / max_abs).log2().floor() as i32
 }
 
-/// Symmetric: `[-top, top]`, so that negating a value never overflows.
-fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
-    let top = ((1i32 << (bits - 1)) - 1) as f32;
+/// `x` at scale `2^shift`, rounded and clamped to `[-top, top]` (symmetric, so that negating
+/// a value never overflows).
+fn quantize_to(x: f32, shift: i32, top: i32) -> i32 {
+    let top = top as f32;
     quantize_scaled(x, (shift as f32).exp2(), -top, top) as i32
 }
 
@@ -169,15 +187,22 @@ pub struct IntConv {
     pub stride: usize,
     pub pad: usize,
     pub precision: Precision,
-    /// `[out][in*k*k]`, in `precision.bits()` bits.
+    /// `[out][in*k*k]`: INT16 in `[-32767, 32767]`, INT8 in
+    /// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` (see [`kernels::GemmI8`]), or in `[-127, 127]`
+    /// for unsigned inputs (the image).
     pub weights: Vec<i16>,
-    pub w_shift: i32,
+    /// The scale of each output channel's weights, `2^w_shifts[o]`: INT8 has one a channel
+    /// (what [`kernels::GEMM_MAX_WEIGHT`] takes off the range, a channel's own scale wins
+    /// back on channels with small weights), INT16 one for the tensor (the same in each).
+    pub w_shifts: Vec<i32>,
     pub in_shift: i32,
     /// Inputs quantized to `0..=255` (INT8 layers whose calibration saw no negative input).
     pub unsigned_input: bool,
-    /// At the accumulator's scale `2^(w_shift + in_shift)`.
+    /// At each channel's accumulator scale `2^(w_shifts[o] + in_shift)`.
     pub bias: Vec<i64>,
     pub activation: Activation,
+    /// Each channel's bias and the factor back to floats, `2^-(w_shifts[o] + in_shift)`.
+    outputs: Vec<(i64, f32)>,
     /// The weights as the layer's kernel reads them.
     packed: Packed,
 }
@@ -217,25 +242,69 @@ impl InputStats<'_> {
     }
 }
 
-/// INT8 weights in the layout of [`kernels::GemmI8`].
+/// INT8 weights in the layout of [`kernels::GemmI8`]: as they are when they are within its
+/// range, else (8-bit weights) as `SPLIT * coarse + fine`, two products within it.
 #[derive(Debug, Clone, PartialEq)]
 struct GemmWeights {
+    /// The weights, or their coarse part.
     packed: Vec<i8>,
     sums: Vec<i32>,
+    /// The fine part of split weights, and its sums.
+    fine: Option<(Vec<i8>, Vec<i32>)>,
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
 }
 
+/// The factor of the coarse part of split weights: `|w| <= 127` gives parts within `+-8`.
+const SPLIT: i32 = 16;
+
 impl GemmWeights {
     fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
-        let bytes: Vec<i8> = weights.iter().map(|&w| w as i8).collect();
-        let taps = taps_hwc(&bytes, in_channels, k);
-        let (packed, sums, span) = kernels::pack_gemm_i8(&taps, out_channels, in_channels * k * k);
-        GemmWeights { packed, sums, span }
+        let taps = taps_hwc(weights, in_channels, k);
+        let pack = |part: &[i8]| kernels::pack_gemm_i8(part, out_channels, in_channels * k * k);
+        if taps
+            .iter()
+            .all(|&w| i32::from(w).abs() <= kernels::GEMM_MAX_WEIGHT)
+        {
+            let bytes: Vec<i8> = taps.iter().map(|&w| w as i8).collect();
+            let (packed, sums, span) = pack(&bytes);
+            return GemmWeights {
+                packed,
+                sums,
+                fine: None,
+                span,
+            };
+        }
+        let coarse: Vec<i8> = taps
+            .iter()
+            .map(|&w| (i32::from(w) + SPLIT / 2).div_euclid(SPLIT) as i8)
+            .collect();
+        let fine: Vec<i8> = taps
+            .iter()
+            .zip(&coarse)
+            .map(|(&w, &c)| (i32::from(w) - SPLIT * i32::from(c)) as i8)
+            .collect();
+        let (packed, sums, span) = pack(&coarse);
+        let (fine, fine_sums, _) = pack(&fine);
+        GemmWeights {
+            packed,
+            sums,
+            fine: Some((fine, fine_sums)),
+            span,
+        }
     }
 
     fn channels(&self) -> usize {
         self.sums.len()
+    }
+
+    /// The sum of channel `o`'s weights.
+    fn sum(&self, o: usize) -> i64 {
+        let coarse = i64::from(self.sums[o]);
+        match &self.fine {
+            None => coarse,
+            Some((_, fine)) => i64::from(SPLIT) * coarse + i64::from(fine[o]),
+        }
     }
 }
 
@@ -251,17 +320,38 @@ impl IntConv {
     pub fn from_float(conv: &FloatConv, precision: Precision, stats: &InputStats) -> IntConv {
         assert!(precision != Precision::Fp32);
         let bits = precision.bits();
-        let w_shift = best_shift_exact(&conv.weights, bits);
+        let span = conv.in_channels * conv.size * conv.size;
         // INT8 inputs that are never negative (images) use the sign bit for one more bit of
         // resolution: bytes 0..=255 rather than -127..=127.
         let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
+        let (top, w_shifts) = match precision {
+            Precision::Int8 => {
+                // The layer on the image (the first) has few products and weighs on every
+                // other: 8-bit weights, in two products (see `GemmWeights`).
+                let top = match unsigned_input {
+                    true => 127,
+                    false => kernels::GEMM_MAX_WEIGHT,
+                };
+                let shifts = conv
+                    .weights
+                    .chunks_exact(span)
+                    .map(|kernel| best_shift_exact(kernel, top))
+                    .collect();
+                (top, shifts)
+            }
+            _ => {
+                let top = (1i32 << (bits - 1)) - 1;
+                let shift = best_shift_exact(&conv.weights, top);
+                (top, vec![shift; conv.out_channels])
+            }
+        };
         let in_bits = if unsigned_input { bits + 1 } else { bits };
         let in_shift = best_shift(stats.max_abs, stats.histogram, in_bits);
-        let acc_scale = f64::from(w_shift + in_shift).exp2();
         let weights: Vec<i16> = conv
             .weights
             .iter()
-            .map(|&w| quantize(w, w_shift, bits) as i16)
+            .enumerate()
+            .map(|(i, &w)| quantize_to(w, w_shifts[i / span], top) as i16)
             .collect();
         let packed = match precision {
             Precision::Int8 => Packed::Gemm(GemmWeights::new(
@@ -272,19 +362,23 @@ impl IntConv {
             )),
             _ => Packed::Taps(taps_hwc(&weights, conv.in_channels, conv.size)),
         };
-        let bias = corrected_bias(conv, &weights, w_shift, stats.channel_means)
+        let bias: Vec<i64> = corrected_bias(conv, &weights, &w_shifts, stats.channel_means)
             .iter()
             .enumerate()
             .map(|(o, &b)| {
+                let acc_scale = f64::from(w_shifts[o] + in_shift).exp2();
                 let bias = (b * acc_scale).round() as i64;
                 match &packed {
                     // The GEMM takes 128 off every byte: unsigned inputs need it back.
-                    Packed::Gemm(g) if unsigned_input => {
-                        bias + i64::from(GEMM_OFFSET) * i64::from(g.sums[o])
-                    }
+                    Packed::Gemm(g) if unsigned_input => bias + i64::from(GEMM_OFFSET) * g.sum(o),
                     _ => bias,
                 }
             })
+            .collect();
+        let outputs = bias
+            .iter()
+            .zip(&w_shifts)
+            .map(|(&b, &shift)| (b, (-(shift + in_shift) as f32).exp2()))
             .collect();
         IntConv {
             in_channels: conv.in_channels,
@@ -294,11 +388,12 @@ impl IntConv {
             pad: conv.pad,
             precision,
             weights,
-            w_shift,
+            w_shifts,
             in_shift,
             unsigned_input,
             bias,
             activation: conv.activation,
+            outputs,
             packed,
         }
     }
@@ -326,7 +421,6 @@ impl IntConv {
         let (n, m) = (oh * ow, self.out_channels);
         let dims = (input.height, input.width);
         let windows = self.geometry().windows();
-        let rescale = (-(self.w_shift + self.in_shift) as f32).exp2();
         let mut out = Tensor::zeros(m, oh, ow);
         match &self.packed {
             Packed::Gemm(gemm) => {
@@ -337,13 +431,23 @@ impl IntConv {
                     &mut out.data,
                     n,
                     BLOCK_PIXELS,
-                    || (Vec::new(), vec![0i32; BLOCK_PIXELS * channels]),
-                    |(rows, acc), pixels, first, planes| {
+                    || {
+                        let sums = vec![0i32; BLOCK_PIXELS * channels];
+                        (Vec::new(), sums.clone(), sums)
+                    },
+                    |(rows, acc, fine_acc), pixels, first, planes| {
                         let count = pixels.len();
                         windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
                         let acc = &mut acc[..count * channels];
                         gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
-                        self.rescale(acc, channels, planes, first..first + count, rescale);
+                        if let Some((fine, fine_sums)) = &gemm.fine {
+                            let fine_acc = &mut fine_acc[..count * channels];
+                            gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
+                            for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
+                                *a = SPLIT * *a + f;
+                            }
+                        }
+                        self.rescale(acc, channels, planes, first..first + count);
                     },
                 );
             }
@@ -369,7 +473,7 @@ impl IntConv {
                                 dot_i16(kernels, row, &mut sums[group.clone()]);
                             }
                         }
-                        self.rescale(acc, m, planes, first..first + count, rescale);
+                        self.rescale(acc, m, planes, first..first + count);
                     },
                 );
             }
@@ -401,20 +505,20 @@ impl IntConv {
     }
 
     /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias (the sum and
-    /// bias exact in i64, then one rounding to f32), rescale and activation.
+    /// bias exact in i64, then one rounding to f32), rescale (a power of two, exact) and
+    /// activation.
     fn rescale<T: Copy + Into<i64>>(
         &self,
         acc: &[T],
         channels: usize,
         planes: &mut [&mut [f32]],
         pixels: std::ops::Range<usize>,
-        rescale: f32,
     ) {
-        let value = |s: T, b: i64| (s.into() + b) as f32 * rescale;
+        let value = |s: T, (b, rescale): (i64, f32)| (s.into() + b) as f32 * rescale;
         sums_to_planes(
             acc,
             channels,
-            &self.bias,
+            &self.outputs,
             planes,
             pixels.start,
             value,
@@ -426,6 +530,11 @@ impl IntConv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In `bits` signed bits.
+    fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
+        quantize_to(x, shift, (1i32 << (bits - 1)) - 1)
+    }
     use crate::layers::binconv::tests::TestRng;
     use crate::parallel;
 
@@ -437,6 +546,36 @@ mod tests {
         assert_eq!(shift_for(1.0, 16), 14);
         assert_eq!(quantize(1000.0, 0, 8), 127);
         assert_eq!(quantize(-1000.0, 0, 8), -127);
+    }
+
+    /// INT8 scales each output channel's weights on its own, within the GEMM's range; INT16
+    /// has one scale for the tensor.
+    #[test]
+    fn int8_weights_have_a_scale_a_channel() {
+        // channel 1's weights are 100 times smaller than channel 0's
+        let weights: Vec<f32> = (0..2 * 9)
+            .map(|i| if i < 9 { 0.9 } else { 0.009 } * if i % 2 == 0 { 1.0 } else { -0.5 })
+            .collect();
+        let conv = FloatConv {
+            in_channels: 1,
+            out_channels: 2,
+            size: 3,
+            stride: 1,
+            pad: 1,
+            weights,
+            bias: vec![0.0; 2],
+            activation: Activation::Linear,
+            packed: Default::default(),
+        };
+        let q = IntConv::from_float(&conv, Precision::Int8, &InputStats::range(1.0));
+        let top = kernels::GEMM_MAX_WEIGHT;
+        assert!(q.weights.iter().all(|&w| i32::from(w).abs() <= top));
+        // each channel's largest weight uses the range: 0.9 * 2^5 = 28.8, 0.009 * 2^11 = 18.4
+        // (one shift more would clip both)
+        assert_eq!(q.w_shifts, [5, 11]);
+        assert_eq!((q.weights[0], q.weights[10]), (29, 18));
+        let q = IntConv::from_float(&conv, Precision::Int16, &InputStats::range(1.0));
+        assert_eq!(q.w_shifts[0], q.w_shifts[1]);
     }
 
     #[test]
@@ -535,9 +674,9 @@ mod tests {
             true => quantize(x, q.in_shift, 9).max(0),
             false => quantize(x, q.in_shift, 8),
         };
-        let rescale = (-(q.w_shift + q.in_shift) as f32).exp2();
         let mut out = Tensor::zeros(q.out_channels, oh, ow);
         for o in 0..q.out_channels {
+            let rescale = (-(q.w_shifts[o] + q.in_shift) as f32).exp2();
             for y in 0..oh {
                 for x in 0..ow {
                     let mut sum = q.bias[o];
@@ -618,6 +757,12 @@ mod tests {
             };
             let q = IntConv::from_float(&conv, Precision::Int8, &stats);
             assert_eq!(q.unsigned_input, unsigned);
+            // on the image, 8-bit weights (two products); elsewhere within the GEMM's range
+            let widest = q.weights.iter().map(|&w| i32::from(w).abs()).max();
+            match unsigned {
+                true => assert!(widest > Some(2 * kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
+                false => assert!(widest <= Some(kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
+            }
             let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let want = integer_reference(&q, &input);
             for table in kernels::supported() {

@@ -19,18 +19,32 @@ where
     // in one go, not once a channel (with planes of a few hundred pixels that is a line a
     // channel apart: every store would miss).
     const PASS: usize = 16;
+    // Pixels converted a plane at a time, along the plane: the conversion (the quantization of
+    // the integer layers) then runs on vectors, and only the copy into place goes value by
+    // value.
+    const RUN: usize = 64;
     let (c, plane) = (input.channels, input.height * input.width);
     let mut hwc = vec![T::default(); input.data.len()];
     parallel::for_each_part(&mut hwc, c, (1 << 14) / c.max(1) + 1, |range, mine| {
+        let mut converted = [[T::default(); RUN]; PASS];
         for first in (0..c).step_by(PASS) {
             let channels = first..(first + PASS).min(c);
             let planes: Vec<&[f32]> = channels
                 .clone()
                 .map(|i| &input.data[i * plane..][range.clone()])
                 .collect();
-            for (p, pixel) in mine.chunks_exact_mut(c).enumerate() {
-                for (v, values) in pixel[channels.clone()].iter_mut().zip(&planes) {
-                    *v = convert(values[p]);
+            for (run, pixels) in mine.chunks_mut(RUN * c).enumerate() {
+                let start = run * RUN;
+                let n = pixels.len() / c;
+                for (out, values) in converted.iter_mut().zip(&planes) {
+                    for (v, &x) in out[..n].iter_mut().zip(&values[start..start + n]) {
+                        *v = convert(x);
+                    }
+                }
+                for (p, pixel) in pixels.chunks_exact_mut(c).enumerate() {
+                    for (v, out) in pixel[channels.clone()].iter_mut().zip(&converted) {
+                        *v = out[p];
+                    }
                 }
             }
         }
@@ -51,20 +65,21 @@ pub(crate) struct Windows {
 impl Windows {
     /// The rows of output pixels `pixels` (row-major over the `ow`-wide output): each the
     /// window's values in `(ky, kx, i)` order, then `zero` up to `span` (and in the padding).
+    /// `rows` is reused as it is: every value is written, so a buffer of the right length is
+    /// not cleared first (that cost as much as the copies).
     #[allow(clippy::too_many_arguments)]
     pub fn rows<T: Copy>(
         &self,
         hwc: &[T],
-        (ih, iw): (usize, usize),
+        dims: (usize, usize),
         ow: usize,
         pixels: Range<usize>,
         span: usize,
         zero: T,
         rows: &mut Vec<T>,
     ) {
-        rows.clear();
         rows.resize(pixels.len() * span, zero);
-        self.fill(hwc, (ih, iw), ow, pixels, span, rows);
+        self.write(hwc, dims, ow, pixels, span, Some(zero), rows);
     }
 
     /// [`Windows::rows`] into `rows`, a slice of `pixels.len() * span` values already `zero`.
@@ -72,14 +87,35 @@ impl Windows {
     pub fn fill<T: Copy>(
         &self,
         hwc: &[T],
-        (ih, iw): (usize, usize),
+        dims: (usize, usize),
         ow: usize,
         pixels: Range<usize>,
         span: usize,
         rows: &mut [T],
     ) {
+        self.write(hwc, dims, ow, pixels, span, None, rows);
+    }
+
+    /// The windows' values into `rows`; with `zero`, the padding and the tail too (without,
+    /// they are left as they are).
+    #[allow(clippy::too_many_arguments)]
+    fn write<T: Copy>(
+        &self,
+        hwc: &[T],
+        (ih, iw): (usize, usize),
+        ow: usize,
+        pixels: Range<usize>,
+        span: usize,
+        zero: Option<T>,
+        rows: &mut [T],
+    ) {
         let (k, c) = (self.size, self.channels);
         assert_eq!(rows.len(), pixels.len() * span, "one row a pixel");
+        let clear = |values: &mut [T]| {
+            if let Some(z) = zero {
+                values.fill(z);
+            }
+        };
         for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
             let (y, x) = (p / ow, p % ow);
             // A window row's taps are consecutive pixels, so in HWC they are one run of values,
@@ -88,16 +124,24 @@ impl Windows {
             let first = (-left).clamp(0, k as isize) as usize;
             let last = (iw as isize - left).clamp(0, k as isize) as usize;
             if first >= last {
+                clear(row);
                 continue;
             }
-            for ky in 0..k {
+            let (window, tail) = row.split_at_mut(k * k * c);
+            clear(tail);
+            for (ky, taps) in window.chunks_exact_mut(k * c).enumerate() {
                 let iy = (y * self.stride + ky) as isize - self.pad as isize;
                 if iy < 0 || iy as usize >= ih {
+                    clear(taps);
                     continue;
                 }
                 let src = (iy as usize * iw + (left + first as isize) as usize) * c;
                 let len = (last - first) * c;
-                row[(ky * k + first) * c..][..len].copy_from_slice(&hwc[src..src + len]);
+                let (before, rest) = taps.split_at_mut(first * c);
+                let (run, after) = rest.split_at_mut(len);
+                clear(before);
+                run.copy_from_slice(&hwc[src..src + len]);
+                clear(after);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The INT8 matrix product ([`GemmI8`](crate::kernels::GemmI8)) with AVX-512 VNNI, with
-//! AVX-VNNI (its 256-bit form, on CPUs without AVX-512) and with AVX2.
+//! AVX-VNNI (its 256-bit form, on CPUs without AVX-512) and with AVX2 (`vpmaddubsw`, exact
+//! for the contract's 6-bit weights, see [`avx2`]).
 //!
 //! All walk the output in blocks: up to [`BLOCK_GROUPS`] channel groups, whose packed weights
 //! stay in L2 while every pixel passes by; within them a few pixels at a time against one or
@@ -8,7 +9,7 @@
 //! (unsigned bytes); `128 * wsum[o]` comes off at the end, as in the generic kernel. Integer
 //! sums, so the order of the additions changes nothing: the results are the generic ones.
 
-use crate::kernels::{generic, GEMM_DEPTH, GEMM_GROUP, GEMM_OFFSET};
+use crate::kernels::{generic, GEMM_DEPTH, GEMM_GROUP, GEMM_MAX_WEIGHT, GEMM_OFFSET};
 use std::arch::x86_64::*;
 
 /// Channel groups a pass over the pixels reuses: 64 channels, 288 KiB of weights for a 3x3x512
@@ -171,6 +172,10 @@ pub(super) fn gemm_i8_avx_vnni(
     unsafe { avx_vnni(rows, span, weights, wsum, acc) }
 }
 
+/// Pixels of an AVX-VNNI block: 6 pixels x 16 channels are 12 accumulators of the 16
+/// registers, the step's two weight vectors and the pixel's input 3 more.
+const AVX_VNNI_PIXELS: usize = 6;
+
 /// AVX-VNNI (the 256-bit `vpdpbusd` of CPUs without AVX-512): as [`vnni`], a group in two
 /// registers, one group a block.
 #[target_feature(enable = "avx2,avxvnni")]
@@ -180,7 +185,7 @@ fn avx_vnni(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i
     for_blocks(
         rows.len() / span,
         channels / GEMM_GROUP,
-        AVX2_PIXELS,
+        AVX_VNNI_PIXELS,
         |pixels, groups, p, g| {
             let rows = &rows[p * span..][..pixels * span];
             let acc = &mut acc[p * channels..][..pixels * channels];
@@ -269,103 +274,113 @@ pub(super) fn gemm_i8_avx2(
     unsafe { avx2(rows, span, weights, wsum, acc) }
 }
 
-/// Pixels of an AVX2 block: 6 pixels x 8 channels take 12 accumulators of the 16 registers
-/// (each channel's sum is two lanes until the end, see [`avx2_block`]), the step's two weight
-/// vectors and the pixel's input 3 more.
-const AVX2_PIXELS: usize = 6;
+/// Pixels of an AVX2 block: 4 pixels x 16 channels are 8 accumulators; with two steps' 4
+/// weight vectors, the pixel's two broadcast inputs and the ones, 15 of the 16 registers.
+const AVX2_PIXELS: usize = 4;
 
-/// Without VNNI: the bytes widened to i16, and `vpmaddwd` (i16 x i16 pairs summed into i32,
-/// exact; `vpmaddubsw` on the bytes would saturate its i16 sums at 255 * 127 * 2). Each
-/// block's rows are widened once, into a buffer.
+// Two steps' `vpmaddubsw` pair sums added in i16 cannot saturate or wrap: four products of a
+// byte and a weight of the contract's range.
+const _: () = assert!(4 * 255 * GEMM_MAX_WEIGHT <= i16::MAX as i32);
+
+/// Without VNNI: `vpmaddubsw` multiplies the row bytes by the weights and adds neighbouring
+/// products into i16 (exact: the weights' range is narrower than a byte's, see
+/// [`GEMM_MAX_WEIGHT`]), and `vpmaddwd` by ones adds pairs of those into i32. With the
+/// contract's weights the i16 sums of two steps can be added before one `vpmaddwd`: three
+/// multiplies for 64 products a vector, the only port of some CPUs that multiplies being the
+/// bottleneck. As [`avx_vnni`], one group a block.
 #[target_feature(enable = "avx2")]
 fn avx2(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]) {
     let channels = wsum.len();
     let group_len = GEMM_GROUP * span;
-    let mut wide = vec![0i16; AVX2_PIXELS * span];
     for_blocks(
         rows.len() / span,
         channels / GEMM_GROUP,
         AVX2_PIXELS,
         |pixels, groups, p, g| {
-            let wide = &mut wide[..pixels * span];
-            for (x, &b) in wide.iter_mut().zip(&rows[p * span..][..pixels * span]) {
-                *x = i16::from(b);
-            }
+            let rows = &rows[p * span..][..pixels * span];
             let acc = &mut acc[p * channels..][..pixels * channels];
             for g in g..g + groups {
                 let weights = &weights[g * group_len..][..group_len];
-                for half in 0..2 {
-                    let first = g * GEMM_GROUP + half * GEMM_GROUP / 2;
-                    let wsum = &wsum[first..][..GEMM_GROUP / 2];
-                    let out = Out {
-                        acc: &mut *acc,
-                        channels,
-                        first,
-                    };
-                    match pixels {
-                        6 => avx2_block::<6>(wide, span, weights, half, wsum, out),
-                        5 => avx2_block::<5>(wide, span, weights, half, wsum, out),
-                        4 => avx2_block::<4>(wide, span, weights, half, wsum, out),
-                        3 => avx2_block::<3>(wide, span, weights, half, wsum, out),
-                        2 => avx2_block::<2>(wide, span, weights, half, wsum, out),
-                        _ => avx2_block::<1>(wide, span, weights, half, wsum, out),
-                    }
+                let wsum = &wsum[g * GEMM_GROUP..][..GEMM_GROUP];
+                let out = Out {
+                    acc: &mut *acc,
+                    channels,
+                    first: g * GEMM_GROUP,
+                };
+                match pixels {
+                    4 => avx2_block::<4>(rows, span, weights, wsum, out),
+                    3 => avx2_block::<3>(rows, span, weights, wsum, out),
+                    2 => avx2_block::<2>(rows, span, weights, wsum, out),
+                    _ => avx2_block::<1>(rows, span, weights, wsum, out),
                 }
             }
         },
     );
 }
 
-/// `P` widened pixels (`wide`, `P * span` values) against half a group (channels
-/// `8 * half..` of the group's `weights`). A step's 32 weight bytes, 4 channels x 4 inputs in
-/// each 16, widen to two vectors; each pixel's 4 inputs are broadcast as one 64-bit value;
-/// `vpmaddwd` then leaves channel `c`'s inputs 0-1 and 2-3 in neighbouring lanes, added
-/// together at the end.
+/// `P` pixels against one group: each pair of steps loads the group's 128 weight bytes as four
+/// registers (channels 0-7 and 8-15 of each step) and broadcasts each pixel's two steps of 4
+/// row bytes, for `4 * P` `vpmaddubsw` and `2 * P` `vpmaddwd`; an odd last step alone.
 #[target_feature(enable = "avx2")]
-fn avx2_block<const P: usize>(
-    wide: &[i16],
-    span: usize,
-    weights: &[i8],
-    half: usize,
-    wsum: &[i32],
-    out: Out,
-) {
-    assert!(wide.len() == P * span && weights.len() == GEMM_GROUP * span && half < 2);
-    assert!(wsum.len() == GEMM_GROUP / 2 && out.acc.len() == P * out.channels);
-    assert!(out.first + GEMM_GROUP / 2 <= out.channels);
-    let (r, w) = (wide.as_ptr(), weights[half * STEP / 2..].as_ptr());
+fn avx2_block<const P: usize>(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], out: Out) {
+    assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
+    assert!(wsum.len() == GEMM_GROUP && out.acc.len() == P * out.channels);
+    assert!(out.first + GEMM_GROUP <= out.channels);
+    let (r, w) = (rows.as_ptr(), weights.as_ptr());
+    let ones = _mm256_set1_epi16(1);
+    let steps = span / GEMM_DEPTH;
     let mut sums = [[_mm256_setzero_si256(); 2]; P];
-    for s in 0..span / GEMM_DEPTH {
-        // SAFETY: half * 32 + s * 64 + 32 <= 16 * span = weights.len(), as s < span / 4.
-        let (w0, w1) = unsafe {
-            (
-                _mm_loadu_si128(w.add(s * STEP).cast()),
-                _mm_loadu_si128(w.add(s * STEP + 16).cast()),
-            )
-        };
-        let (w0, w1) = (_mm256_cvtepi8_epi16(w0), _mm256_cvtepi8_epi16(w1));
+    for s in (0..steps - steps % 2).step_by(2) {
+        // SAFETY: s * 64 + 128 <= 16 * span = weights.len(), as s + 2 <= span / 4; unaligned
+        // loads are allowed.
+        let wv =
+            unsafe { [0, 32, 64, 96].map(|at| _mm256_loadu_si256(w.add(s * STEP + at).cast())) };
         for (i, sums) in sums.iter_mut().enumerate() {
-            // SAFETY: i * span + s * 4 + 4 <= P * span = wide.len().
-            let x = unsafe {
-                r.add(i * span + s * GEMM_DEPTH)
-                    .cast::<i64>()
-                    .read_unaligned()
+            // SAFETY: i * span + s * 4 + 8 <= P * span = rows.len(), as s + 2 <= span / 4.
+            let (x, y) = unsafe {
+                let at = r.add(i * span + s * GEMM_DEPTH).cast::<i32>();
+                (at.read_unaligned(), at.add(1).read_unaligned())
             };
-            let x = _mm256_set1_epi64x(x);
-            sums[0] = _mm256_add_epi32(sums[0], _mm256_madd_epi16(w0, x));
-            sums[1] = _mm256_add_epi32(sums[1], _mm256_madd_epi16(w1, x));
+            let (x, y) = (_mm256_set1_epi32(x), _mm256_set1_epi32(y));
+            for (h, sum) in sums.iter_mut().enumerate() {
+                let pairs = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(x, wv[h]),
+                    _mm256_maddubs_epi16(y, wv[h + 2]),
+                );
+                *sum = _mm256_add_epi32(*sum, _mm256_madd_epi16(pairs, ones));
+            }
         }
     }
-    // SAFETY: `wsum` holds exactly 8 i32.
-    let wsum = unsafe { _mm256_loadu_si256(wsum.as_ptr().cast()) };
-    let taken = _mm256_mullo_epi32(wsum, _mm256_set1_epi32(GEMM_OFFSET));
-    for (i, sums) in sums.iter().enumerate() {
-        // lanes (c0 c1 c4 c5 | c2 c3 c6 c7), then the middle 64-bit lanes swapped
-        let pairs = _mm256_hadd_epi32(sums[0], sums[1]);
-        let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(pairs);
-        let at = i * out.channels + out.first;
-        let dst = &mut out.acc[at..at + GEMM_GROUP / 2];
-        // SAFETY: `dst` holds exactly 8 i32.
-        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm256_sub_epi32(v, taken)) };
+    if steps % 2 == 1 {
+        let s = steps - 1;
+        // SAFETY: s * 64 + 64 <= 16 * span = weights.len(), as s < span / 4.
+        let wv = unsafe { [0, 32].map(|at| _mm256_loadu_si256(w.add(s * STEP + at).cast())) };
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 4 + 4 <= P * span = rows.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_DEPTH)
+                    .cast::<i32>()
+                    .read_unaligned()
+            };
+            let x = _mm256_set1_epi32(x);
+            for (sum, &v) in sums.iter_mut().zip(&wv) {
+                let pairs = _mm256_maddubs_epi16(x, v);
+                *sum = _mm256_add_epi32(*sum, _mm256_madd_epi16(pairs, ones));
+            }
+        }
+    }
+    let offset = _mm256_set1_epi32(GEMM_OFFSET);
+    for h in 0..2 {
+        // SAFETY: (h + 1) * 8 <= 16 = wsum.len().
+        let wsum = unsafe { _mm256_loadu_si256(wsum.as_ptr().add(h * 8).cast()) };
+        let taken = _mm256_mullo_epi32(wsum, offset);
+        for (i, sums) in sums.iter().enumerate() {
+            let at = i * out.channels + out.first + h * 8;
+            let dst = &mut out.acc[at..at + 8];
+            // SAFETY: `dst` holds exactly 8 i32.
+            unsafe {
+                _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm256_sub_epi32(sums[h], taken))
+            };
+        }
     }
 }

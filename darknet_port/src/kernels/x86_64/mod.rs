@@ -1,8 +1,9 @@
 //! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
 //! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with fused
-//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX-VNNI and
-//! AVX-512 VNNI (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are
-//! stable since Rust 1.89, the workspace's `rust-version`).
+//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX2
+//! (`vpmaddubsw`, exact for the contract's 6-bit weights), AVX-VNNI and AVX-512 VNNI
+//! (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are stable since
+//! Rust 1.89, the workspace's `rust-version`).
 //!
 //! The kernels here are safe functions that run `#[target_feature]` code: they are reachable
 //! only through the tables below, which [`supported`] hands out after detecting the features
