@@ -84,7 +84,7 @@ fn check_sums(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
 }
 
 fn check_activate(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
-    for &n in &[1usize, 3, 7, 255] {
+    for &n in &[1usize, 3, 7, 15, 31, 255] {
         for &channels in &[8usize, 16, 512] {
             let sums = [0i32, 1, -1, 37, 32767, -32768, 100_000];
             let neg: Vec<i32> = (0..channels * sums.len())

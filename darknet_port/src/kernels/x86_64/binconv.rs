@@ -163,20 +163,19 @@ fn group_counts<const BITS: usize, const P: usize>(
     total
 }
 
-/// Each pixel's eight counts into `acc` (pixel `q`'s at `q * channels`).
+/// Each pixel's eight counts into `acc` (pixel `q`'s at `q * channels`): the low half of each
+/// u64 lane (what `as i32` keeps), gathered into one vector.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn store_counts<const P: usize>(totals: &[[__m256i; 2]; P], acc: &mut [i32], channels: usize) {
+    let evens = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
     for (q, total) in totals.iter().enumerate() {
-        let mut lanes = [0u64; BIN_GROUP];
-        // SAFETY: `lanes` holds exactly two 256-bit vectors.
-        unsafe {
-            _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total[0]);
-            _mm256_storeu_si256(lanes.as_mut_ptr().add(4).cast(), total[1]);
-        }
-        for (o, lane) in acc[q * channels..][..BIN_GROUP].iter_mut().zip(lanes) {
-            *o = lane as i32;
-        }
+        let first = _mm256_permutevar8x32_epi32(total[0], evens);
+        let second = _mm256_permutevar8x32_epi32(total[1], evens);
+        let eight = _mm256_blend_epi32::<0xf0>(first, second);
+        let out = &mut acc[q * channels..][..BIN_GROUP];
+        // SAFETY: `out` holds exactly eight i32, one 256-bit vector.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), eight) };
     }
 }
 
@@ -189,50 +188,59 @@ pub(super) fn activate(
     levels: &mut [u8],
 ) {
     let channels = generic::check_activate(neg, sums, thresholds, n, flip, levels);
-    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected; the
-    // lengths were checked just above.
-    unsafe { activate_avx2(neg, sums, thresholds, n, flip, channels, levels) }
+    // SAFETY (each arm): reachable only through the AVX2 table, handed out after AVX2 was
+    // detected; the lengths were checked just above.
+    match n {
+        1 => unsafe { activate_avx2::<1>(neg, sums, thresholds, flip, channels, levels) },
+        3 => unsafe { activate_avx2::<3>(neg, sums, thresholds, flip, channels, levels) },
+        7 => unsafe { activate_avx2::<7>(neg, sums, thresholds, flip, channels, levels) },
+        15 => unsafe { activate_avx2::<15>(neg, sums, thresholds, flip, channels, levels) },
+        // levels of 5 bits or more: no model at hand has them
+        _ => generic::activate(neg, sums, thresholds, n, flip, levels),
+    }
 }
 
-/// Eight channels a vector: the level starts at `n` and each threshold above the accumulator
-/// takes one off (`vpcmpgtd` gives -1).
+/// Eight channels a vector, a group at a time over the whole row of pixels, so that the
+/// group's `N` thresholds stay in registers: the level starts at `N` and each threshold above
+/// the accumulator takes one off (`vpcmpgtd` gives -1).
 #[target_feature(enable = "avx2")]
-fn activate_avx2(
+fn activate_avx2<const N: usize>(
     neg: &[i32],
     sums: &[i32],
     thresholds: &[i32],
-    n: usize,
     flip: &[i32],
     channels: usize,
     levels: &mut [u8],
 ) {
-    for (p, &sum) in sums.iter().enumerate() {
-        let sum = _mm256_set1_epi32(sum);
-        for g in 0..channels / BIN_GROUP {
-            let o = g * BIN_GROUP;
-            // SAFETY: neg holds sums.len() * channels values, flip channels and thresholds
-            // channels * n (checked by the caller), so every load below stays inside them.
-            unsafe {
-                let neg = _mm256_loadu_si256(neg.as_ptr().add(p * channels + o).cast());
-                let acc = _mm256_sub_epi32(sum, _mm256_add_epi32(neg, neg));
-                let mut level = _mm256_set1_epi32(n as i32);
-                let thresholds = thresholds.as_ptr().add(o * n);
-                for t in 0..n {
-                    let th = _mm256_loadu_si256(thresholds.add(t * BIN_GROUP).cast());
-                    level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(th, acc));
-                }
-                let flip = _mm256_loadu_si256(flip.as_ptr().add(o).cast());
-                // the low byte of each (as `as u8` keeps it), narrowed to bytes without
-                // saturating (each 128-bit half keeps its four in its low bytes), stored at once
-                let level =
-                    _mm256_and_si256(_mm256_xor_si256(level, flip), _mm256_set1_epi32(0xff));
-                let words = _mm256_packs_epi32(level, level);
-                let bytes = _mm256_packus_epi16(words, words);
-                let low = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes)) as u32;
-                let high = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32;
-                let eight = u64::from(low) | u64::from(high) << 32;
-                levels[p * channels + o..][..BIN_GROUP].copy_from_slice(&eight.to_le_bytes());
+    let low_byte = _mm256_set1_epi32(0xff);
+    for g in 0..channels / BIN_GROUP {
+        let o = g * BIN_GROUP;
+        // SAFETY: thresholds holds channels * N values and flip channels (checked by the
+        // caller): the group's N vectors and its flags lie inside them.
+        let (ths, flip): ([__m256i; N], __m256i) = unsafe {
+            let at = thresholds.as_ptr().add(o * N);
+            (
+                std::array::from_fn(|t| _mm256_loadu_si256(at.add(t * BIN_GROUP).cast())),
+                _mm256_loadu_si256(flip.as_ptr().add(o).cast()),
+            )
+        };
+        for (p, &sum) in sums.iter().enumerate() {
+            // SAFETY: neg holds sums.len() * channels values (checked by the caller).
+            let neg = unsafe { _mm256_loadu_si256(neg.as_ptr().add(p * channels + o).cast()) };
+            let acc = _mm256_sub_epi32(_mm256_set1_epi32(sum), _mm256_add_epi32(neg, neg));
+            let mut level = _mm256_set1_epi32(N as i32);
+            for th in &ths {
+                level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(*th, acc));
             }
+            // the low byte of each (as `as u8` keeps it), narrowed to bytes without saturating
+            // (each 128-bit half keeps its four in its low bytes), stored at once
+            let level = _mm256_and_si256(_mm256_xor_si256(level, flip), low_byte);
+            let words = _mm256_packs_epi32(level, level);
+            let bytes = _mm256_packus_epi16(words, words);
+            let low = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes)) as u32;
+            let high = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32;
+            let eight = u64::from(low) | u64::from(high) << 32;
+            levels[p * channels + o..][..BIN_GROUP].copy_from_slice(&eight.to_le_bytes());
         }
     }
 }
