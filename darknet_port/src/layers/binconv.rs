@@ -226,6 +226,9 @@ impl BinaryConv {
         let mut neg = vec![0i32; most * padded];
         let mut levels = vec![0u8; most * padded];
         let per_pixel = bits * span;
+        // few channels (the first layer): windows from whole input rows made bit strings
+        let mut lines = (channels < 64 && self.size * channels <= 64)
+            .then(|| Lines::new(self.size, bits, channels, width));
         let mut out = out.chunks_exact_mut(stride);
         let mut p = pixels.start;
         while p < pixels.end {
@@ -235,53 +238,62 @@ impl BinaryConv {
             p += count;
             let windows = &mut windows[..count * per_pixel];
             windows.fill(0);
-            // Tap by tap along the run: each tap's place in the window is fixed, and the output
-            // pixels whose input lies inside the image are one range.
-            for ky in 0..self.size {
-                let iy = y as isize + ky as isize - pad;
-                if iy < 0 || iy >= h {
-                    continue;
-                }
-                for kx in 0..self.size {
-                    let shift = kx as isize - pad;
-                    let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
-                    let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
-                    let offset = (ky * self.size + kx) * channels;
-                    if first >= end {
-                        // the tap lies outside the image for the whole run
+            if let Some(lines) = lines.as_mut() {
+                lines.windows(self, input, y, x0..x1, windows, span);
+            } else {
+                // Tap by tap along the run: each tap's place in the window is fixed, and the output
+                // pixels whose input lies inside the image are one range.
+                for ky in 0..self.size {
+                    let iy = y as isize + ky as isize - pad;
+                    if iy < 0 || iy >= h {
                         continue;
                     }
-                    if channels < 64 {
-                        // One word a plane (the first layers): its bits land in one or two
-                        // window words, the same for the whole row.
-                        let (at, to) = (offset / 64, offset % 64);
-                        let mask = (1u64 << channels) - 1;
-                        let spills = to + channels > 64;
-                        // the run's input pixels and windows side by side, without a
-                        // bounds check a pixel
-                        let from = (first as isize + shift) as usize * bits;
-                        let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
-                        let targets = &mut windows[(first - x0) * per_pixel..];
-                        for (planes, window) in sources
-                            .chunks_exact(bits)
-                            .zip(targets.chunks_exact_mut(per_pixel))
-                        {
-                            for (b, &plane) in planes.iter().enumerate() {
-                                let v = plane & mask;
-                                window[b * span + at] |= v << to;
-                                if spills {
-                                    window[b * span + at + 1] |= v >> (64 - to);
+                    for kx in 0..self.size {
+                        let shift = kx as isize - pad;
+                        let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
+                        let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
+                        let offset = (ky * self.size + kx) * channels;
+                        if first >= end {
+                            // the tap lies outside the image for the whole run
+                            continue;
+                        }
+                        if channels < 64 {
+                            // One word a plane (the first layers): its bits land in one or two
+                            // window words, the same for the whole row.
+                            let (at, to) = (offset / 64, offset % 64);
+                            let mask = (1u64 << channels) - 1;
+                            let spills = to + channels > 64;
+                            // the run's input pixels and windows side by side, without a
+                            // bounds check a pixel
+                            let from = (first as isize + shift) as usize * bits;
+                            let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
+                            let targets = &mut windows[(first - x0) * per_pixel..];
+                            for (planes, window) in sources
+                                .chunks_exact(bits)
+                                .zip(targets.chunks_exact_mut(per_pixel))
+                            {
+                                for (b, &plane) in planes.iter().enumerate() {
+                                    let v = plane & mask;
+                                    window[b * span + at] |= v << to;
+                                    if spills {
+                                        window[b * span + at + 1] |= v >> (64 - to);
+                                    }
                                 }
                             }
+                            continue;
                         }
-                        continue;
-                    }
-                    for x in first..end {
-                        let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                        let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
-                        for b in 0..bits {
-                            let plane = &mut window[b * span..(b + 1) * span];
-                            put_bits(plane, offset, &planes[b * words..(b + 1) * words], channels);
+                        for x in first..end {
+                            let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
+                            let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
+                            for b in 0..bits {
+                                let plane = &mut window[b * span..(b + 1) * span];
+                                put_bits(
+                                    plane,
+                                    offset,
+                                    &planes[b * words..(b + 1) * words],
+                                    channels,
+                                );
+                            }
                         }
                     }
                 }
@@ -306,6 +318,107 @@ const MIN_PIXELS_A_PART: usize = 32;
 /// late worker's share is taken by the others, few enough that each chunk's buffers and
 /// kernel preparation stay small beside its work.
 const CHUNKS_A_WORKER: usize = 8;
+
+/// For layers with few input channels (`size * channels <= 64`: the first layer's 16), the
+/// input rows as bit strings: plane `b` of row `iy` holds pixel `x`'s channels at bit
+/// `(x + pad) * channels`, zero outside the image, so one window row of `size` pixels is one
+/// run of `size * channels` bits, taken with a shift (instead of `size` separate taps). The
+/// last `size` rows are kept, so each input row is made once per run of output rows.
+struct Lines {
+    /// Words of a plane's string (one spare word, so that a run can always take two words).
+    words: usize,
+    bits: usize,
+    channels: usize,
+    /// `[slot][bit][word]`; row `iy` lives in slot `iy % size`.
+    data: Vec<u64>,
+    /// The row each slot holds.
+    rows: Vec<Option<usize>>,
+}
+
+impl Lines {
+    fn new(size: usize, bits: usize, channels: usize, width: usize) -> Lines {
+        let words = ((width + size) * channels).div_ceil(64) + 1;
+        Lines {
+            words,
+            bits,
+            channels,
+            data: vec![0; size * bits * words],
+            rows: vec![None; size],
+        }
+    }
+
+    /// The slot of input row `iy`, made if it is not there yet.
+    fn row(&mut self, input: &QTensor, iy: usize, pad: usize) -> &[u64] {
+        let size = self.rows.len();
+        let slot = iy % size;
+        let len = self.bits * self.words;
+        let data = &mut self.data[slot * len..(slot + 1) * len];
+        if self.rows[slot] != Some(iy) {
+            self.rows[slot] = Some(iy);
+            data.fill(0);
+            let channels = self.channels;
+            let mask = (1u64 << channels) - 1;
+            // one word a plane (channels < 64)
+            for (x, planes) in input.row(iy).chunks_exact(self.bits).enumerate() {
+                let at = (x + pad) * channels;
+                let (i, shift) = (at / 64, at % 64);
+                for (b, &plane) in planes.iter().enumerate() {
+                    let v = plane & mask;
+                    let line = &mut data[b * self.words..(b + 1) * self.words];
+                    line[i] |= v << shift;
+                    if shift + channels > 64 {
+                        line[i + 1] |= v >> (64 - shift);
+                    }
+                }
+            }
+        }
+        data
+    }
+
+    /// The windows of output pixels `xs` of row `y` into `windows` (zeroed, `span` words a
+    /// plane, as `forward_pixels` lays them out).
+    fn windows(
+        &mut self,
+        layer: &BinaryConv,
+        input: &QTensor,
+        y: usize,
+        xs: std::ops::Range<usize>,
+        windows: &mut [u64],
+        span: usize,
+    ) {
+        let (size, bits, channels, words) = (layer.size, self.bits, self.channels, self.words);
+        let pad = size / 2;
+        let run = size * channels;
+        let mask = if run == 64 { !0 } else { (1u64 << run) - 1 };
+        let per_pixel = bits * span;
+        for ky in 0..size {
+            let Some(iy) = (y + ky).checked_sub(pad).filter(|&iy| iy < input.height) else {
+                continue;
+            };
+            let line = self.row(input, iy, pad);
+            let to = ky * run;
+            let (at, shift) = (to / 64, to % 64);
+            let spills = shift + run > 64;
+            for (x, window) in xs.clone().zip(windows.chunks_exact_mut(per_pixel)) {
+                // pixel x's window row starts at padded column x
+                let from = x * channels;
+                let (i, from_shift) = (from / 64, from % 64);
+                for b in 0..bits {
+                    let plane = &line[b * words..(b + 1) * words];
+                    let mut v = plane[i] >> from_shift;
+                    if from_shift != 0 {
+                        v |= plane[i + 1] << (64 - from_shift);
+                    }
+                    let v = v & mask;
+                    window[b * span + at] |= v << shift;
+                    if spills {
+                        window[b * span + at + 1] |= v >> (64 - shift);
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// A layer in the kernels' layout. Weights are *dense*: tap `t`'s channels occupy bits
 /// `t*in_channels..(t+1)*in_channels` of one bit string, so a 16-channel 3x3 kernel takes 3
