@@ -84,6 +84,14 @@ fn popcount_avx2<const BITS: usize>(
     });
     let nibble = _mm256_set1_epi8(0x0f);
     let zero = _mm256_setzero_si256();
+    // Kernels whose last word holds 16 bits at most (conv1: 9 taps of 16 channels, 2.25
+    // words) leave that word to `tail_counts`, which packs four channels into a lane.
+    let short_tail = weights.chunks_exact(span * BIN_GROUP).all(|group| {
+        group[(span - 1) * BIN_GROUP..]
+            .iter()
+            .all(|&k| k >> 16 == 0)
+    });
+    let words = if short_tail { span - 1 } else { span };
     // the group's kernels, split: [s][vector][low, high]
     let mut kernel = vec![[zero; 2]; span * 2];
     for (g, group) in weights.chunks_exact(span * BIN_GROUP).enumerate() {
@@ -100,26 +108,99 @@ fn popcount_avx2<const BITS: usize>(
         }
         let mut p = 0;
         while p + 2 <= pixels {
-            let totals = group_counts::<BITS, 2>(&low, &high, p, span, &kernel, &luts);
+            let totals = group_counts::<BITS, 2>(&low, &high, p, (span, words), &kernel, &luts);
             store_counts(&totals, &mut acc[p * channels + g * BIN_GROUP..], channels);
             p += 2;
         }
         if p < pixels {
-            let totals = group_counts::<BITS, 1>(&low, &high, p, span, &kernel, &luts);
+            let totals = group_counts::<BITS, 1>(&low, &high, p, (span, words), &kernel, &luts);
             store_counts(&totals, &mut acc[p * channels + g * BIN_GROUP..], channels);
+        }
+    }
+    if short_tail {
+        tail_counts::<BITS>(&low, &high, span, weights, channels, &luts, acc);
+    }
+}
+
+/// Adds the counts of each window's last word, where every kernel's last word holds 16 bits
+/// at most: four channels' 16 bits share a u64 lane (channel `4j + k` at bit `16k` of lane
+/// `j`), the window's 16 bits repeated four times against them, so a vector counts 16
+/// channels; `vpmaddubsw` sums each channel's two bytes.
+#[target_feature(enable = "avx2")]
+fn tail_counts<const BITS: usize>(
+    low: &[u64],
+    high: &[u64],
+    span: usize,
+    weights: &[u64],
+    channels: usize,
+    luts: &[__m256i; BITS],
+    acc: &mut [i32],
+) {
+    let per_pixel = BITS * span;
+    let pixels = low.len() / per_pixel;
+    let four_times = 0x0001_0001_0001_0001u64;
+    // [pixel][plane]: the last word's nibbles, 16 bits repeated (no carries: below 2^16)
+    let mut a_low = vec![0u64; pixels * BITS];
+    let mut a_high = vec![0u64; pixels * BITS];
+    for (i, (l, h)) in a_low.iter_mut().zip(&mut a_high).enumerate() {
+        let at = (i + 1) * span - 1;
+        *l = (low[at] & 0xffff) * four_times;
+        *h = (high[at] & 0xffff) * four_times;
+    }
+    let ones = _mm256_set1_epi8(1);
+    for pair in 0..channels.div_ceil(2 * BIN_GROUP) {
+        let mut lanes = [0u64; 4];
+        for c in 0..2 * BIN_GROUP {
+            let o = pair * 2 * BIN_GROUP + c;
+            if o < channels {
+                let k = weights[(o / BIN_GROUP * span + span - 1) * BIN_GROUP + o % BIN_GROUP];
+                lanes[c / 4] |= k << (16 * (c % 4));
+            }
+        }
+        let split = |f: fn(u64) -> u64| {
+            let l = lanes.map(f);
+            _mm256_setr_epi64x(l[0] as i64, l[1] as i64, l[2] as i64, l[3] as i64)
+        };
+        let k_low = split(|l| l & 0x0f0f_0f0f_0f0f_0f0f);
+        let k_high = split(|l| (l >> 4) & 0x0f0f_0f0f_0f0f_0f0f);
+        let both = pair * 2 * BIN_GROUP + BIN_GROUP < channels;
+        for p in 0..pixels {
+            let mut bytes = _mm256_setzero_si256();
+            for (b, lut) in luts.iter().enumerate() {
+                let a_l = _mm256_set1_epi64x(a_low[p * BITS + b] as i64);
+                let a_h = _mm256_set1_epi64x(a_high[p * BITS + b] as i64);
+                let l = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_l, k_low));
+                let h = _mm256_shuffle_epi8(*lut, _mm256_and_si256(a_h, k_high));
+                bytes = _mm256_add_epi8(bytes, _mm256_add_epi8(l, h));
+            }
+            // a byte is at most 8 * (2^BITS - 1) <= 248: unsigned, and two fit an i16
+            let counts = _mm256_maddubs_epi16(bytes, ones);
+            let halves = [
+                _mm256_cvtepi16_epi32(_mm256_castsi256_si128(counts)),
+                _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(counts)),
+            ];
+            let at = p * channels + pair * 2 * BIN_GROUP;
+            for (h, half) in halves.iter().enumerate().take(if both { 2 } else { 1 }) {
+                let out = &mut acc[at + h * BIN_GROUP..][..BIN_GROUP];
+                // SAFETY: `out` holds exactly eight i32, one 256-bit vector.
+                unsafe {
+                    let sum = _mm256_add_epi32(_mm256_loadu_si256(out.as_ptr().cast()), *half);
+                    _mm256_storeu_si256(out.as_mut_ptr().cast(), sum);
+                }
+            }
         }
     }
 }
 
-/// The weighted counts of one group of channels for pixels `p .. p + P`: `[pixel][vector]`,
-/// each vector four channels' u64 counts.
+/// The weighted counts of one group of channels for pixels `p .. p + P` over the first `words`
+/// words of each plane of `span`: `[pixel][vector]`, each vector four channels' u64 counts.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn group_counts<const BITS: usize, const P: usize>(
     low: &[u64],
     high: &[u64],
     p: usize,
-    span: usize,
+    (span, words): (usize, usize),
     kernel: &[[__m256i; 2]],
     luts: &[__m256i; BITS],
 ) -> [[__m256i; 2]; P] {
@@ -130,8 +211,8 @@ fn group_counts<const BITS: usize, const P: usize>(
     let mut total = [[zero; 2]; P];
     let (low, high) = (low.as_ptr(), high.as_ptr());
     let mut s0 = 0;
-    while s0 < span {
-        let s1 = span.min(s0 + words_per_flush);
+    while s0 < words {
+        let s1 = words.min(s0 + words_per_flush);
         let mut bytes = [[zero; 2]; P];
         for s in s0..s1 {
             let k = &kernel[s * 2..s * 2 + 2];
