@@ -328,17 +328,29 @@ fn activate_avx2<const N: usize>(
 
 pub(super) fn pack_planes(levels: &[u8], bits: usize, planes: &mut [u64]) {
     generic::check_pack(levels, bits, planes);
-    // SAFETY: reachable only through the AVX2 table, handed out after AVX2 was detected.
-    unsafe { pack_avx2(levels, bits, planes) }
+    // SAFETY (each arm): reachable only through the AVX2 table, handed out after AVX2 was
+    // detected; the lengths were checked just above.
+    match bits {
+        1 => unsafe { pack_avx2::<1>(levels, planes) },
+        2 => unsafe { pack_avx2::<2>(levels, planes) },
+        3 => unsafe { pack_avx2::<3>(levels, planes) },
+        4 => unsafe { pack_avx2::<4>(levels, planes) },
+        5 => unsafe { pack_avx2::<5>(levels, planes) },
+        6 => unsafe { pack_avx2::<6>(levels, planes) },
+        7 => unsafe { pack_avx2::<7>(levels, planes) },
+        8 => unsafe { pack_avx2::<8>(levels, planes) },
+        _ => unreachable!("check_pack takes 1 to 8 bits"),
+    }
 }
 
 /// 32 channels a vector: shifting bit `b` of each byte to its top bit lets `vpmovmskb` gather
-/// the plane's 32 bits at once.
+/// the plane's 32 bits at once; the highest plane first, one more shift for each next one.
+/// `BITS` is a constant so that the planes' loop unrolls (it runs once a pixel).
 #[target_feature(enable = "avx2")]
-fn pack_avx2(levels: &[u8], bits: usize, planes: &mut [u64]) {
+fn pack_avx2<const BITS: usize>(levels: &[u8], planes: &mut [u64]) {
     let words = levels.len().div_ceil(64);
     for word in 0..words {
-        let mut planes_word = [0u64; 8];
+        let mut masks = [0u64; BITS];
         for half in 0..2 {
             let start = word * 64 + half * 32;
             if start >= levels.len() {
@@ -353,13 +365,16 @@ fn pack_avx2(levels: &[u8], bits: usize, planes: &mut [u64]) {
                 // SAFETY: `chunk` holds exactly one 256-bit vector.
                 unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) }
             };
-            for (b, w) in planes_word.iter_mut().enumerate().take(bits) {
-                let top = _mm256_sll_epi16(v, _mm_cvtsi32_si128(7 - b as i32));
-                *w |= u64::from(_mm256_movemask_epi8(top) as u32) << (half * 32);
+            // 16-bit shifts: a low byte's bits never reach its neighbour's top bit (shifts of
+            // 7 at most)
+            let mut top = _mm256_sll_epi16(v, _mm_cvtsi32_si128(8 - BITS as i32));
+            for mask in masks.iter_mut().rev() {
+                *mask |= u64::from(_mm256_movemask_epi8(top) as u32) << (half * 32);
+                top = _mm256_slli_epi16::<1>(top);
             }
         }
-        for (b, &w) in planes_word.iter().enumerate().take(bits) {
-            planes[b * words + word] = w;
+        for (b, mask) in masks.into_iter().enumerate() {
+            planes[b * words + word] = mask;
         }
     }
 }
