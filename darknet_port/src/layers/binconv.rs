@@ -227,7 +227,7 @@ impl BinaryConv {
         let mut levels = vec![0u8; most * padded];
         let per_pixel = bits * span;
         // few channels (the first layer): windows from whole input rows made bit strings
-        let mut lines = (channels < 64 && self.size * channels <= 64)
+        let mut lines = (self.size * channels <= LINE_RUN)
             .then(|| Lines::new(self.size, bits, channels, width));
         let mut out = out.chunks_exact_mut(stride);
         let mut p = pixels.start;
@@ -319,56 +319,63 @@ const MIN_PIXELS_A_PART: usize = 32;
 /// kernel preparation stay small beside its work.
 const CHUNKS_A_WORKER: usize = 8;
 
-/// For layers with few input channels (`size * channels <= 64`: the first layer's 16), the
-/// input rows as bit strings: plane `b` of row `iy` holds pixel `x`'s channels at bit
+/// For layers with few input channels (`size * channels <= 57`: the first layer's 16), the
+/// input rows as bit strings of bytes: plane `b` of row `iy` holds pixel `x`'s channels at bit
 /// `(x + pad) * channels`, zero outside the image, so one window row of `size` pixels is one
-/// run of `size * channels` bits, taken with a shift (instead of `size` separate taps). The
-/// last `size` rows are kept, so each input row is made once per run of output rows.
+/// run of `size * channels` bits, taken with one unaligned 8-byte read and a shift below 8
+/// (hence 57) instead of `size` separate taps. The last `size` rows are kept, so each input
+/// row is made once per run of output rows.
 struct Lines {
-    /// Words of a plane's string (one spare word, so that a run can always take two words).
-    words: usize,
+    /// Bytes of a plane's string (8 spare, so that a run can always take 8 bytes).
+    bytes: usize,
     bits: usize,
     channels: usize,
-    /// `[slot][bit][word]`; row `iy` lives in slot `iy % size`.
-    data: Vec<u64>,
+    /// `[slot][bit][byte]`; row `iy` lives in slot `iy % size`.
+    data: Vec<u8>,
     /// The row each slot holds.
     rows: Vec<Option<usize>>,
 }
 
+/// The most bits a window row may span for [`Lines`]: a read of 8 bytes shifted by up to 7.
+const LINE_RUN: usize = 57;
+
+/// The 8 bytes of `line` from `at`, as one little-endian word.
+#[inline(always)]
+fn word_at(line: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
+}
+
 impl Lines {
     fn new(size: usize, bits: usize, channels: usize, width: usize) -> Lines {
-        let words = ((width + size) * channels).div_ceil(64) + 1;
+        let bytes = ((width + size) * channels).div_ceil(8) + 8;
         Lines {
-            words,
+            bytes,
             bits,
             channels,
-            data: vec![0; size * bits * words],
+            data: vec![0; size * bits * bytes],
             rows: vec![None; size],
         }
     }
 
     /// The slot of input row `iy`, made if it is not there yet.
-    fn row(&mut self, input: &QTensor, iy: usize, pad: usize) -> &[u64] {
+    fn row(&mut self, input: &QTensor, iy: usize, pad: usize) -> &[u8] {
         let size = self.rows.len();
         let slot = iy % size;
-        let len = self.bits * self.words;
+        let len = self.bits * self.bytes;
         let data = &mut self.data[slot * len..(slot + 1) * len];
         if self.rows[slot] != Some(iy) {
             self.rows[slot] = Some(iy);
             data.fill(0);
             let channels = self.channels;
             let mask = (1u64 << channels) - 1;
-            // one word a plane (channels < 64)
+            // one word a plane (channels < 64); a pixel's bits and the shift fit in 8 bytes
             for (x, planes) in input.row(iy).chunks_exact(self.bits).enumerate() {
                 let at = (x + pad) * channels;
-                let (i, shift) = (at / 64, at % 64);
+                let (byte, shift) = (at / 8, at % 8);
                 for (b, &plane) in planes.iter().enumerate() {
-                    let v = plane & mask;
-                    let line = &mut data[b * self.words..(b + 1) * self.words];
-                    line[i] |= v << shift;
-                    if shift + channels > 64 {
-                        line[i + 1] |= v >> (64 - shift);
-                    }
+                    let line = &mut data[b * self.bytes..(b + 1) * self.bytes];
+                    let word = word_at(line, byte) | (plane & mask) << shift;
+                    line[byte..byte + 8].copy_from_slice(&word.to_le_bytes());
                 }
             }
         }
@@ -386,10 +393,10 @@ impl Lines {
         windows: &mut [u64],
         span: usize,
     ) {
-        let (size, bits, channels, words) = (layer.size, self.bits, self.channels, self.words);
+        let (size, bits, channels, bytes) = (layer.size, self.bits, self.channels, self.bytes);
         let pad = size / 2;
         let run = size * channels;
-        let mask = if run == 64 { !0 } else { (1u64 << run) - 1 };
+        let mask = (1u64 << run) - 1;
         let per_pixel = bits * span;
         for ky in 0..size {
             let Some(iy) = (y + ky).checked_sub(pad).filter(|&iy| iy < input.height) else {
@@ -402,14 +409,9 @@ impl Lines {
             for (x, window) in xs.clone().zip(windows.chunks_exact_mut(per_pixel)) {
                 // pixel x's window row starts at padded column x
                 let from = x * channels;
-                let (i, from_shift) = (from / 64, from % 64);
+                let (byte, from_shift) = (from / 8, from % 8);
                 for b in 0..bits {
-                    let plane = &line[b * words..(b + 1) * words];
-                    let mut v = plane[i] >> from_shift;
-                    if from_shift != 0 {
-                        v |= plane[i + 1] << (64 - from_shift);
-                    }
-                    let v = v & mask;
+                    let v = (word_at(&line[b * bytes..], byte) >> from_shift) & mask;
                     window[b * span + at] |= v << shift;
                     if spills {
                         window[b * span + at + 1] |= v >> (64 - shift);
@@ -587,6 +589,12 @@ pub(crate) mod tests {
             (70, 5, 3, 3, 6),
             (130, 9, 1, 3, 2),
             (3, 2, 3, 1, 1),
+            // window rows taken from bit strings at shifts that are not whole bytes, up to the
+            // longest run (3 * 19 = 57 bits), and past it (3 * 20)
+            (5, 3, 3, 5, 13),
+            (19, 8, 3, 4, 9),
+            (20, 8, 3, 4, 9),
+            (11, 8, 5, 6, 7),
         ] {
             let layer = random_layer(&mut rng, cin, cout, size);
             layer.validate().unwrap();
