@@ -282,6 +282,31 @@ impl BinaryConv {
                             }
                             continue;
                         }
+                        if channels.is_multiple_of(64) {
+                            // whole words (64, 128, ... channels): the run's pixels and windows
+                            // side by side, each plane's words one copy
+                            let (at, stride) = (offset / 64, bits * words);
+                            let from = (first as isize + shift) as usize * stride;
+                            let sources = &input.row(iy as usize)[from..][..(end - first) * stride];
+                            let targets = &mut windows[(first - x0) * per_pixel..];
+                            for (planes, window) in sources
+                                .chunks_exact(stride)
+                                .zip(targets.chunks_exact_mut(per_pixel))
+                            {
+                                for (plane, window) in planes
+                                    .chunks_exact(words)
+                                    .zip(window.chunks_exact_mut(span))
+                                {
+                                    if words == 1 {
+                                        // one word by hand: `copy_from_slice` calls `memcpy`
+                                        window[at] = plane[0];
+                                    } else {
+                                        window[at..at + words].copy_from_slice(plane);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
                         for x in first..end {
                             let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
                             let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
@@ -591,6 +616,7 @@ pub(crate) mod tests {
             (3, 2, 3, 1, 1),
             // window rows taken from bit strings at shifts that are not whole bytes, up to the
             // longest run (3 * 19 = 57 bits), and past it (3 * 20)
+            (128, 8, 3, 5, 6),
             (5, 3, 3, 5, 13),
             (19, 8, 3, 4, 9),
             (20, 8, 3, 4, 9),
