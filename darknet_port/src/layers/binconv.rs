@@ -217,112 +217,125 @@ impl BinaryConv {
         let (channels, width, padded) = (self.in_channels, input.width, layer.padded);
         let n = self.threshold_count();
         let stride = bits * self.out_channels.div_ceil(64);
-        let most = width.min(pixels.len());
-        // The windows of a row's run of output pixels, each plane-major: `[bit][dense bits]`,
-        // zero where the window leaves the image; a plane lines up bit for bit with a dense
-        // kernel.
+        let per_pixel = bits * span;
+        // Pixels a batch: a row at least, more while the windows stay small beside the second-
+        // level cache (the popcount kernel reads them once for each group of channels, and each
+        // call prepares every group's kernels).
+        let most = (BATCH_BYTES / (per_pixel * 8)).max(width).min(pixels.len());
+        // The windows of a batch of output pixels, each plane-major: `[bit][dense bits]`, zero
+        // where the window leaves the image; a plane lines up bit for bit with a dense kernel.
         let mut windows = vec![0u64; most * bits * span];
         let mut sums = vec![0i32; most];
         let mut neg = vec![0i32; most * padded];
         let mut levels = vec![0u8; most * padded];
-        let per_pixel = bits * span;
         // few channels (the first layer): windows from whole input rows made bit strings
         let mut lines = (self.size * channels <= LINE_RUN)
             .then(|| Lines::new(self.size, bits, channels, width));
         let mut out = out.chunks_exact_mut(stride);
         let mut p = pixels.start;
         while p < pixels.end {
-            let (y, x0) = (p / width, p % width);
-            let x1 = width.min(x0 + pixels.end - p);
-            let count = x1 - x0;
-            p += count;
-            let windows = &mut windows[..count * per_pixel];
-            windows.fill(0);
-            if let Some(lines) = lines.as_mut() {
-                lines.windows(self, input, y, x0..x1, windows, span);
-            } else {
-                // Tap by tap along the run: each tap's place in the window is fixed, and the output
-                // pixels whose input lies inside the image are one range.
-                for ky in 0..self.size {
-                    let iy = y as isize + ky as isize - pad;
-                    if iy < 0 || iy >= h {
-                        continue;
-                    }
-                    for kx in 0..self.size {
-                        let shift = kx as isize - pad;
-                        let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
-                        let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
-                        let offset = (ky * self.size + kx) * channels;
-                        if first >= end {
-                            // the tap lies outside the image for the whole run
+            let end = pixels.end.min(p + most);
+            let count = end - p;
+            let batch = &mut windows[..count * per_pixel];
+            batch.fill(0);
+            // row by row: each row's run of the batch
+            let mut q = p;
+            while q < end {
+                let (y, x0) = (q / width, q % width);
+                let x1 = width.min(x0 + end - q);
+                let windows = &mut batch[(q - p) * per_pixel..(q - p + x1 - x0) * per_pixel];
+                q += x1 - x0;
+                if let Some(lines) = lines.as_mut() {
+                    lines.windows(self, input, y, x0..x1, windows, span);
+                } else {
+                    // Tap by tap along the run: each tap's place in the window is fixed, and the output
+                    // pixels whose input lies inside the image are one range.
+                    for ky in 0..self.size {
+                        let iy = y as isize + ky as isize - pad;
+                        if iy < 0 || iy >= h {
                             continue;
                         }
-                        if channels < 64 {
-                            // One word a plane (the first layers): its bits land in one or two
-                            // window words, the same for the whole row.
-                            let (at, to) = (offset / 64, offset % 64);
-                            let mask = (1u64 << channels) - 1;
-                            let spills = to + channels > 64;
-                            // the run's input pixels and windows side by side, without a
-                            // bounds check a pixel
-                            let from = (first as isize + shift) as usize * bits;
-                            let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
-                            let targets = &mut windows[(first - x0) * per_pixel..];
-                            for (planes, window) in sources
-                                .chunks_exact(bits)
-                                .zip(targets.chunks_exact_mut(per_pixel))
-                            {
-                                for (b, &plane) in planes.iter().enumerate() {
-                                    let v = plane & mask;
-                                    window[b * span + at] |= v << to;
-                                    if spills {
-                                        window[b * span + at + 1] |= v >> (64 - to);
-                                    }
-                                }
+                        for kx in 0..self.size {
+                            let shift = kx as isize - pad;
+                            let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
+                            let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
+                            let offset = (ky * self.size + kx) * channels;
+                            if first >= end {
+                                // the tap lies outside the image for the whole run
+                                continue;
                             }
-                            continue;
-                        }
-                        if channels.is_multiple_of(64) {
-                            // whole words (64, 128, ... channels): the run's pixels and windows
-                            // side by side, each plane's words one copy
-                            let (at, stride) = (offset / 64, bits * words);
-                            let from = (first as isize + shift) as usize * stride;
-                            let sources = &input.row(iy as usize)[from..][..(end - first) * stride];
-                            let targets = &mut windows[(first - x0) * per_pixel..];
-                            for (planes, window) in sources
-                                .chunks_exact(stride)
-                                .zip(targets.chunks_exact_mut(per_pixel))
-                            {
-                                for (plane, window) in planes
-                                    .chunks_exact(words)
-                                    .zip(window.chunks_exact_mut(span))
+                            if channels < 64 {
+                                // One word a plane (the first layers): its bits land in one or two
+                                // window words, the same for the whole row.
+                                let (at, to) = (offset / 64, offset % 64);
+                                let mask = (1u64 << channels) - 1;
+                                let spills = to + channels > 64;
+                                // the run's input pixels and windows side by side, without a
+                                // bounds check a pixel
+                                let from = (first as isize + shift) as usize * bits;
+                                let sources =
+                                    &input.row(iy as usize)[from..][..(end - first) * bits];
+                                let targets = &mut windows[(first - x0) * per_pixel..];
+                                for (planes, window) in sources
+                                    .chunks_exact(bits)
+                                    .zip(targets.chunks_exact_mut(per_pixel))
                                 {
-                                    if words == 1 {
-                                        // one word by hand: `copy_from_slice` calls `memcpy`
-                                        window[at] = plane[0];
-                                    } else {
-                                        window[at..at + words].copy_from_slice(plane);
+                                    for (b, &plane) in planes.iter().enumerate() {
+                                        let v = plane & mask;
+                                        window[b * span + at] |= v << to;
+                                        if spills {
+                                            window[b * span + at + 1] |= v >> (64 - to);
+                                        }
                                     }
                                 }
+                                continue;
                             }
-                            continue;
-                        }
-                        for x in first..end {
-                            let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                            let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
-                            for b in 0..bits {
-                                let plane = &mut window[b * span..(b + 1) * span];
-                                put_bits(
-                                    plane,
-                                    offset,
-                                    &planes[b * words..(b + 1) * words],
-                                    channels,
-                                );
+                            if channels.is_multiple_of(64) {
+                                // whole words (64, 128, ... channels): the run's pixels and windows
+                                // side by side, each plane's words one copy
+                                let (at, stride) = (offset / 64, bits * words);
+                                let from = (first as isize + shift) as usize * stride;
+                                let sources =
+                                    &input.row(iy as usize)[from..][..(end - first) * stride];
+                                let targets = &mut windows[(first - x0) * per_pixel..];
+                                for (planes, window) in sources
+                                    .chunks_exact(stride)
+                                    .zip(targets.chunks_exact_mut(per_pixel))
+                                {
+                                    for (plane, window) in planes
+                                        .chunks_exact(words)
+                                        .zip(window.chunks_exact_mut(span))
+                                    {
+                                        if words == 1 {
+                                            // one word by hand: `copy_from_slice` calls `memcpy`
+                                            window[at] = plane[0];
+                                        } else {
+                                            window[at..at + words].copy_from_slice(plane);
+                                        }
+                                    }
+                                }
+                                continue;
+                            }
+                            for x in first..end {
+                                let planes =
+                                    input.pixel(iy as usize, (x as isize + shift) as usize);
+                                let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
+                                for b in 0..bits {
+                                    let plane = &mut window[b * span..(b + 1) * span];
+                                    put_bits(
+                                        plane,
+                                        offset,
+                                        &planes[b * words..(b + 1) * words],
+                                        channels,
+                                    );
+                                }
                             }
                         }
                     }
                 }
             }
+            p = end;
+            let windows = &*batch;
             let (sums, neg) = (&mut sums[..count], &mut neg[..count * padded]);
             let levels = &mut levels[..count * padded];
             (kernels.window_sums)(windows, bits, span, sums);
@@ -334,6 +347,9 @@ impl BinaryConv {
         }
     }
 }
+
+/// About the most bytes of windows a batch of output pixels takes (see `forward_pixels`).
+const BATCH_BYTES: usize = 48 << 10;
 
 /// Output pixels below which a part is not worth a worker: a part costs a thread's start and
 /// its own window buffers, and the smallest binarized layers take microseconds.
