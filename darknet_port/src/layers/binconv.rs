@@ -11,7 +11,7 @@
 use super::qtensor::QTensor;
 use crate::kernels::{self, BIN_GROUP};
 use crate::parallel;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinaryConv {
@@ -26,6 +26,40 @@ pub struct BinaryConv {
     /// `[out][2^bits - 1]`.
     pub thresholds: Vec<i16>,
     pub invert: Vec<bool>,
+    /// The layer in the kernels' layout, built on the first forward pass and reused (write
+    /// `dense: Default::default()` in a literal). It belongs to the fields' values at that first
+    /// pass: change `weights`, `thresholds`, `invert` or the shape afterwards and release builds
+    /// keep computing with the old values (debug builds assert that it still matches); change
+    /// them before the first pass, or on a clone (a clone starts with an empty cache).
+    pub dense: DenseCache,
+}
+
+/// The cache of a [`BinaryConv`]'s kernel layout, filled on first use. Not part of the layer's
+/// value: clones start empty and any two compare equal.
+#[derive(Default)]
+pub struct DenseCache(OnceLock<DenseLayer>);
+
+impl Clone for DenseCache {
+    fn clone(&self) -> DenseCache {
+        DenseCache::default()
+    }
+}
+
+impl PartialEq for DenseCache {
+    fn eq(&self, _: &DenseCache) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for DenseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.0.get().is_some() {
+            "built"
+        } else {
+            "empty"
+        };
+        f.write_str(state)
+    }
 }
 
 impl BinaryConv {
@@ -165,7 +199,13 @@ impl BinaryConv {
         // The table and the layout are taken here, on the caller's thread: the workers' threads
         // have no table of their own (`kernels::with_kernels` is per thread).
         let kernels = kernels::active();
-        let layer = DenseLayer::new(self);
+        let layer = self.dense.0.get_or_init(|| DenseLayer::new(self));
+        // Fields changed after the first pass (see `dense`): the same cost as building the
+        // layout every call, in debug builds only.
+        debug_assert!(
+            *layer == DenseLayer::new(self),
+            "BinaryConv changed after its first forward pass"
+        );
         let width = input.width;
         let pixels = rows.start * width..rows.end * width;
         let stride = out.pixel_stride();
@@ -173,7 +213,7 @@ impl BinaryConv {
         let parts = parallel::parts(pixels.len(), MIN_PIXELS_A_PART);
         let out = out.pixels_mut(pixels.clone());
         if parts == 1 {
-            self.forward_pixels(input, &layer, kernels, pixels, out);
+            self.forward_pixels(input, layer, kernels, pixels, out);
             return;
         }
         // More chunks than workers, taken in turn by whichever worker is free: a worker that
@@ -189,7 +229,7 @@ impl BinaryConv {
         }
         queue.reverse();
         let queue = Mutex::new(queue);
-        let (queue, layer) = (&queue, &layer);
+        let queue = &queue;
         let jobs: Vec<parallel::Job> = (0..parts)
             .map(|_| {
                 Box::new(move || loop {
@@ -468,6 +508,7 @@ impl Lines {
 /// words instead of 9 (one a tap); for channel counts that are multiples of 64 nothing changes.
 /// Per-channel arrays come in groups of [`BIN_GROUP`] channels (padded with zeros), the unit of
 /// the SIMD kernels.
+#[derive(PartialEq)]
 struct DenseLayer {
     /// Words of a dense kernel (and of each plane of a dense window).
     span: usize,
@@ -604,6 +645,7 @@ pub(crate) mod tests {
             weights,
             thresholds,
             invert,
+            dense: Default::default(),
         }
     }
 
@@ -722,6 +764,7 @@ pub(crate) mod tests {
             weights: vec![0, 1],
             thresholds: vec![0, 1, 2, 3, 4, 5, 6, -6, -5, -4, -3, -2, -1, 0],
             invert: vec![false, true],
+            dense: Default::default(),
         };
         layer.validate().unwrap();
         assert_eq!(layer.activate(0, -1), 0);
@@ -734,6 +777,33 @@ pub(crate) mod tests {
         let out = layer.forward(&input);
         assert_eq!(out.get(0, 0, 0), 4);
         assert_eq!(out.get(0, 0, 1), !4 & 7);
+    }
+
+    #[test]
+    fn the_layout_is_built_once_and_not_part_of_the_value() {
+        let mut rng = TestRng(11);
+        let layer = random_layer(&mut rng, 16, 4, 3);
+        let input = random_input(&mut rng, 5, 6, 16);
+        assert_eq!(format!("{:?}", layer.dense), "empty");
+        let first = layer.forward(&input);
+        assert_eq!(format!("{:?}", layer.dense), "built");
+        assert_eq!(layer.forward(&input), first);
+        assert_eq!(first, layer.forward_reference(&input));
+        let copy = layer.clone();
+        assert_eq!(format!("{:?}", copy.dense), "empty");
+        assert_eq!(copy, layer);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "changed after its first forward pass")]
+    fn changing_a_used_layer_is_caught_in_debug_builds() {
+        let mut rng = TestRng(12);
+        let mut layer = random_layer(&mut rng, 16, 4, 3);
+        let input = random_input(&mut rng, 5, 6, 16);
+        layer.forward(&input);
+        layer.weights[0] ^= 1;
+        layer.forward(&input);
     }
 
     #[test]
