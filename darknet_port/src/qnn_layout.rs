@@ -122,6 +122,7 @@ pub fn empty_layer(in_channels: usize, out_channels: usize, size: usize) -> Bina
         weights: vec![0; out_channels * size * size * in_channels.div_ceil(64)],
         thresholds: vec![0; out_channels * ((1 << ACTIVATION_BITS) - 1)],
         invert: vec![false; out_channels],
+        dense: Default::default(),
     }
 }
 

@@ -291,6 +291,12 @@ pub struct Kernels {
     /// The float convolution's product where the CPU fuses multiply-adds at a width that beats
     /// `matrixmultiply` (AVX-512); `None` elsewhere, and the layers use `matrixmultiply`.
     pub sgemm_fma: Option<SgemmFma>,
+    /// The fewest 4x4 output tiles on which a 3x3 stride-1 float layer runs Winograd's
+    /// F(4x4, 3x3) rather than the plain fused product (tables with `sgemm_fma`): on few
+    /// tiles the 36 transformed kernels, 4 times the plain ones, are read for little work, and
+    /// which wins depends on the product. On 13x13 outputs (16 tiles) the plain product won
+    /// with AVX-512; with AVX2's 8 lanes Winograd does (YOLOv3-tiny's 13x13 layers on Zen 2).
+    pub winograd_min_tiles: usize,
     pub winograd_input: WinogradInput,
     pub winograd_output: WinogradOutput,
     pub conv_direct: ConvDirect,

@@ -51,6 +51,36 @@ fn check_popcount(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
             }
         }
     }
+    // kernels whose last word holds 16 bits at most (a 3x3 kernel of 16 channels: 2.25
+    // words), which the AVX2 kernel counts apart, four channels a lane
+    for &bits in &[1usize, 2, 3, 4, 5, 8] {
+        for &span in &[1usize, 2, 3, 4, 9] {
+            for &channels in &[8usize, 16, 24, 64] {
+                for &tail in &[16u32, 15, 1] {
+                    let kind = rng.next() as usize % 4;
+                    let pixels = [1usize, 2, 3, 13][rng.next() as usize % 4];
+                    let windows = words(rng, pixels * bits * span, kind);
+                    let weight_kind = rng.next() as usize % 4;
+                    let mut weights = words(rng, channels * span, weight_kind);
+                    let last = (span - 1) * BIN_GROUP;
+                    for group in weights.chunks_exact_mut(span * BIN_GROUP) {
+                        for k in &mut group[last..] {
+                            *k &= (1u64 << tail) - 1;
+                        }
+                    }
+                    let (mut got, mut want) =
+                        (vec![7; pixels * channels], vec![-7; pixels * channels]);
+                    (t.popcount_dots)(&windows, bits, span, &weights, &mut got);
+                    (GENERIC.popcount_dots)(&windows, bits, span, &weights, &mut want);
+                    let case = format!(
+                        "{tail}-bit last words, bits {bits} span {span} channels {channels} \
+                         pixels {pixels} kind {kind}"
+                    );
+                    errors.extend(differ("popcount_dots", case, &got, &want));
+                }
+            }
+        }
+    }
     // every bit set: the largest counts the byte counters see
     for bits in 1..=8usize {
         let span = 64;
@@ -62,6 +92,20 @@ fn check_popcount(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
         errors.extend(differ(
             "popcount_dots",
             format!("all ones, bits {bits}"),
+            &got,
+            &want,
+        ));
+        // and with 16-bit last words, 16 channels
+        let mut weights = vec![!0u64; 16 * span];
+        for group in weights.chunks_exact_mut(8 * span) {
+            group[8 * (span - 1)..].fill(0xffff);
+        }
+        let (mut got, mut want) = (vec![0; 32], vec![0; 32]);
+        (t.popcount_dots)(&windows, bits, span, &weights, &mut got);
+        (GENERIC.popcount_dots)(&windows, bits, span, &weights, &mut want);
+        errors.extend(differ(
+            "popcount_dots",
+            format!("all ones, 16-bit last words, bits {bits}"),
             &got,
             &want,
         ));
@@ -84,7 +128,7 @@ fn check_sums(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
 }
 
 fn check_activate(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
-    for &n in &[1usize, 3, 7, 255] {
+    for &n in &[1usize, 3, 7, 15, 31, 255] {
         for &channels in &[8usize, 16, 512] {
             let sums = [0i32, 1, -1, 37, 32767, -32768, 100_000];
             let neg: Vec<i32> = (0..channels * sums.len())

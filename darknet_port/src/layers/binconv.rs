@@ -11,7 +11,7 @@
 use super::qtensor::QTensor;
 use crate::kernels::{self, BIN_GROUP};
 use crate::parallel;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinaryConv {
@@ -26,6 +26,40 @@ pub struct BinaryConv {
     /// `[out][2^bits - 1]`.
     pub thresholds: Vec<i16>,
     pub invert: Vec<bool>,
+    /// The layer in the kernels' layout, built on the first forward pass and reused (write
+    /// `dense: Default::default()` in a literal). It belongs to the fields' values at that first
+    /// pass: change `weights`, `thresholds`, `invert` or the shape afterwards and release builds
+    /// keep computing with the old values (debug builds assert that it still matches); change
+    /// them before the first pass, or on a clone (a clone starts with an empty cache).
+    pub dense: DenseCache,
+}
+
+/// The cache of a [`BinaryConv`]'s kernel layout, filled on first use. Not part of the layer's
+/// value: clones start empty and any two compare equal.
+#[derive(Default)]
+pub struct DenseCache(OnceLock<DenseLayer>);
+
+impl Clone for DenseCache {
+    fn clone(&self) -> DenseCache {
+        DenseCache::default()
+    }
+}
+
+impl PartialEq for DenseCache {
+    fn eq(&self, _: &DenseCache) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for DenseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.0.get().is_some() {
+            "built"
+        } else {
+            "empty"
+        };
+        f.write_str(state)
+    }
 }
 
 impl BinaryConv {
@@ -165,7 +199,13 @@ impl BinaryConv {
         // The table and the layout are taken here, on the caller's thread: the workers' threads
         // have no table of their own (`kernels::with_kernels` is per thread).
         let kernels = kernels::active();
-        let layer = DenseLayer::new(self);
+        let layer = self.dense.0.get_or_init(|| DenseLayer::new(self));
+        // Fields changed after the first pass (see `dense`): the same cost as building the
+        // layout every call, in debug builds only.
+        debug_assert!(
+            *layer == DenseLayer::new(self),
+            "BinaryConv changed after its first forward pass"
+        );
         let width = input.width;
         let pixels = rows.start * width..rows.end * width;
         let stride = out.pixel_stride();
@@ -173,7 +213,7 @@ impl BinaryConv {
         let parts = parallel::parts(pixels.len(), MIN_PIXELS_A_PART);
         let out = out.pixels_mut(pixels.clone());
         if parts == 1 {
-            self.forward_pixels(input, &layer, kernels, pixels, out);
+            self.forward_pixels(input, layer, kernels, pixels, out);
             return;
         }
         // More chunks than workers, taken in turn by whichever worker is free: a worker that
@@ -189,7 +229,7 @@ impl BinaryConv {
         }
         queue.reverse();
         let queue = Mutex::new(queue);
-        let (queue, layer) = (&queue, &layer);
+        let queue = &queue;
         let jobs: Vec<parallel::Job> = (0..parts)
             .map(|_| {
                 Box::new(move || loop {
@@ -217,75 +257,125 @@ impl BinaryConv {
         let (channels, width, padded) = (self.in_channels, input.width, layer.padded);
         let n = self.threshold_count();
         let stride = bits * self.out_channels.div_ceil(64);
-        let most = width.min(pixels.len());
-        // The windows of a row's run of output pixels, each plane-major: `[bit][dense bits]`,
-        // zero where the window leaves the image; a plane lines up bit for bit with a dense
-        // kernel.
+        let per_pixel = bits * span;
+        // Pixels a batch: a row at least, more while the windows stay small beside the second-
+        // level cache (the popcount kernel reads them once for each group of channels, and each
+        // call prepares every group's kernels).
+        let most = (BATCH_BYTES / (per_pixel * 8)).max(width).min(pixels.len());
+        // The windows of a batch of output pixels, each plane-major: `[bit][dense bits]`, zero
+        // where the window leaves the image; a plane lines up bit for bit with a dense kernel.
         let mut windows = vec![0u64; most * bits * span];
         let mut sums = vec![0i32; most];
         let mut neg = vec![0i32; most * padded];
         let mut levels = vec![0u8; most * padded];
-        let per_pixel = bits * span;
+        // few channels (the first layer): windows from whole input rows made bit strings
+        let mut lines = (self.size * channels <= LINE_RUN)
+            .then(|| Lines::new(self.size, bits, channels, width));
         let mut out = out.chunks_exact_mut(stride);
         let mut p = pixels.start;
         while p < pixels.end {
-            let (y, x0) = (p / width, p % width);
-            let x1 = width.min(x0 + pixels.end - p);
-            let count = x1 - x0;
-            p += count;
-            let windows = &mut windows[..count * per_pixel];
-            windows.fill(0);
-            // Tap by tap along the run: each tap's place in the window is fixed, and the output
-            // pixels whose input lies inside the image are one range.
-            for ky in 0..self.size {
-                let iy = y as isize + ky as isize - pad;
-                if iy < 0 || iy >= h {
-                    continue;
-                }
-                for kx in 0..self.size {
-                    let shift = kx as isize - pad;
-                    let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
-                    let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
-                    let offset = (ky * self.size + kx) * channels;
-                    if first >= end {
-                        // the tap lies outside the image for the whole run
-                        continue;
-                    }
-                    if channels < 64 {
-                        // One word a plane (the first layers): its bits land in one or two
-                        // window words, the same for the whole row.
-                        let (at, to) = (offset / 64, offset % 64);
-                        let mask = (1u64 << channels) - 1;
-                        let spills = to + channels > 64;
-                        // the run's input pixels and windows side by side, without a
-                        // bounds check a pixel
-                        let from = (first as isize + shift) as usize * bits;
-                        let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
-                        let targets = &mut windows[(first - x0) * per_pixel..];
-                        for (planes, window) in sources
-                            .chunks_exact(bits)
-                            .zip(targets.chunks_exact_mut(per_pixel))
-                        {
-                            for (b, &plane) in planes.iter().enumerate() {
-                                let v = plane & mask;
-                                window[b * span + at] |= v << to;
-                                if spills {
-                                    window[b * span + at + 1] |= v >> (64 - to);
+            let end = pixels.end.min(p + most);
+            let count = end - p;
+            let batch = &mut windows[..count * per_pixel];
+            batch.fill(0);
+            // row by row: each row's run of the batch
+            let mut q = p;
+            while q < end {
+                let (y, x0) = (q / width, q % width);
+                let x1 = width.min(x0 + end - q);
+                let windows = &mut batch[(q - p) * per_pixel..(q - p + x1 - x0) * per_pixel];
+                q += x1 - x0;
+                if let Some(lines) = lines.as_mut() {
+                    lines.windows(self, input, y, x0..x1, windows, span);
+                } else {
+                    // Tap by tap along the run: each tap's place in the window is fixed, and the output
+                    // pixels whose input lies inside the image are one range.
+                    for ky in 0..self.size {
+                        let iy = y as isize + ky as isize - pad;
+                        if iy < 0 || iy >= h {
+                            continue;
+                        }
+                        for kx in 0..self.size {
+                            let shift = kx as isize - pad;
+                            let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
+                            let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
+                            let offset = (ky * self.size + kx) * channels;
+                            if first >= end {
+                                // the tap lies outside the image for the whole run
+                                continue;
+                            }
+                            if channels < 64 {
+                                // One word a plane (the first layers): its bits land in one or two
+                                // window words, the same for the whole row.
+                                let (at, to) = (offset / 64, offset % 64);
+                                let mask = (1u64 << channels) - 1;
+                                let spills = to + channels > 64;
+                                // the run's input pixels and windows side by side, without a
+                                // bounds check a pixel
+                                let from = (first as isize + shift) as usize * bits;
+                                let sources =
+                                    &input.row(iy as usize)[from..][..(end - first) * bits];
+                                let targets = &mut windows[(first - x0) * per_pixel..];
+                                for (planes, window) in sources
+                                    .chunks_exact(bits)
+                                    .zip(targets.chunks_exact_mut(per_pixel))
+                                {
+                                    for (b, &plane) in planes.iter().enumerate() {
+                                        let v = plane & mask;
+                                        window[b * span + at] |= v << to;
+                                        if spills {
+                                            window[b * span + at + 1] |= v >> (64 - to);
+                                        }
+                                    }
+                                }
+                                continue;
+                            }
+                            if channels.is_multiple_of(64) {
+                                // whole words (64, 128, ... channels): the run's pixels and windows
+                                // side by side, each plane's words one copy
+                                let (at, stride) = (offset / 64, bits * words);
+                                let from = (first as isize + shift) as usize * stride;
+                                let sources =
+                                    &input.row(iy as usize)[from..][..(end - first) * stride];
+                                let targets = &mut windows[(first - x0) * per_pixel..];
+                                for (planes, window) in sources
+                                    .chunks_exact(stride)
+                                    .zip(targets.chunks_exact_mut(per_pixel))
+                                {
+                                    for (plane, window) in planes
+                                        .chunks_exact(words)
+                                        .zip(window.chunks_exact_mut(span))
+                                    {
+                                        if words == 1 {
+                                            // one word by hand: `copy_from_slice` calls `memcpy`
+                                            window[at] = plane[0];
+                                        } else {
+                                            window[at..at + words].copy_from_slice(plane);
+                                        }
+                                    }
+                                }
+                                continue;
+                            }
+                            for x in first..end {
+                                let planes =
+                                    input.pixel(iy as usize, (x as isize + shift) as usize);
+                                let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
+                                for b in 0..bits {
+                                    let plane = &mut window[b * span..(b + 1) * span];
+                                    put_bits(
+                                        plane,
+                                        offset,
+                                        &planes[b * words..(b + 1) * words],
+                                        channels,
+                                    );
                                 }
                             }
-                        }
-                        continue;
-                    }
-                    for x in first..end {
-                        let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
-                        let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
-                        for b in 0..bits {
-                            let plane = &mut window[b * span..(b + 1) * span];
-                            put_bits(plane, offset, &planes[b * words..(b + 1) * words], channels);
                         }
                     }
                 }
             }
+            p = end;
+            let windows = &*batch;
             let (sums, neg) = (&mut sums[..count], &mut neg[..count * padded]);
             let levels = &mut levels[..count * padded];
             (kernels.window_sums)(windows, bits, span, sums);
@@ -298,6 +388,9 @@ impl BinaryConv {
     }
 }
 
+/// About the most bytes of windows a batch of output pixels takes (see `forward_pixels`).
+const BATCH_BYTES: usize = 48 << 10;
+
 /// Output pixels below which a part is not worth a worker: a part costs a thread's start and
 /// its own window buffers, and the smallest binarized layers take microseconds.
 const MIN_PIXELS_A_PART: usize = 32;
@@ -307,11 +400,115 @@ const MIN_PIXELS_A_PART: usize = 32;
 /// kernel preparation stay small beside its work.
 const CHUNKS_A_WORKER: usize = 8;
 
+/// For layers with few input channels (`size * channels <= 57`: the first layer's 16), the
+/// input rows as bit strings of bytes: plane `b` of row `iy` holds pixel `x`'s channels at bit
+/// `(x + pad) * channels`, zero outside the image, so one window row of `size` pixels is one
+/// run of `size * channels` bits, taken with one unaligned 8-byte read and a shift below 8
+/// (hence 57) instead of `size` separate taps. The last `size` rows are kept, so each input
+/// row is made once per run of output rows.
+struct Lines {
+    /// Bytes of a plane's string (8 spare, so that a run can always take 8 bytes).
+    bytes: usize,
+    bits: usize,
+    channels: usize,
+    /// `[slot][bit][byte]`; row `iy` lives in slot `iy % size`.
+    data: Vec<u8>,
+    /// The row each slot holds.
+    rows: Vec<Option<usize>>,
+}
+
+/// The most bits a window row may span for [`Lines`]: a read of 8 bytes shifted by up to 7.
+const LINE_RUN: usize = 57;
+
+/// The 8 bytes of `line` from `at`, as one little-endian word.
+#[inline(always)]
+fn word_at(line: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
+}
+
+impl Lines {
+    fn new(size: usize, bits: usize, channels: usize, width: usize) -> Lines {
+        let bytes = ((width + size) * channels).div_ceil(8) + 8;
+        Lines {
+            bytes,
+            bits,
+            channels,
+            data: vec![0; size * bits * bytes],
+            rows: vec![None; size],
+        }
+    }
+
+    /// The slot of input row `iy`, made if it is not there yet.
+    fn row(&mut self, input: &QTensor, iy: usize, pad: usize) -> &[u8] {
+        let size = self.rows.len();
+        let slot = iy % size;
+        let len = self.bits * self.bytes;
+        let data = &mut self.data[slot * len..(slot + 1) * len];
+        if self.rows[slot] != Some(iy) {
+            self.rows[slot] = Some(iy);
+            data.fill(0);
+            let channels = self.channels;
+            let mask = (1u64 << channels) - 1;
+            // one word a plane (channels < 64); a pixel's bits and the shift fit in 8 bytes
+            for (x, planes) in input.row(iy).chunks_exact(self.bits).enumerate() {
+                let at = (x + pad) * channels;
+                let (byte, shift) = (at / 8, at % 8);
+                for (b, &plane) in planes.iter().enumerate() {
+                    let line = &mut data[b * self.bytes..(b + 1) * self.bytes];
+                    let word = word_at(line, byte) | (plane & mask) << shift;
+                    line[byte..byte + 8].copy_from_slice(&word.to_le_bytes());
+                }
+            }
+        }
+        data
+    }
+
+    /// The windows of output pixels `xs` of row `y` into `windows` (zeroed, `span` words a
+    /// plane, as `forward_pixels` lays them out).
+    fn windows(
+        &mut self,
+        layer: &BinaryConv,
+        input: &QTensor,
+        y: usize,
+        xs: std::ops::Range<usize>,
+        windows: &mut [u64],
+        span: usize,
+    ) {
+        let (size, bits, channels, bytes) = (layer.size, self.bits, self.channels, self.bytes);
+        let pad = size / 2;
+        let run = size * channels;
+        let mask = (1u64 << run) - 1;
+        let per_pixel = bits * span;
+        for ky in 0..size {
+            let Some(iy) = (y + ky).checked_sub(pad).filter(|&iy| iy < input.height) else {
+                continue;
+            };
+            let line = self.row(input, iy, pad);
+            let to = ky * run;
+            let (at, shift) = (to / 64, to % 64);
+            let spills = shift + run > 64;
+            for (x, window) in xs.clone().zip(windows.chunks_exact_mut(per_pixel)) {
+                // pixel x's window row starts at padded column x
+                let from = x * channels;
+                let (byte, from_shift) = (from / 8, from % 8);
+                for b in 0..bits {
+                    let v = (word_at(&line[b * bytes..], byte) >> from_shift) & mask;
+                    window[b * span + at] |= v << shift;
+                    if spills {
+                        window[b * span + at + 1] |= v >> (64 - shift);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A layer in the kernels' layout. Weights are *dense*: tap `t`'s channels occupy bits
 /// `t*in_channels..(t+1)*in_channels` of one bit string, so a 16-channel 3x3 kernel takes 3
 /// words instead of 9 (one a tap); for channel counts that are multiples of 64 nothing changes.
 /// Per-channel arrays come in groups of [`BIN_GROUP`] channels (padded with zeros), the unit of
 /// the SIMD kernels.
+#[derive(PartialEq)]
 struct DenseLayer {
     /// Words of a dense kernel (and of each plane of a dense window).
     span: usize,
@@ -448,6 +645,7 @@ pub(crate) mod tests {
             weights,
             thresholds,
             invert,
+            dense: Default::default(),
         }
     }
 
@@ -474,6 +672,13 @@ pub(crate) mod tests {
             (70, 5, 3, 3, 6),
             (130, 9, 1, 3, 2),
             (3, 2, 3, 1, 1),
+            // window rows taken from bit strings at shifts that are not whole bytes, up to the
+            // longest run (3 * 19 = 57 bits), and past it (3 * 20)
+            (128, 8, 3, 5, 6),
+            (5, 3, 3, 5, 13),
+            (19, 8, 3, 4, 9),
+            (20, 8, 3, 4, 9),
+            (11, 8, 5, 6, 7),
         ] {
             let layer = random_layer(&mut rng, cin, cout, size);
             layer.validate().unwrap();
@@ -559,6 +764,7 @@ pub(crate) mod tests {
             weights: vec![0, 1],
             thresholds: vec![0, 1, 2, 3, 4, 5, 6, -6, -5, -4, -3, -2, -1, 0],
             invert: vec![false, true],
+            dense: Default::default(),
         };
         layer.validate().unwrap();
         assert_eq!(layer.activate(0, -1), 0);
@@ -571,6 +777,33 @@ pub(crate) mod tests {
         let out = layer.forward(&input);
         assert_eq!(out.get(0, 0, 0), 4);
         assert_eq!(out.get(0, 0, 1), !4 & 7);
+    }
+
+    #[test]
+    fn the_layout_is_built_once_and_not_part_of_the_value() {
+        let mut rng = TestRng(11);
+        let layer = random_layer(&mut rng, 16, 4, 3);
+        let input = random_input(&mut rng, 5, 6, 16);
+        assert_eq!(format!("{:?}", layer.dense), "empty");
+        let first = layer.forward(&input);
+        assert_eq!(format!("{:?}", layer.dense), "built");
+        assert_eq!(layer.forward(&input), first);
+        assert_eq!(first, layer.forward_reference(&input));
+        let copy = layer.clone();
+        assert_eq!(format!("{:?}", copy.dense), "empty");
+        assert_eq!(copy, layer);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "changed after its first forward pass")]
+    fn changing_a_used_layer_is_caught_in_debug_builds() {
+        let mut rng = TestRng(12);
+        let mut layer = random_layer(&mut rng, 16, 4, 3);
+        let input = random_input(&mut rng, 5, 6, 16);
+        layer.forward(&input);
+        layer.weights[0] ^= 1;
+        layer.forward(&input);
     }
 
     #[test]

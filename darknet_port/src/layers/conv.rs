@@ -113,8 +113,8 @@ impl FloatConv {
     /// The one place that decides how this layer is computed, from its geometry, its output
     /// size and the kernel table: the direct kernel on layers with few input channels
     /// ([`FloatConv::runs_direct`]), else a matrix product. With the table's fused product
-    /// (AVX-512): Winograd's F(4x4, 3x3) on 3x3 stride-1 layers with tiles enough
-    /// ([`winograd::suits`]), the plain product on kernels packed once elsewhere. Without:
+    /// (AVX-512, AVX2 with FMA): Winograd's F(4x4, 3x3) on 3x3 stride-1 layers with tiles
+    /// enough for the table ([`winograd::suits`]), the plain product on kernels packed once elsewhere. Without:
     /// `matrixmultiply`'s SGEMM, on large images a block of output pixels at a time, elsewhere
     /// im2col and one product split by output channels. The kernels each algorithm needs are
     /// packed once, on its first use.
@@ -129,7 +129,7 @@ impl FloatConv {
     fn product_algorithm(&self, out_h: usize, out_w: usize, table: &Kernels) -> ConvAlgorithm {
         let geometry = self.geometry();
         if table.sgemm_fma.is_some() {
-            if winograd::suits(&geometry, out_h, out_w) {
+            if winograd::suits(&geometry, out_h, out_w, table) {
                 ConvAlgorithm::Winograd
             } else {
                 ConvAlgorithm::FusedProduct

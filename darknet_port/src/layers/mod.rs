@@ -18,7 +18,7 @@ pub mod winograd;
 pub mod yolo;
 
 pub use activation::Activation;
-pub use binconv::BinaryConv;
+pub use binconv::{BinaryConv, DenseCache};
 pub use conv::FloatConv;
 pub use geometry::ConvGeometry;
 pub use intconv::{InputStats, IntConv, Precision};

@@ -98,16 +98,18 @@ fn kernel_transform([a, b, c]: [f64; 3]) -> [f64; ALPHA] {
     ]
 }
 
-/// Whether [`forward`] suits `conv` on an output of `oh` x `ow`: 3x3, stride 1, padding 1
-/// (the output the input's size), and tiles enough to share each transformed kernel (on
-/// 13x13 outputs the 36 transformed matrices, 4 times the kernels, are read for 16 tiles only,
-/// and the plain product was faster).
-pub fn suits(conv: &ConvGeometry, oh: usize, ow: usize) -> bool {
-    conv.size == 3 && conv.stride == 1 && conv.pad == 1 && tiles(oh) * tiles(ow) >= MIN_TILES
+/// Whether [`forward`] suits `conv` on an output of `oh` x `ow` with `table`'s product: 3x3,
+/// stride 1, padding 1 (the output the input's size), and tiles enough to share each
+/// transformed kernel ([`Kernels::winograd_min_tiles`]: on 13x13 outputs the 36 transformed
+/// matrices, 4 times the kernels, are read for 16 tiles only).
+pub fn suits(conv: &ConvGeometry, oh: usize, ow: usize, table: &Kernels) -> bool {
+    fits(conv) && tiles(oh) * tiles(ow) >= table.winograd_min_tiles
 }
 
-/// The fewest tiles [`suits`] takes (26x26 outputs have 49).
-const MIN_TILES: usize = 36;
+/// The shape [`forward`] computes: 3x3, stride 1, padding 1.
+fn fits(conv: &ConvGeometry) -> bool {
+    conv.size == 3 && conv.stride == 1 && conv.pad == 1
+}
 
 fn tiles(outputs: usize) -> usize {
     outputs.div_ceil(TILE)
@@ -130,7 +132,7 @@ pub fn forward(
 ) -> Tensor {
     let (ih, iw) = (input.height, input.width);
     let (oh, ow) = (conv.output_dim(ih), conv.output_dim(iw));
-    assert!(suits(conv, oh, ow), "a 3x3 stride-1 convolution, padding 1");
+    assert!(fits(conv), "a 3x3 stride-1 convolution, padding 1");
     let (c, m) = (conv.in_channels, conv.out_channels);
     let (th, tw) = (tiles(oh), tiles(ow));
     let hwc = to_hwc(input, |x| x);
@@ -382,7 +384,7 @@ mod tests {
         ] {
             let (conv, input) = case(&mut rng, cin, cout, h, w);
             let geometry = conv.geometry();
-            assert!(suits(&geometry, h, w), "{h}x{w}");
+            assert!(suits(&geometry, h, w, generic()), "{h}x{w}");
             let rows_per_block = (BLOCK_TILES / tiles(w)).max(1);
             paths_seen[usize::from(tiles(h) >= 4 * rows_per_block)] = true;
             let kernels = WinogradKernels::new(&geometry, &conv.weights);
@@ -434,8 +436,18 @@ mod tests {
     fn only_3x3_stride_1_padding_1_on_enough_tiles() {
         let mut rng = TestRng(46);
         let (conv, _) = case(&mut rng, 4, 4, 8, 8);
-        assert!(suits(&conv.geometry(), 24, 24) && suits(&conv.geometry(), 21, 24));
-        assert!(!suits(&conv.geometry(), 13, 13), "16 tiles");
+        let table = generic();
+        assert!(suits(&conv.geometry(), 24, 24, table) && suits(&conv.geometry(), 21, 24, table));
+        assert!(!suits(&conv.geometry(), 13, 13, table), "16 tiles");
+        let fewer = Kernels {
+            winograd_min_tiles: 16,
+            ..*table
+        };
+        assert!(
+            suits(&conv.geometry(), 13, 13, &fewer),
+            "16 tiles, as AVX2's"
+        );
+        assert!(!suits(&conv.geometry(), 12, 13, &fewer), "12 tiles");
         for (size, stride, pad) in [(1, 1, 0), (3, 2, 1), (3, 1, 0)] {
             let other = FloatConv {
                 size,
@@ -444,7 +456,7 @@ mod tests {
                 ..conv.clone()
             };
             assert!(
-                !suits(&other.geometry(), 26, 26),
+                !suits(&other.geometry(), 26, 26, table),
                 "{size}x{size} /{stride} pad {pad}"
             );
         }

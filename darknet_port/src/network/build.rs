@@ -56,6 +56,7 @@ impl Network {
                             .iter()
                             .map(|&v| v != 0)
                             .collect(),
+                        dense: Default::default(),
                     };
                     conv.validate()
                         .map_err(|m| model_err(format!("layer {li}: {m}")))?;

@@ -24,6 +24,7 @@ static NEON: Kernels = Kernels {
     // matrixmultiply's NEON kernel
     sgemm_fma: None,
     // unused where there is no fused product
+    winograd_min_tiles: 36,
     winograd_input: super::generic::winograd_input,
     winograd_output: super::generic::winograd_output,
     conv_direct: conv::conv_direct,

@@ -34,6 +34,7 @@ pub(super) const TABLE: Kernels = Kernels {
     dot_i16,
     // correct but slow: on CPUs without a table of their own, matrixmultiply is faster
     sgemm_fma: None,
+    winograd_min_tiles: 36,
     winograd_input,
     winograd_output,
     conv_direct,

@@ -45,6 +45,7 @@ static AVX2: Kernels = Kernels {
     // matrixmultiply's AVX2/FMA kernel
     sgemm_fma: None,
     // used only with the fused product
+    winograd_min_tiles: 36,
     winograd_input: generic::winograd_input,
     winograd_output: generic::winograd_output,
     conv_direct: conv::conv_direct,
@@ -66,6 +67,7 @@ static AVX2: Kernels = Kernels {
 static AVX2_FMA: Kernels = Kernels {
     name: "x86_64 avx2-fma",
     sgemm_fma: Some(sgemm::sgemm_fma_avx2),
+    winograd_min_tiles: 16,
     winograd_input: winograd::winograd_input_avx2,
     winograd_output: winograd::winograd_output_avx2,
     resize_h_fused: resize::resize_h_fused,
@@ -84,6 +86,7 @@ static AVX_VNNI: Kernels = Kernels {
 static AVX512: Kernels = Kernels {
     name: "x86_64 avx512",
     sgemm_fma: Some(sgemm::sgemm_fma_avx512),
+    winograd_min_tiles: 36,
     winograd_input: winograd::winograd_input_avx512,
     winograd_output: winograd::winograd_output_avx512,
     ..AVX2_FMA
