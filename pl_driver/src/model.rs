@@ -61,6 +61,11 @@ struct CachedConv {
     conv: BinaryConv,
 }
 
+/// The register writes the model keeps for [`EngineModel::take_writes`]: far more than a test
+/// looks at, and a bound for a run that never takes them (the pipeline on the model backend):
+/// kept whole, the log grew by about 2 MiB every 1,000 frames.
+pub const WRITE_LOG_LIMIT: usize = 1 << 16;
+
 struct State {
     regs: [u32; regs::REGISTER_SPAN / 4],
     busy: bool,
@@ -72,6 +77,7 @@ struct State {
     /// Starts to accept before hanging; `Some(0)`: the next start hangs.
     hang_after: Option<u64>,
     fault: Option<String>,
+    /// The register writes since the last `take_writes` (bounded, see [`WRITE_LOG_LIMIT`]).
     writes: Vec<(u32, u32)>,
     calls: ModelCalls,
     arena: Arena,
@@ -157,7 +163,8 @@ impl EngineModel {
         s.busy = false;
     }
 
-    /// Register writes since the last call, in order, as (offset, value).
+    /// Register writes since the last call, in order, as (offset, value): all of them up to
+    /// [`WRITE_LOG_LIMIT`], and at least the newest half of that beyond.
     pub fn take_writes(&self) -> Vec<(u32, u32)> {
         std::mem::take(&mut lock(&self.state).writes)
     }
@@ -227,6 +234,9 @@ impl RegisterWindow for ModelRegisters {
     fn write32(&mut self, offset: u32, value: u32) -> Result<()> {
         check_offset(offset)?;
         let mut s = lock(&self.state);
+        if s.writes.len() >= WRITE_LOG_LIMIT {
+            s.writes.drain(..WRITE_LOG_LIMIT / 2);
+        }
         s.writes.push((offset, value));
         match offset {
             regs::AP_CTRL => {

@@ -465,3 +465,27 @@ fn the_model_rejects_bad_registers_and_unsynced_buffers() {
     let e = small.memory().alloc(2 << 20).err().unwrap();
     assert!(matches!(e, Error::BufferTooSmall { requested, .. } if requested == 2 << 20));
 }
+
+#[test]
+fn the_register_write_log_stays_bounded_when_nobody_takes_it() {
+    use pl_driver::model::WRITE_LOG_LIMIT;
+    use pl_driver::RegisterWindow;
+    let model = EngineModel::new();
+    let mut r = model.registers();
+    // what a long run on the model backend does: writes, and never a take_writes
+    let n = 3 * WRITE_LOG_LIMIT as u32 + 7;
+    for i in 0..n {
+        r.write32(regs::KERNEL_DIM, i).unwrap();
+    }
+    let writes = model.take_writes();
+    assert!(
+        (WRITE_LOG_LIMIT / 2..=WRITE_LOG_LIMIT).contains(&writes.len()),
+        "{} writes kept",
+        writes.len()
+    );
+    // the newest ones, in order
+    let values: Vec<u32> = writes.iter().map(|w| w.1).collect();
+    let first = n - values.len() as u32;
+    assert!(values.iter().copied().eq(first..n));
+    assert!(model.take_writes().is_empty());
+}
