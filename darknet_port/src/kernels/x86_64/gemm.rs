@@ -246,20 +246,7 @@ fn avx_vnni_block<const P: usize>(
             sums[1] = _mm256_dpbusd_avx_epi32(sums[1], x, w1);
         }
     }
-    let offset = _mm256_set1_epi32(GEMM_OFFSET);
-    for h in 0..2 {
-        // SAFETY: (h + 1) * 8 <= 16 = wsum.len().
-        let wsum = unsafe { _mm256_loadu_si256(wsum.as_ptr().add(h * 8).cast()) };
-        let taken = _mm256_mullo_epi32(wsum, offset);
-        for (i, sums) in sums.iter().enumerate() {
-            let at = i * out.channels + out.first + h * 8;
-            let dst = &mut out.acc[at..at + 8];
-            // SAFETY: `dst` holds exactly 8 i32.
-            unsafe {
-                _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm256_sub_epi32(sums[h], taken))
-            };
-        }
-    }
+    store_group(&sums, wsum, out);
 }
 
 pub(super) fn gemm_i8_avx2(
@@ -369,6 +356,14 @@ fn avx2_block<const P: usize>(rows: &[u8], span: usize, weights: &[i8], wsum: &[
             }
         }
     }
+    store_group(&sums, wsum, out);
+}
+
+/// Writes a 256-bit block's sums (`sums[i][h]`: pixel `i`, channels `8h..8h + 8` of the group)
+/// less `128 * wsum`, as the generic kernel does.
+#[target_feature(enable = "avx2")]
+fn store_group<const P: usize>(sums: &[[__m256i; 2]; P], wsum: &[i32], out: Out) {
+    assert!(wsum.len() == GEMM_GROUP && out.acc.len() == P * out.channels);
     let offset = _mm256_set1_epi32(GEMM_OFFSET);
     for h in 0..2 {
         // SAFETY: (h + 1) * 8 <= 16 = wsum.len().
