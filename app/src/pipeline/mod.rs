@@ -323,9 +323,7 @@ fn capture_loop(
                 None => continue,
             },
             Some(queue) => shared.budget.try_take().or_else(|| {
-                let old = queue.try_recv().ok()?;
-                shared.dropped.fetch_add(1, Ordering::Relaxed);
-                shared.recycle(old);
+                shared.discard(queue.try_recv().ok()?);
                 shared.budget.try_take()
             }),
         };
@@ -340,15 +338,11 @@ fn capture_loop(
         };
         shared.frames_in.fetch_add(1, Ordering::Relaxed);
         if !kept {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
-            shared.recycle(frame);
+            shared.discard(frame);
             continue;
         }
         let sent = match queue {
-            Some(queue) => send_dropping_oldest(tx, queue, frame, |old| {
-                shared.dropped.fetch_add(1, Ordering::Relaxed);
-                shared.recycle(old);
-            }),
+            Some(queue) => send_dropping_oldest(tx, queue, frame, |old| shared.discard(old)),
             None => tx.send(frame).is_ok(),
         };
         if !sent {

@@ -103,6 +103,13 @@ impl Shared {
         self.input_pool.give(frame.input);
     }
 
+    /// Drops `frame` from the run, counted: a live source's oldest or a damaged one. Its
+    /// buffers go back to the pools, its place in the budget with it.
+    pub fn discard(&self, frame: Frame) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.recycle(frame);
+    }
+
     /// Buffers the pools had to allocate.
     pub fn buffers_allocated(&self) -> usize {
         self.raw_pool.created() + self.rgb_pool.created() + self.input_pool.created()

@@ -8,7 +8,6 @@ use anyhow::{anyhow, Result};
 use darknet_port::image_input::Letterboxer;
 use darknet_port::jpeg::Planes;
 use darknet_port::network::Network;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,10 +52,9 @@ impl Process for Preprocess {
             }
             Err(m) if self.live => {
                 // A camera sends the odd damaged frame; skip it, count it.
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
                 eprintln!("zynqdet: warning: {}: {m} (frame skipped)", frame.origin);
                 self.shared.rgb_pool.give(rgb);
-                self.shared.recycle(frame);
+                self.shared.discard(frame);
                 return Ok(Processed::Consumed);
             }
             Err(m) => return Err(anyhow!("{}: {m}", frame.origin)),
