@@ -251,9 +251,7 @@ impl BinaryConv {
         pixels: std::ops::Range<usize>,
         out: &mut [u64],
     ) {
-        let (h, w) = (input.height as isize, input.width as isize);
-        let pad = (self.size / 2) as isize;
-        let (bits, words, span) = (self.bits, self.words(), layer.span);
+        let (bits, span) = (self.bits, layer.span);
         let (channels, width, padded) = (self.in_channels, input.width, layer.padded);
         let n = self.threshold_count();
         let stride = bits * self.out_channels.div_ceil(64);
@@ -288,90 +286,7 @@ impl BinaryConv {
                 if let Some(lines) = lines.as_mut() {
                     lines.windows(self, input, y, x0..x1, windows, span);
                 } else {
-                    // Tap by tap along the run: each tap's place in the window is fixed, and the output
-                    // pixels whose input lies inside the image are one range.
-                    for ky in 0..self.size {
-                        let iy = y as isize + ky as isize - pad;
-                        if iy < 0 || iy >= h {
-                            continue;
-                        }
-                        for kx in 0..self.size {
-                            let shift = kx as isize - pad;
-                            let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
-                            let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
-                            let offset = (ky * self.size + kx) * channels;
-                            if first >= end {
-                                // the tap lies outside the image for the whole run
-                                continue;
-                            }
-                            if channels < 64 {
-                                // One word a plane (the first layers): its bits land in one or two
-                                // window words, the same for the whole row.
-                                let (at, to) = (offset / 64, offset % 64);
-                                let mask = (1u64 << channels) - 1;
-                                let spills = to + channels > 64;
-                                // the run's input pixels and windows side by side, without a
-                                // bounds check a pixel
-                                let from = (first as isize + shift) as usize * bits;
-                                let sources =
-                                    &input.row(iy as usize)[from..][..(end - first) * bits];
-                                let targets = &mut windows[(first - x0) * per_pixel..];
-                                for (planes, window) in sources
-                                    .chunks_exact(bits)
-                                    .zip(targets.chunks_exact_mut(per_pixel))
-                                {
-                                    for (b, &plane) in planes.iter().enumerate() {
-                                        let v = plane & mask;
-                                        window[b * span + at] |= v << to;
-                                        if spills {
-                                            window[b * span + at + 1] |= v >> (64 - to);
-                                        }
-                                    }
-                                }
-                                continue;
-                            }
-                            if channels.is_multiple_of(64) {
-                                // whole words (64, 128, ... channels): the run's pixels and windows
-                                // side by side, each plane's words one copy
-                                let (at, stride) = (offset / 64, bits * words);
-                                let from = (first as isize + shift) as usize * stride;
-                                let sources =
-                                    &input.row(iy as usize)[from..][..(end - first) * stride];
-                                let targets = &mut windows[(first - x0) * per_pixel..];
-                                for (planes, window) in sources
-                                    .chunks_exact(stride)
-                                    .zip(targets.chunks_exact_mut(per_pixel))
-                                {
-                                    for (plane, window) in planes
-                                        .chunks_exact(words)
-                                        .zip(window.chunks_exact_mut(span))
-                                    {
-                                        if words == 1 {
-                                            // one word by hand: `copy_from_slice` calls `memcpy`
-                                            window[at] = plane[0];
-                                        } else {
-                                            window[at..at + words].copy_from_slice(plane);
-                                        }
-                                    }
-                                }
-                                continue;
-                            }
-                            for x in first..end {
-                                let planes =
-                                    input.pixel(iy as usize, (x as isize + shift) as usize);
-                                let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
-                                for b in 0..bits {
-                                    let plane = &mut window[b * span..(b + 1) * span];
-                                    put_bits(
-                                        plane,
-                                        offset,
-                                        &planes[b * words..(b + 1) * words],
-                                        channels,
-                                    );
-                                }
-                            }
-                        }
-                    }
+                    self.tap_windows(input, y, x0..x1, windows, span);
                 }
             }
             p = end;
@@ -383,6 +298,99 @@ impl BinaryConv {
             (kernels.activate)(neg, sums, &layer.thresholds, n, &layer.flip, levels);
             for (levels, planes) in levels.chunks_exact(padded).zip(&mut out) {
                 (kernels.pack_planes)(&levels[..self.out_channels], bits, planes);
+            }
+        }
+    }
+
+    /// The windows of output pixels `xs` of row `y` into `windows` (zeroed, `span` words a
+    /// plane, as `forward_pixels` lays them out), tap by tap along the run: each tap's place
+    /// in the window is fixed, and the output pixels whose input lies inside the image are one
+    /// range.
+    fn tap_windows(
+        &self,
+        input: &QTensor,
+        y: usize,
+        xs: std::ops::Range<usize>,
+        windows: &mut [u64],
+        span: usize,
+    ) {
+        let (h, w) = (input.height as isize, input.width as isize);
+        let pad = (self.size / 2) as isize;
+        let (bits, words, channels) = (self.bits, self.words(), self.in_channels);
+        let per_pixel = bits * span;
+        let (x0, x1) = (xs.start, xs.end);
+        for ky in 0..self.size {
+            let iy = y as isize + ky as isize - pad;
+            if iy < 0 || iy >= h {
+                continue;
+            }
+            for kx in 0..self.size {
+                let shift = kx as isize - pad;
+                let first = (-shift).clamp(x0 as isize, x1 as isize) as usize;
+                let end = (w - shift).clamp(x0 as isize, x1 as isize) as usize;
+                let offset = (ky * self.size + kx) * channels;
+                if first >= end {
+                    // the tap lies outside the image for the whole run
+                    continue;
+                }
+                if channels < 64 {
+                    // One word a plane (the first layers): its bits land in one or two
+                    // window words, the same for the whole row.
+                    let (at, to) = (offset / 64, offset % 64);
+                    let mask = (1u64 << channels) - 1;
+                    let spills = to + channels > 64;
+                    // the run's input pixels and windows side by side, without a
+                    // bounds check a pixel
+                    let from = (first as isize + shift) as usize * bits;
+                    let sources = &input.row(iy as usize)[from..][..(end - first) * bits];
+                    let targets = &mut windows[(first - x0) * per_pixel..];
+                    for (planes, window) in sources
+                        .chunks_exact(bits)
+                        .zip(targets.chunks_exact_mut(per_pixel))
+                    {
+                        for (b, &plane) in planes.iter().enumerate() {
+                            let v = plane & mask;
+                            window[b * span + at] |= v << to;
+                            if spills {
+                                window[b * span + at + 1] |= v >> (64 - to);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if channels.is_multiple_of(64) {
+                    // whole words (64, 128, ... channels): the run's pixels and windows
+                    // side by side, each plane's words one copy
+                    let (at, stride) = (offset / 64, bits * words);
+                    let from = (first as isize + shift) as usize * stride;
+                    let sources = &input.row(iy as usize)[from..][..(end - first) * stride];
+                    let targets = &mut windows[(first - x0) * per_pixel..];
+                    for (planes, window) in sources
+                        .chunks_exact(stride)
+                        .zip(targets.chunks_exact_mut(per_pixel))
+                    {
+                        for (plane, window) in planes
+                            .chunks_exact(words)
+                            .zip(window.chunks_exact_mut(span))
+                        {
+                            if words == 1 {
+                                // one word by hand: `copy_from_slice` calls `memcpy`
+                                window[at] = plane[0];
+                            } else {
+                                window[at..at + words].copy_from_slice(plane);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for x in first..end {
+                    let planes = input.pixel(iy as usize, (x as isize + shift) as usize);
+                    let window = &mut windows[(x - x0) * per_pixel..][..per_pixel];
+                    for b in 0..bits {
+                        let plane = &mut window[b * span..(b + 1) * span];
+                        put_bits(plane, offset, &planes[b * words..(b + 1) * words], channels);
+                    }
+                }
             }
         }
     }
