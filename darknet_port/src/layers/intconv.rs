@@ -201,8 +201,6 @@ pub struct IntConv {
     /// At each channel's accumulator scale `2^(w_shifts[o] + in_shift)`.
     pub bias: Vec<i64>,
     pub activation: Activation,
-    /// Each channel's bias and the factor back to floats, `2^-(w_shifts[o] + in_shift)`.
-    outputs: Vec<(i64, f32)>,
     /// The weights as the layer's kernel reads them.
     packed: Packed,
 }
@@ -375,11 +373,6 @@ impl IntConv {
                 }
             })
             .collect();
-        let outputs = bias
-            .iter()
-            .zip(&w_shifts)
-            .map(|(&b, &shift)| (b, (-(shift + in_shift) as f32).exp2()))
-            .collect();
         IntConv {
             in_channels: conv.in_channels,
             out_channels: conv.out_channels,
@@ -393,7 +386,6 @@ impl IntConv {
             unsigned_input,
             bias,
             activation: conv.activation,
-            outputs,
             packed,
         }
     }
@@ -421,6 +413,13 @@ impl IntConv {
         let (n, m) = (oh * ow, self.out_channels);
         let dims = (input.height, input.width);
         let windows = self.geometry().windows();
+        // each channel's bias and its factor back to floats, `2^-(w_shifts[o] + in_shift)`
+        let outputs: Vec<(i64, f32)> = self
+            .bias
+            .iter()
+            .zip(&self.w_shifts)
+            .map(|(&b, &shift)| (b, (-(shift + self.in_shift) as f32).exp2()))
+            .collect();
         let mut out = Tensor::zeros(m, oh, ow);
         match &self.packed {
             Packed::Gemm(gemm) => {
@@ -447,7 +446,7 @@ impl IntConv {
                                 *a = SPLIT * *a + f;
                             }
                         }
-                        self.rescale(acc, channels, planes, first..first + count);
+                        self.rescale(acc, channels, &outputs, planes, first..first + count);
                     },
                 );
             }
@@ -473,7 +472,7 @@ impl IntConv {
                                 dot_i16(kernels, row, &mut sums[group.clone()]);
                             }
                         }
-                        self.rescale(acc, m, planes, first..first + count);
+                        self.rescale(acc, m, &outputs, planes, first..first + count);
                     },
                 );
             }
@@ -506,11 +505,12 @@ impl IntConv {
 
     /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias (the sum and
     /// bias exact in i64, then one rounding to f32), rescale (a power of two, exact) and
-    /// activation.
+    /// activation; `outputs[o]` is channel `o`'s bias and rescale.
     fn rescale<T: Copy + Into<i64>>(
         &self,
         acc: &[T],
         channels: usize,
+        outputs: &[(i64, f32)],
         planes: &mut [&mut [f32]],
         pixels: std::ops::Range<usize>,
     ) {
@@ -518,7 +518,7 @@ impl IntConv {
         sums_to_planes(
             acc,
             channels,
-            &self.outputs,
+            outputs,
             planes,
             pixels.start,
             value,
@@ -530,13 +530,13 @@ impl IntConv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::binconv::tests::TestRng;
+    use crate::parallel;
 
     /// In `bits` signed bits.
     fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
         quantize_to(x, shift, (1i32 << (bits - 1)) - 1)
     }
-    use crate::layers::binconv::tests::TestRng;
-    use crate::parallel;
 
     #[test]
     fn shifts_fit_the_range() {
