@@ -700,8 +700,8 @@ pub struct Image {
 }
 
 /// The component planes of the last pictures decoded, kept for the next: a video's frames are
-/// all one size, and a frame-sized buffer allocated and freed per frame (the planes here, the
-/// picture in the caller's recycled buffer) is what fragments a long run's heap.
+/// all one size, so a video decoded with one `Planes` (and its pictures into one recycled
+/// buffer) allocates nothing per frame.
 #[derive(Debug, Default)]
 pub struct Planes(Vec<Vec<u8>>);
 

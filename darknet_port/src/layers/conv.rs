@@ -114,10 +114,10 @@ impl FloatConv {
     /// size and the kernel table: the direct kernel on layers with few input channels
     /// ([`FloatConv::runs_direct`]), else a matrix product. With the table's fused product
     /// (AVX-512, AVX2 with FMA): Winograd's F(4x4, 3x3) on 3x3 stride-1 layers with tiles
-    /// enough for the table ([`winograd::suits`]), the plain product on kernels packed once elsewhere. Without:
-    /// `matrixmultiply`'s SGEMM, on large images a block of output pixels at a time, elsewhere
-    /// im2col and one product split by output channels. The kernels each algorithm needs are
-    /// packed once, on its first use.
+    /// enough for the table ([`winograd::suits`]), the plain product on kernels packed once
+    /// elsewhere. Without: `matrixmultiply`'s SGEMM, on large images a block of output pixels
+    /// at a time, elsewhere im2col and one product split by output channels. The kernels each
+    /// algorithm needs are packed once, on its first use.
     pub fn algorithm(&self, out_h: usize, out_w: usize, table: &Kernels) -> ConvAlgorithm {
         if self.runs_direct() {
             ConvAlgorithm::Direct
