@@ -1,6 +1,7 @@
 //! The AVI demuxer on any bytes (written to a file of this process's own: the demuxer reads
 //! files), then up to 16 of its frames through the decoder the pipeline uses.
 #![no_main]
+use darknet_port::jpeg::Planes;
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -21,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut rgb = Vec::new();
+    // one Planes for the whole video, as the pipeline keeps it from frame to frame
+    let mut planes = Planes::default();
     for _ in 0..16 {
         match source.next_frame(Vec::new()) {
             Ok(Some(frame)) => {
@@ -30,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
                     frame.height,
                     &frame.data,
                     &mut rgb,
+                    &mut planes,
                 );
             }
             _ => break,

@@ -1,6 +1,7 @@
 //! The Y4M demuxer on any bytes, then up to 16 of its frames converted to RGB as the pipeline
 //! does.
 #![no_main]
+use darknet_port::jpeg::Planes;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use zynqdet::media::decode::to_rgb;
@@ -12,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut rgb = Vec::new();
+    // one Planes for the whole video, as the pipeline keeps it from frame to frame
+    let mut planes = Planes::default();
     for _ in 0..16 {
         match source.next_frame(Vec::new()) {
             Ok(Some(frame)) => {
@@ -21,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
                     frame.height,
                     &frame.data,
                     &mut rgb,
+                    &mut planes,
                 ) {
                     assert!(rgb.len() >= w * h * 3);
                 }
