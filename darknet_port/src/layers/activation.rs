@@ -1,6 +1,31 @@
 //! Darknet's activation functions, shared by every layer that ends in one (convolutions, their
 //! blocked epilogues, shortcuts).
 
+/// `$body` with `$f` bound to the activation `$a` as a closure of its own: each arm's loop is
+/// compiled for its function (a `dyn Fn` would be a call a value, and no vectors).
+macro_rules! with_function {
+    ($a:expr, |$f:ident| $body:expr) => {
+        match $a {
+            Activation::Linear => {
+                let $f = |x: f32| Activation::Linear.apply(x);
+                $body
+            }
+            Activation::Relu => {
+                let $f = |x: f32| Activation::Relu.apply(x);
+                $body
+            }
+            Activation::Leaky => {
+                let $f = |x: f32| Activation::Leaky.apply(x);
+                $body
+            }
+            Activation::Logistic => {
+                let $f = |x: f32| Activation::Logistic.apply(x);
+                $body
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
     Linear,
@@ -24,7 +49,7 @@ impl Activation {
     /// loop vectorises.
     #[inline]
     pub fn apply_to(self, values: &[f32], out: &mut [f32]) {
-        self.each(|f| {
+        with_function!(self, |f| {
             for (o, &v) in out.iter_mut().zip(values) {
                 *o = f(v);
             }
@@ -34,23 +59,11 @@ impl Activation {
     /// `values[i] = apply(values[i])`, the activation chosen once, outside the loop.
     #[inline]
     pub fn apply_in_place(self, values: &mut [f32]) {
-        self.each(|f| {
+        with_function!(self, |f| {
             for v in values.iter_mut() {
                 *v = f(*v);
             }
         });
-    }
-
-    /// `body` with this activation as a function of its own (so the match is outside the
-    /// loops of `body`).
-    #[inline(always)]
-    fn each(self, body: impl FnOnce(&dyn Fn(f32) -> f32)) {
-        match self {
-            Activation::Linear => body(&|x| Activation::Linear.apply(x)),
-            Activation::Relu => body(&|x| Activation::Relu.apply(x)),
-            Activation::Leaky => body(&|x| Activation::Leaky.apply(x)),
-            Activation::Logistic => body(&|x| Activation::Logistic.apply(x)),
-        }
     }
 
     #[inline]
