@@ -281,7 +281,12 @@ impl FloatConv {
         at: usize,
     ) {
         let bias = &self.bias[first_channel..];
-        sums_to_planes(sums, width, bias, planes, at, |s, b| s + b, self.activation);
+        let values = |sums: &[f32], channels: std::ops::Range<usize>, out: &mut [f32]| {
+            for ((v, &s), &b) in out.iter_mut().zip(sums).zip(&bias[channels]) {
+                *v = s + b;
+            }
+        };
+        sums_to_planes(sums, width, planes, at, values, self.activation);
     }
 
     /// The blocked SGEMM: the input in HWC order, then for each block of output pixels its

@@ -251,6 +251,9 @@ struct GemmWeights {
     fine: Option<(Vec<i8>, Vec<i32>)>,
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
+    /// The largest magnitude a sum can have, `255 * max|w| * span`: with its bias within i32
+    /// too, the sums are rescaled on vectors (see [`IntConv::rescale_narrow`]).
+    largest_sum: i64,
 }
 
 /// The factor of the coarse part of split weights: `|w| <= 127` gives parts within `+-8`.
@@ -260,6 +263,8 @@ impl GemmWeights {
     fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
         let taps = taps_hwc(weights, in_channels, k);
         let pack = |part: &[i8]| kernels::pack_gemm_i8(part, out_channels, in_channels * k * k);
+        let largest_weight = taps.iter().map(|&w| i64::from(w).abs()).max().unwrap_or(0);
+        let largest_sum = 255 * largest_weight * (in_channels * k * k) as i64;
         if taps
             .iter()
             .all(|&w| i32::from(w).abs() <= kernels::GEMM_MAX_WEIGHT)
@@ -271,6 +276,7 @@ impl GemmWeights {
                 sums,
                 fine: None,
                 span,
+                largest_sum,
             };
         }
         let coarse: Vec<i8> = taps
@@ -289,6 +295,7 @@ impl GemmWeights {
             sums,
             fine: Some((fine, fine_sums)),
             span,
+            largest_sum,
         }
     }
 
@@ -424,6 +431,7 @@ impl IntConv {
         match &self.packed {
             Packed::Gemm(gemm) => {
                 let hwc = self.quantize_hwc_i8(input);
+                let narrow = narrow_outputs(&outputs, gemm.largest_sum);
                 let (gemm_i8, channels, zero) =
                     (kernels::active().gemm_i8, gemm.channels(), self.zero_byte());
                 for_each_block(
@@ -446,7 +454,13 @@ impl IntConv {
                                 *a = SPLIT * *a + f;
                             }
                         }
-                        self.rescale(acc, channels, &outputs, planes, first..first + count);
+                        let pixels = first..first + count;
+                        match &narrow {
+                            Some(narrow) => {
+                                self.rescale_narrow(acc, channels, narrow, planes, pixels)
+                            }
+                            None => self.rescale(acc, channels, &outputs, planes, pixels),
+                        }
                     },
                 );
             }
@@ -514,17 +528,45 @@ impl IntConv {
         planes: &mut [&mut [f32]],
         pixels: std::ops::Range<usize>,
     ) {
-        let value = |s: T, (b, rescale): (i64, f32)| (s.into() + b) as f32 * rescale;
-        sums_to_planes(
-            acc,
-            channels,
-            outputs,
-            planes,
-            pixels.start,
-            value,
-            self.activation,
-        );
+        let values = |sums: &[T], channels: std::ops::Range<usize>, out: &mut [f32]| {
+            for ((v, &s), &(b, rescale)) in out.iter_mut().zip(sums).zip(&outputs[channels]) {
+                *v = (s.into() + b) as f32 * rescale;
+            }
+        };
+        let at = pixels.start;
+        sums_to_planes(acc, channels, planes, at, values, self.activation);
     }
+
+    /// [`IntConv::rescale`] for sums that cannot leave i32 with their bias added: the sum in
+    /// i32, which rounds to the same float as in i64, and on vectors (x86 has no conversion
+    /// of i64 to floats before AVX-512).
+    fn rescale_narrow(
+        &self,
+        acc: &[i32],
+        channels: usize,
+        (bias, rescale): &(Vec<i32>, Vec<f32>),
+        planes: &mut [&mut [f32]],
+        pixels: std::ops::Range<usize>,
+    ) {
+        let values = |sums: &[i32], channels: std::ops::Range<usize>, out: &mut [f32]| {
+            let (bias, rescale) = (&bias[channels.clone()], &rescale[channels]);
+            for (((v, &s), &b), &r) in out.iter_mut().zip(sums).zip(bias).zip(rescale) {
+                *v = (s + b) as f32 * r;
+            }
+        };
+        let at = pixels.start;
+        sums_to_planes(acc, channels, planes, at, values, self.activation);
+    }
+}
+
+/// Each channel's bias in i32 and its rescale, when no sum plus its bias can leave i32 (sums
+/// are at most `largest_sum` in magnitude).
+fn narrow_outputs(outputs: &[(i64, f32)], largest_sum: i64) -> Option<(Vec<i32>, Vec<f32>)> {
+    let bias = outputs
+        .iter()
+        .map(|&(b, _)| i32::try_from(b.abs() + largest_sum).ok().map(|_| b as i32))
+        .collect::<Option<Vec<i32>>>()?;
+    Some((bias, outputs.iter().map(|&(_, r)| r).collect()))
 }
 
 #[cfg(test)]
@@ -777,6 +819,11 @@ mod tests {
             // split over workers, the same bits
             let split = parallel::with_workers(&parallel::SplitWays::<3>, || q.forward(&input));
             assert_eq!(bits(&split), bits(&want), "split three ways");
+            // a bias that a sum could carry past i32 takes the layer's sums through i64
+            let mut wide = q.clone();
+            wide.bias[0] = i64::from(i32::MAX);
+            let want_wide = integer_reference(&wide, &input);
+            assert_eq!(bits(&wide.forward(&input)), bits(&want_wide), "sums in i64");
             // and it is a convolution: close to the float one
             let float = conv.forward_reference(&input);
             let worst = want

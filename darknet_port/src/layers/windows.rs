@@ -111,12 +111,29 @@ impl Windows {
     ) {
         let (k, c) = (self.size, self.channels);
         assert_eq!(rows.len(), pixels.len() * span, "one row a pixel");
-        let clear = |values: &mut [T]| {
-            if let Some(z) = zero {
-                values.fill(z);
+        // Values are written in order, so a short run may be written as a whole CHUNK (a few
+        // vector moves instead of a call to memcpy or memset: with the image's three channels a
+        // window row is 9 values): what it writes past its end is written again by the runs
+        // that follow. Only when every value is written (with `zero`), and within both buffers.
+        const CHUNK: usize = 16;
+        let spill = zero.is_some();
+        let copy = |rows: &mut [T], at: usize, from: usize, len: usize| {
+            if spill && len <= CHUNK && at + CHUNK <= rows.len() && from + CHUNK <= hwc.len() {
+                rows[at..at + CHUNK].copy_from_slice(&hwc[from..from + CHUNK]);
+            } else {
+                rows[at..at + len].copy_from_slice(&hwc[from..from + len]);
             }
         };
-        for (p, row) in pixels.zip(rows.chunks_exact_mut(span)) {
+        let clear = |rows: &mut [T], at: usize, len: usize| {
+            let Some(z) = zero else { return };
+            if len == 0 {
+            } else if len <= CHUNK && at + CHUNK <= rows.len() {
+                rows[at..at + CHUNK].fill(z);
+            } else {
+                rows[at..at + len].fill(z);
+            }
+        };
+        for (p, row) in pixels.zip((0..).step_by(span)) {
             let (y, x) = (p / ow, p % ow);
             // A window row's taps are consecutive pixels, so in HWC they are one run of values,
             // and in the row too: one copy a window row (less what hangs over an edge).
@@ -124,25 +141,24 @@ impl Windows {
             let first = (-left).clamp(0, k as isize) as usize;
             let last = (iw as isize - left).clamp(0, k as isize) as usize;
             if first >= last {
-                clear(row);
+                clear(rows, row, span);
                 continue;
             }
-            let (window, tail) = row.split_at_mut(k * k * c);
-            clear(tail);
-            for (ky, taps) in window.chunks_exact_mut(k * c).enumerate() {
+            let len = (last - first) * c;
+            for ky in 0..k {
+                let taps = row + ky * k * c;
                 let iy = (y * self.stride + ky) as isize - self.pad as isize;
                 if iy < 0 || iy as usize >= ih {
-                    clear(taps);
+                    clear(rows, taps, k * c);
                     continue;
                 }
                 let src = (iy as usize * iw + (left + first as isize) as usize) * c;
-                let len = (last - first) * c;
-                let (before, rest) = taps.split_at_mut(first * c);
-                let (run, after) = rest.split_at_mut(len);
-                clear(before);
-                run.copy_from_slice(&hwc[src..src + len]);
-                clear(after);
+                clear(rows, taps, first * c);
+                copy(rows, taps + first * c, src, len);
+                clear(rows, taps + first * c + len, (k - last) * c);
             }
+            // the tail last: the runs before it may have spilt into it
+            clear(rows, row + k * k * c, span - k * k * c);
         }
     }
 }
@@ -197,30 +213,40 @@ pub(crate) fn for_each_block<S>(
 }
 
 /// A block's sums `[pixel][width]` into `planes` (one a channel) from pixel `at`:
-/// `planes[o][at + p] = activation(value(sums[p * width + o], bias[o]))`. Through a small tile,
-/// turned around on the way, so that the activation and the stores run along each plane.
-pub(crate) fn sums_to_planes<T: Copy, B: Copy>(
+/// `planes[o][at + p] = activation(v)`, where `values(sums, channels, out)` turns one pixel's
+/// sums of `channels` into their values `out`. Through a small tile: the values are made along
+/// each pixel's sums (in vectors, as the sums lie), turned around, then activated and stored
+/// along each plane.
+pub(crate) fn sums_to_planes<T: Copy>(
     sums: &[T],
     width: usize,
-    bias: &[B],
     planes: &mut [&mut [f32]],
     at: usize,
-    value: impl Fn(T, B) -> f32,
+    values: impl Fn(&[T], Range<usize>, &mut [f32]),
     activation: Activation,
 ) {
     const TILE: usize = 16;
     let count = sums.len() / width;
-    let mut tile = [[0f32; TILE]; TILE];
+    let mut by_pixel = [[0f32; TILE]; TILE];
+    let mut by_channel = [[0f32; TILE]; TILE];
     for p0 in (0..count).step_by(TILE) {
         let n = TILE.min(count - p0);
         for o0 in (0..planes.len()).step_by(TILE) {
-            let bias = &bias[o0..(o0 + TILE).min(planes.len())];
+            let channels = o0..(o0 + TILE).min(planes.len());
+            let m = channels.len();
             for (p, sums) in sums[p0 * width..].chunks(width).take(n).enumerate() {
-                for (o, (&s, &b)) in sums[o0..].iter().zip(bias).enumerate() {
-                    tile[o][p] = value(s, b);
+                values(
+                    &sums[channels.clone()],
+                    channels.clone(),
+                    &mut by_pixel[p][..m],
+                );
+            }
+            for (p, pixel) in by_pixel[..n].iter().enumerate() {
+                for (channel, &v) in by_channel.iter_mut().zip(&pixel[..m]) {
+                    channel[p] = v;
                 }
             }
-            for (values, plane) in tile.iter().zip(&mut planes[o0..o0 + bias.len()]) {
+            for (values, plane) in by_channel.iter().zip(&mut planes[channels]) {
                 activation.apply_to(&values[..n], &mut plane[at + p0..][..n]);
             }
         }
