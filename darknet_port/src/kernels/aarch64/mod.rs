@@ -20,6 +20,8 @@ static NEON: Kernels = Kernels {
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8,
+    // the portable INT16 product: no NEON version of its layout yet
+    gemm_i16: super::generic::gemm_i16,
     dot_i16: dot::dot_i16,
     // matrixmultiply's NEON kernel
     sgemm_fma: None,
