@@ -72,10 +72,6 @@ pub type Activate =
 /// to `bits * words`. Every word is written (bits beyond the channels are zero).
 pub type PackPlanes = fn(levels: &[u8], bits: usize, planes: &mut [u64]);
 
-/// `acc[o] = kernels[o*span..][..span] . row` (`span = row.len()`) for every `o < acc.len()`,
-/// in exact integer arithmetic, values `|v| <= 32767` (the INT16 convolution).
-pub type Dot = fn(kernels: &[i16], row: &[i16], acc: &mut [i64]);
-
 /// Output channels a [`GemmI8`] computes together: packed weights come in groups this size.
 pub const GEMM_GROUP: usize = 16;
 /// Consecutive inputs a [`GemmI8`] lane sums in one step: spans are multiples of this.
@@ -331,7 +327,6 @@ pub struct Kernels {
     /// The INT16 convolution as a matrix product, like `gemm_i8`: each weight load feeds a
     /// few pixels, each input load a group of channels.
     pub gemm_i16: GemmI16,
-    pub dot_i16: Dot,
     /// The float convolution's product where the CPU fuses multiply-adds at a width that beats
     /// `matrixmultiply` (AVX-512); `None` elsewhere, and the layers use `matrixmultiply`.
     pub sgemm_fma: Option<SgemmFma>,

@@ -5,7 +5,6 @@
 mod binconv;
 mod colour;
 mod conv;
-mod dot;
 mod gemm;
 mod jpeg;
 mod quantize;
@@ -22,7 +21,6 @@ static NEON: Kernels = Kernels {
     gemm_i8: gemm::gemm_i8,
     // the portable INT16 product: no NEON version of its layout yet
     gemm_i16: super::generic::gemm_i16,
-    dot_i16: dot::dot_i16,
     // matrixmultiply's NEON kernel
     sgemm_fma: None,
     // unused where there is no fused product

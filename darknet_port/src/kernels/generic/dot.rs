@@ -2,25 +2,6 @@
 
 use crate::kernels::{GEMM_DEPTH, GEMM_GROUP, GEMM_I16_DEPTH, GEMM_MAX_SPAN, GEMM_OFFSET};
 
-pub(crate) fn check_dot(kernels: &[i16], row: &[i16], acc: &[i64]) {
-    assert_eq!(kernels.len(), acc.len() * row.len(), "one kernel a sum");
-}
-
-pub fn dot_i16(kernels: &[i16], row: &[i16], acc: &mut [i64]) {
-    check_dot(kernels, row, acc);
-    if row.is_empty() {
-        acc.fill(0);
-        return;
-    }
-    for (a, kernel) in acc.iter_mut().zip(kernels.chunks_exact(row.len())) {
-        *a = kernel
-            .iter()
-            .zip(row)
-            .map(|(&x, &y)| i64::from(x) * i64::from(y))
-            .sum();
-    }
-}
-
 pub(crate) fn check_gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &[i64]) {
     assert!(
         span > 0 && span.is_multiple_of(GEMM_I16_DEPTH),

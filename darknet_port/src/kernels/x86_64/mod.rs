@@ -16,7 +16,6 @@
 mod binconv;
 mod colour;
 mod conv;
-mod dot;
 mod gemm;
 mod gemm_i16;
 mod jpeg;
@@ -44,7 +43,6 @@ static AVX2: Kernels = Kernels {
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8_avx2,
     gemm_i16: gemm_i16::gemm_i16,
-    dot_i16: dot::dot_i16,
     // matrixmultiply's AVX2/FMA kernel
     sgemm_fma: None,
     // used only with the fused product
