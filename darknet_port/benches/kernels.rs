@@ -258,20 +258,24 @@ fn main() {
         });
     }
 
-    // The INT16 dot products of a 3x3x512 convolution.
-    let span = 4608;
+    // The INT16 matrix product of a 3x3 512->256 convolution on one block of 64 pixels (what
+    // the layer hands it at a time).
+    let (pixels, span, channels) = (64, 4608, 256);
     let top = 32767u64;
     let values = |rng: &mut Rng, n: usize| -> Vec<i16> {
         (0..n)
-            .map(|_| (rng.next() % (2 * top + 1)) as i16 - top as i16)
+            .map(|_| ((rng.next() % (2 * top + 1)) as i64 - top as i64) as i16)
             .collect()
     };
-    let k = values(&mut rng, 16 * span);
-    let row = values(&mut rng, span);
-    let mut acc = [0i64; 16];
-    compare(&format!("dot_i16 16 x {span}"), 2000, &tables, || {
-        (kernels::active().dot_i16)(black_box(&k), black_box(&row), &mut acc);
-    });
+    let (packed, span) = kernels::pack_gemm_i16(&values(&mut rng, channels * span), channels, span);
+    let rows = values(&mut rng, pixels * span);
+    let mut acc = vec![0i64; pixels * channels];
+    compare(
+        &format!("gemm_i16 3x3 512->256 x{pixels}"),
+        20,
+        &tables,
+        || (kernels::active().gemm_i16)(black_box(&rows), span, &packed, &mut acc),
+    );
 
     // A layer shape of other tiny-YOLO models, for the direct-or-product rule.
     let conv = FloatConv {

@@ -72,10 +72,6 @@ pub type Activate =
 /// to `bits * words`. Every word is written (bits beyond the channels are zero).
 pub type PackPlanes = fn(levels: &[u8], bits: usize, planes: &mut [u64]);
 
-/// `acc[o] = kernels[o*span..][..span] . row` (`span = row.len()`) for every `o < acc.len()`,
-/// in exact integer arithmetic, values `|v| <= 32767` (the INT16 convolution).
-pub type Dot = fn(kernels: &[i16], row: &[i16], acc: &mut [i64]);
-
 /// Output channels a [`GemmI8`] computes together: packed weights come in groups this size.
 pub const GEMM_GROUP: usize = 16;
 /// Consecutive inputs a [`GemmI8`] lane sums in one step: spans are multiples of this.
@@ -131,6 +127,47 @@ pub fn pack_gemm_i8(weights: &[i8], channels: usize, span: usize) -> (Vec<i8>, V
         }
     }
     (packed, sums, padded_span)
+}
+
+/// Consecutive inputs a [`GemmI16`] lane sums in one step (`vpmaddwd` adds pairs of
+/// products): its spans are multiples of this. Its channels come in groups of [`GEMM_GROUP`].
+pub const GEMM_I16_DEPTH: usize = 2;
+
+/// The INT16 convolution as a matrix product, on weights packed once by [`pack_gemm_i16`]:
+/// for pixel `p < rows.len() / span` and channel `o < channels = weights.len() / span`,
+/// `acc[p*channels + o] = sum_{k < span} rows[p*span + k] * w(o, k)` exactly in i64, where
+/// `w(o, k)` is `weights[((o/16 * span/2 + k/2) * 16 + o%16) * 2 + k%2]`: each step of a group
+/// is 16 channels' pairs of consecutive inputs, what `vpmaddwd` multiplies by one pixel's pair.
+/// `channels` is a multiple of [`GEMM_GROUP`], `span` of [`GEMM_I16_DEPTH`] (and not 0).
+/// Weights are in `[-32767, 32767]` ([`pack_gemm_i16`] checks it), so a pair of products of a
+/// weight and any i16 stays below `2^31` in magnitude and fits the i32 of a `vpmaddwd`.
+pub type GemmI16 = fn(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]);
+
+/// INT16 weights `[o][k]` (`channels` kernels of `span` values, symmetric: `|w| <= 32767`) in
+/// the layout of [`GemmI16`]: the span rounded up to a multiple of [`GEMM_I16_DEPTH`] and the
+/// channels to a multiple of [`GEMM_GROUP`], both padded with zero weights. Returns the packed
+/// weights and the padded span.
+pub fn pack_gemm_i16(weights: &[i16], channels: usize, span: usize) -> (Vec<i16>, usize) {
+    assert_eq!(weights.len(), channels * span, "one kernel a channel");
+    assert!(
+        !weights.contains(&i16::MIN),
+        "INT16 weights within +-{}",
+        i16::MAX
+    );
+    let padded_span = span.next_multiple_of(GEMM_I16_DEPTH);
+    let padded_channels = channels.next_multiple_of(GEMM_GROUP);
+    let mut packed = vec![0i16; padded_channels * padded_span];
+    for o in 0..channels {
+        for k in 0..span {
+            let at = ((o / GEMM_GROUP * padded_span / GEMM_I16_DEPTH + k / GEMM_I16_DEPTH)
+                * GEMM_GROUP
+                + o % GEMM_GROUP)
+                * GEMM_I16_DEPTH
+                + k % GEMM_I16_DEPTH;
+            packed[at] = weights[o * span + k];
+        }
+    }
+    (packed, padded_span)
 }
 
 /// Output channels a [`SgemmFma`] computes together: [`PackedF32`] kernels come in groups this
@@ -287,7 +324,9 @@ pub struct Kernels {
     pub activate: Activate,
     pub pack_planes: PackPlanes,
     pub gemm_i8: GemmI8,
-    pub dot_i16: Dot,
+    /// The INT16 convolution as a matrix product, like `gemm_i8`: each weight load feeds a
+    /// few pixels, each input load a group of channels.
+    pub gemm_i16: GemmI16,
     /// The float convolution's product where the CPU fuses multiply-adds at a width that beats
     /// `matrixmultiply` (AVX-512); `None` elsewhere, and the layers use `matrixmultiply`.
     pub sgemm_fma: Option<SgemmFma>,

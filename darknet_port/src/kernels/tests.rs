@@ -183,35 +183,73 @@ fn check_pack(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
-fn check_dots(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
-    let top = 32767i64;
-    for &(kernels, span) in &[
-        (7usize, 4608usize),
-        (4, 27),
-        (9, 16),
-        (1, 5),
-        (5, 1),
-        (3, 15),
-        (8, 17),
-        (16, 33),
-        (2, 0),
-    ] {
-        for kind in 0..3 {
-            let mut value = |i: usize| -> i16 {
-                match kind {
-                    0 => ((rng.next() % (2 * top as u64 + 1)) as i64 - top) as i16,
-                    // every product at the extreme, where an overflow would show
-                    1 => top as i16,
-                    _ => (if i.is_multiple_of(2) { top } else { -top }) as i16,
-                }
-            };
-            let w: Vec<i16> = (0..kernels * span).map(&mut value).collect();
-            let row: Vec<i16> = (0..span).map(|i| value(i / 3)).collect();
-            let (mut got, mut want) = (vec![1i64; kernels], vec![2i64; kernels]);
-            (t.dot_i16)(&w, &row, &mut got);
-            (GENERIC.dot_i16)(&w, &row, &mut want);
-            let case = format!("{kernels}x{span} kind {kind}");
-            errors.extend(differ("dot_i16", case, &got, &want));
+/// INT16 weights `[o][k]` and rows of `span` inputs of one kind: random, or at the extremes of
+/// the symmetric range, where an overflow of the AVX2 kernel's i32 pair sums would show.
+fn gemm_i16_case(
+    rng: &mut TestRng,
+    kind: usize,
+    span: usize,
+    channels: usize,
+    pixels: usize,
+) -> (Vec<i16>, Vec<i16>) {
+    let top = i16::MAX;
+    let mut random = || ((rng.next() % (2 * top as u64 + 1)) as i64 - i64::from(top)) as i16;
+    match kind {
+        0 => (
+            (0..pixels * span).map(|_| random()).collect(),
+            (0..channels * span).map(|_| random()).collect(),
+        ),
+        // the largest sums of either sign
+        1 => (vec![top; pixels * span], vec![top; channels * span]),
+        2 => (vec![-top; pixels * span], vec![top; channels * span]),
+        // signs alternating with different periods in rows and weights
+        _ => (
+            (0..pixels * span)
+                .map(|i| if i % 3 == 0 { -top } else { top })
+                .collect(),
+            (0..channels * span)
+                .map(|i| if i % 2 == 0 { top } else { -top })
+                .collect(),
+        ),
+    }
+}
+
+fn check_gemm_i16(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let mut run = |rng: &mut TestRng, kind: usize, span: usize, channels: usize, pixels: usize| {
+        let (rows, weights) = gemm_i16_case(rng, kind, span, channels, pixels);
+        let (packed, padded) = pack_gemm_i16(&weights, channels, span);
+        // the padding inputs hold anything: their weights are zero
+        let mut padded_rows = Vec::with_capacity(pixels * padded);
+        for row in rows.chunks_exact(span) {
+            padded_rows.extend_from_slice(row);
+            padded_rows.extend((span..padded).map(|_| rng.next() as i16));
+        }
+        let len = pixels * channels.next_multiple_of(GEMM_GROUP);
+        let (mut got, mut want) = (vec![7i64; len], vec![-7i64; len]);
+        (t.gemm_i16)(&padded_rows, padded, &packed, &mut got);
+        (GENERIC.gemm_i16)(&padded_rows, padded, &packed, &mut want);
+        let case = format!("span {span} channels {channels} pixels {pixels} kind {kind}");
+        errors.extend(differ("gemm_i16", case, &got, &want));
+    };
+    // every pixel count of the register blocks' tails, odd spans, channel counts that leave
+    // a group part padded
+    for &span in &[1usize, 2, 5, 27, 28, 144] {
+        for &channels in &[1usize, 13, 16, 17, 32, 45, 64] {
+            for pixels in 1..=9 {
+                let kind = rng.next() as usize % 4;
+                run(rng, kind, span, channels, pixels);
+            }
+        }
+    }
+    for kind in 0..4 {
+        for &(span, channels, pixels) in &[
+            (4608usize, 16usize, 1usize),
+            (4607, 48, 7),
+            (27, 16, 64),
+            (1152, 256, 3),
+            (8, 16, 0),
+        ] {
+            run(rng, kind, span, channels, pixels);
         }
     }
 }
@@ -710,8 +748,8 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_sums(t, &mut rng, &mut errors);
     check_activate(t, &mut rng, &mut errors);
     check_pack(t, &mut rng, &mut errors);
-    check_dots(t, &mut rng, &mut errors);
     check_gemm(t, &mut rng, &mut errors);
+    check_gemm_i16(t, &mut rng, &mut errors);
     check_sgemm(t, &mut rng, &mut errors);
     check_winograd(t, &mut rng, &mut errors);
     check_conv(t, &mut rng, &mut errors);
@@ -794,8 +832,8 @@ fn bad_winograd_output(m: &[Lanes], y: &mut [Lanes]) {
         last_bit(&mut l.0, |x| f32::from_bits(x.to_bits() ^ 1));
     }
 }
-fn bad_dot_i16(k: &[i16], r: &[i16], acc: &mut [i64]) {
-    (GENERIC.dot_i16)(k, r, acc);
+fn bad_gemm_i16(r: &[i16], s: usize, w: &[i16], acc: &mut [i64]) {
+    (GENERIC.gemm_i16)(r, s, w, acc);
     last_bit(acc, |x| x ^ 1);
 }
 fn bad_conv(
@@ -919,9 +957,9 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             },
         ),
         (
-            "dot_i16",
+            "gemm_i16",
             Kernels {
-                dot_i16: bad_dot_i16,
+                gemm_i16: bad_gemm_i16,
                 ..g
             },
         ),
@@ -1273,4 +1311,57 @@ fn colour_frames_match_bt601_reference_colours() {
     assert!(nv12_to_rgb(0, 4, &[], &mut rgb).is_err());
     let e = nv12_to_rgb(5, 3, &[0; 26], &mut rgb).unwrap_err();
     assert_eq!(e, "NV12 frame of 5x3 needs 27 bytes, it has 26");
+}
+
+/// INT16 packing refuses -32768: the AVX2 kernel's pair sums would overflow i32 on it.
+#[test]
+#[should_panic(expected = "INT16 weights within")]
+fn int16_packing_refuses_the_asymmetric_minimum() {
+    let mut weights = vec![1i16; 2 * 8];
+    weights[9] = i16::MIN;
+    pack_gemm_i16(&weights, 2, 8);
+}
+
+/// The generic INT16 kernel on packed weights is the plain triple loop on unpacked ones,
+/// padding included: unpadded spans and channel counts, the padding inputs of the rows random.
+#[test]
+fn generic_gemm_i16_is_the_plain_product() {
+    let mut rng = TestRng(0x8765_4321);
+    for &(span, channels, pixels) in &[
+        (27usize, 13usize, 5usize),
+        (1, 1, 1),
+        (2, 16, 2),
+        (9, 17, 3),
+        (3, 33, 4),
+        (4608, 16, 2),
+    ] {
+        let (rows, weights) = gemm_i16_case(&mut rng, 0, span, channels, pixels);
+        let (packed, padded) = pack_gemm_i16(&weights, channels, span);
+        assert_eq!(padded, span.next_multiple_of(GEMM_I16_DEPTH));
+        let groups = channels.next_multiple_of(GEMM_GROUP);
+        assert_eq!(packed.len(), groups * padded);
+        let mut padded_rows = Vec::new();
+        for row in rows.chunks_exact(span) {
+            padded_rows.extend_from_slice(row);
+            padded_rows.extend((span..padded).map(|_| rng.next() as i16));
+        }
+        let mut acc = vec![7i64; pixels * groups];
+        (GENERIC.gemm_i16)(&padded_rows, padded, &packed, &mut acc);
+        for p in 0..pixels {
+            for o in 0..groups {
+                let want: i64 = if o < channels {
+                    (0..span)
+                        .map(|k| i64::from(rows[p * span + k]) * i64::from(weights[o * span + k]))
+                        .sum()
+                } else {
+                    0
+                };
+                assert_eq!(
+                    acc[p * groups + o],
+                    want,
+                    "span {span} channels {channels}: pixel {p} channel {o}"
+                );
+            }
+        }
+    }
 }

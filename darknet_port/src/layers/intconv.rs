@@ -24,8 +24,9 @@
 //! - the bias absorbs the mean error the rounded weights cause on the calibration inputs
 //!   ("bias correction", Nagel et al. 2019).
 //!
-//! INT8 runs as one matrix product of the kernel table ([`kernels::GemmI8`]) over blocks of
-//! output pixels, split over the caller's workers ([`crate::parallel`]).
+//! INT8 and INT16 run as one matrix product of the kernel table ([`kernels::GemmI8`],
+//! [`kernels::GemmI16`]) a block of output pixels, the blocks split over the caller's workers
+//! ([`crate::parallel`]).
 
 use super::activation::Activation;
 use super::conv::FloatConv;
@@ -211,8 +212,9 @@ pub struct IntConv {
 enum Packed {
     /// INT8: the layout of [`kernels::GemmI8`].
     Gemm(GemmWeights),
-    /// INT16: `[o][tap]`, for [`kernels::Dot`].
-    Taps(Vec<i16>),
+    /// INT16: the layout of [`kernels::GemmI16`], and its span (`in_channels * k * k`
+    /// rounded up to the kernel's depth).
+    GemmI16 { packed: Vec<i16>, span: usize },
 }
 
 /// What calibration measured of a convolution's input.
@@ -317,9 +319,6 @@ impl GemmWeights {
 /// values) stays in L2 while every kernel meets it.
 const BLOCK_PIXELS: usize = 64;
 
-/// INT16 kernels that meet a block's rows together: 16 x 4608 x 2 bytes = 144 KiB, in L2.
-const DOT_KERNELS: usize = 16;
-
 impl IntConv {
     /// Quantizes a float convolution whose inputs are described by `stats`.
     pub fn from_float(conv: &FloatConv, precision: Precision, stats: &InputStats) -> IntConv {
@@ -365,7 +364,11 @@ impl IntConv {
                 conv.in_channels,
                 conv.size,
             )),
-            _ => Packed::Taps(taps_hwc(&weights, conv.in_channels, conv.size)),
+            _ => {
+                let taps = taps_hwc(&weights, conv.in_channels, conv.size);
+                let (packed, span) = kernels::pack_gemm_i16(&taps, conv.out_channels, span);
+                Packed::GemmI16 { packed, span }
+            }
         };
         let bias: Vec<i64> = corrected_bias(conv, &weights, &w_shifts, stats.channel_means)
             .iter()
@@ -412,7 +415,7 @@ impl IntConv {
     }
 
     /// Output pixels in blocks, split over the workers: each block's windows as rows (in
-    /// cache), multiplied by the kernels (one INT8 matrix product, or INT16 dot products),
+    /// cache), multiplied by the kernels (one INT8 or INT16 matrix product),
     /// rescaled and activated into the worker's slice of every output plane.
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
@@ -464,29 +467,23 @@ impl IntConv {
                     },
                 );
             }
-            Packed::Taps(taps) => {
+            Packed::GemmI16 { packed, span } => {
                 let scale = (self.in_shift as f32).exp2();
                 let top = ((1i32 << (self.precision.bits() - 1)) - 1) as f32;
                 let hwc = to_hwc(input, |x| quantize_scaled(x, scale, -top, top) as i16);
-                let (dot_i16, span) = (kernels::active().dot_i16, taps.len() / m.max(1));
+                let (gemm_i16, span) = (kernels::active().gemm_i16, *span);
+                let channels = packed.len() / span;
                 for_each_block(
                     &mut out.data,
                     n,
                     BLOCK_PIXELS,
-                    || (Vec::new(), vec![0i64; BLOCK_PIXELS * m]),
+                    || (Vec::new(), vec![0i64; BLOCK_PIXELS * channels]),
                     |(rows, acc), pixels, first, planes| {
                         let count = pixels.len();
                         windows.rows(&hwc, dims, ow, pixels, span, 0, rows);
-                        let acc = &mut acc[..count * m];
-                        for o in (0..m).step_by(DOT_KERNELS) {
-                            let group = o..(o + DOT_KERNELS).min(m);
-                            let kernels = &taps[group.start * span..group.end * span];
-                            for (row, sums) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(m))
-                            {
-                                dot_i16(kernels, row, &mut sums[group.clone()]);
-                            }
-                        }
-                        self.rescale(acc, m, &outputs, planes, first..first + count);
+                        let acc = &mut acc[..count * channels];
+                        gemm_i16(rows, span, packed, acc);
+                        self.rescale(acc, channels, &outputs, planes, first..first + count);
                     },
                 );
             }
@@ -668,8 +665,8 @@ mod tests {
                 .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
                 .collect()
         };
-        // (in, out, size, stride, pad, input h x w): odd rows and channel counts (groups of 16
-        // and kernels past whole fours), spans past whole vectors, more pixels than a block
+        // (in, out, size, stride, pad, input h x w): odd spans and channel counts (past whole
+        // groups of 16), pixel counts past whole register blocks, more pixels than a block
         for (inputs, outputs, size, stride, pad, (h, w)) in [
             (3, 13, 3, 1, 1, (7, 5)),
             (20, 17, 1, 1, 0, (4, 9)),
@@ -698,6 +695,11 @@ mod tests {
             let want = bits(&kernels::with_kernels(kernels::generic(), || {
                 q.forward(&input)
             }));
+            let plain = bits(&integer_reference(&q, &input));
+            assert_eq!(
+                want, plain,
+                "the plain integer arithmetic on {inputs}x{outputs}"
+            );
             for table in kernels::supported() {
                 let got = kernels::with_kernels(table, || q.forward(&input));
                 assert_eq!(bits(&got), want, "{} on {inputs}x{outputs}", table.name);
@@ -707,14 +709,14 @@ mod tests {
         }
     }
 
-    /// The INT8 layer's arithmetic written out plainly: its own quantized weights and inputs,
+    /// The layer's integer arithmetic written out plainly: its own quantized weights and inputs,
     /// multiplied and summed output by output.
     fn integer_reference(q: &IntConv, input: &Tensor) -> Tensor {
         let (oh, ow) = (q.output_dim(input.height), q.output_dim(input.width));
         let (k, c) = (q.size, q.in_channels);
         let quantized = |x: f32| match q.unsigned_input {
             true => quantize(x, q.in_shift, 9).max(0),
-            false => quantize(x, q.in_shift, 8),
+            false => quantize(x, q.in_shift, q.precision.bits()),
         };
         let mut out = Tensor::zeros(q.out_channels, oh, ow);
         for o in 0..q.out_channels {

@@ -1,23 +1,49 @@
 //! Integer products of the INT8/INT16 convolutions.
 
-use crate::kernels::{GEMM_DEPTH, GEMM_GROUP, GEMM_MAX_SPAN, GEMM_OFFSET};
+use crate::kernels::{GEMM_DEPTH, GEMM_GROUP, GEMM_I16_DEPTH, GEMM_MAX_SPAN, GEMM_OFFSET};
 
-pub(crate) fn check_dot(kernels: &[i16], row: &[i16], acc: &[i64]) {
-    assert_eq!(kernels.len(), acc.len() * row.len(), "one kernel a sum");
+pub(crate) fn check_gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &[i64]) {
+    assert!(
+        span > 0 && span.is_multiple_of(GEMM_I16_DEPTH),
+        "span {span}"
+    );
+    assert!(
+        weights.len().is_multiple_of(GEMM_GROUP * span),
+        "whole channel groups"
+    );
+    assert!(rows.len().is_multiple_of(span), "whole rows");
+    assert_eq!(
+        acc.len(),
+        rows.len() / span * (weights.len() / span),
+        "one sum a pixel and channel"
+    );
 }
 
-pub fn dot_i16(kernels: &[i16], row: &[i16], acc: &mut [i64]) {
-    check_dot(kernels, row, acc);
-    if row.is_empty() {
-        acc.fill(0);
+pub fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
+    check_gemm_i16(rows, span, weights, acc);
+    let channels = weights.len() / span;
+    if channels == 0 {
         return;
     }
-    for (a, kernel) in acc.iter_mut().zip(kernels.chunks_exact(row.len())) {
-        *a = kernel
-            .iter()
-            .zip(row)
-            .map(|(&x, &y)| i64::from(x) * i64::from(y))
-            .sum();
+    let group_len = GEMM_GROUP * span;
+    for (row, out) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(channels)) {
+        for (group, out) in weights
+            .chunks_exact(group_len)
+            .zip(out.chunks_exact_mut(GEMM_GROUP))
+        {
+            let mut lanes = [0i64; GEMM_GROUP];
+            for (step, inputs) in group
+                .chunks_exact(GEMM_GROUP * GEMM_I16_DEPTH)
+                .zip(row.chunks_exact(GEMM_I16_DEPTH))
+            {
+                for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_I16_DEPTH)) {
+                    for (&x, &w) in inputs.iter().zip(w) {
+                        *lane += i64::from(x) * i64::from(w);
+                    }
+                }
+            }
+            out.copy_from_slice(&lanes);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ mod winograd;
 pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
-pub use dot::{dot_i16, gemm_i8};
+pub use dot::{gemm_i16, gemm_i8};
 pub use jpeg::{idct_block, upsample_h2v1, upsample_h2v2, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
@@ -31,7 +31,7 @@ pub(super) const TABLE: Kernels = Kernels {
     activate,
     pack_planes,
     gemm_i8,
-    dot_i16,
+    gemm_i16,
     // correct but slow: on CPUs without a table of their own, matrixmultiply is faster
     sgemm_fma: None,
     winograd_min_tiles: 36,
@@ -62,7 +62,7 @@ pub(crate) use colour::{check_nv12, check_yuyv};
 #[allow(unused_imports)]
 pub(crate) use conv::{check_conv, conv_span, ConvDims};
 #[allow(unused_imports)]
-pub(crate) use dot::{check_dot, check_gemm_i8};
+pub(crate) use dot::{check_gemm_i16, check_gemm_i8};
 #[allow(unused_imports)]
 pub(crate) use jpeg::{
     check_idct, check_upsample, check_ycbcr, fix as jpeg_fix, upsample_h2v1_columns,

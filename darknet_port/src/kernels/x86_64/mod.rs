@@ -1,6 +1,7 @@
 //! x86_64 kernels: the generic popcount loop compiled for POPCNT, AVX2 versions of every kernel
 //! (AVX2 is the baseline of the x86 CPUs this runs on), the float product with fused
-//! multiply-adds (FMA on AVX2, and AVX-512), and the INT8 matrix product with AVX2
+//! multiply-adds (FMA on AVX2, and AVX-512), the INT16 matrix product with AVX2 (`vpmaddwd`;
+//! the AVX-512 tables keep it), and the INT8 matrix product with AVX2
 //! (`vpmaddubsw`, exact for the contract's 6-bit weights), AVX-VNNI and AVX-512 VNNI
 //! (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are stable since
 //! Rust 1.89, the workspace's `rust-version`).
@@ -15,8 +16,8 @@
 mod binconv;
 mod colour;
 mod conv;
-mod dot;
 mod gemm;
+mod gemm_i16;
 mod jpeg;
 mod quantize;
 mod resize;
@@ -41,7 +42,7 @@ static AVX2: Kernels = Kernels {
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8_avx2,
-    dot_i16: dot::dot_i16,
+    gemm_i16: gemm_i16::gemm_i16,
     // matrixmultiply's AVX2/FMA kernel
     sgemm_fma: None,
     // used only with the fused product

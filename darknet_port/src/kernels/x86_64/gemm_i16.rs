@@ -1,0 +1,113 @@
+//! The INT16 matrix product ([`GemmI16`](crate::kernels::GemmI16)) with AVX2: `vpmaddwd`
+//! multiplies a pixel's pair of inputs (one i32, broadcast) by 8 channels' pairs of weights and
+//! adds each pair into i32. The pair sums are widened to i64 at every step: two of them can
+//! overflow i32.
+//!
+//! The output is walked a group of 16 channels at a time, outermost, so that the group's
+//! packed weights (144 KiB for a 3x3x512 span) stay in L2 while every pixel passes by; within
+//! it a few pixels at a time, their sums held in registers over the whole span, so each weight
+//! load feeds every pixel of the block and each input broadcast the 16 channels. Integer sums,
+//! so the order of the additions changes nothing: the results are the generic ones.
+
+use crate::kernels::{generic, GEMM_GROUP, GEMM_I16_DEPTH};
+use std::arch::x86_64::*;
+
+/// Pixels of a block: 2 pixels x 16 channels are 8 accumulators of 4 i64; with the step's two
+/// weight vectors, the broadcast input and the widening's temporaries, within the 16 registers.
+const PIXELS: usize = 2;
+
+/// The i16 of one step of a group's packed weights: 16 channels x 2 inputs.
+const STEP: usize = GEMM_GROUP * GEMM_I16_DEPTH;
+
+// A `vpmaddwd` pair sum of products of a packed weight (`|w| <= 32767`, which packing checks)
+// and any i16 fits i32 exactly; the sum of two such would not, hence the widening every step.
+const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
+
+pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
+    generic::check_gemm_i16(rows, span, weights, acc);
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected.
+    unsafe { avx2(rows, span, weights, acc) }
+}
+
+#[target_feature(enable = "avx2")]
+fn avx2(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
+    let channels = weights.len() / span;
+    let pixels = rows.len() / span;
+    for (g, weights) in weights.chunks_exact(GEMM_GROUP * span).enumerate() {
+        for p in (0..pixels).step_by(PIXELS) {
+            let n = (pixels - p).min(PIXELS);
+            let rows = &rows[p * span..][..n * span];
+            let out = Out {
+                acc: &mut acc[p * channels..][..n * channels],
+                channels,
+                first: g * GEMM_GROUP,
+            };
+            match n {
+                2 => block::<2>(rows, span, weights, out),
+                _ => block::<1>(rows, span, weights, out),
+            }
+        }
+    }
+}
+
+/// Where a block's results go: `acc` holds its pixels' whole rows of `channels` sums, the block
+/// writes channels `first..first + 16` of each.
+struct Out<'a> {
+    acc: &'a mut [i64],
+    channels: usize,
+    first: usize,
+}
+
+/// `P` pixels (`rows`, `P * span` values) against one group (`weights`, `16 * span`): each
+/// step loads the group's 32 weights as two registers (channels 0-7 and 8-15, two inputs each)
+/// and broadcasts each pixel's two inputs once, for `2 * P` `vpmaddwd`.
+#[target_feature(enable = "avx2")]
+fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: Out) {
+    assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
+    assert!(out.acc.len() == P * out.channels && out.first + GEMM_GROUP <= out.channels);
+    let (r, w) = (rows.as_ptr(), weights.as_ptr());
+    // sums[i][2h], sums[i][2h + 1]: pixel i's channels 8h + (0, 1, 4, 5) and 8h + (2, 3, 6, 7),
+    // the order in which unpacking a vector of 8 i32 leaves them
+    let mut sums = [[_mm256_setzero_si256(); 4]; P];
+    for s in 0..span / GEMM_I16_DEPTH {
+        // SAFETY: s * 32 + 32 <= 16 * span = weights.len(), as s < span / 2; unaligned loads
+        // are allowed.
+        let wv = unsafe { [0, 16].map(|at| _mm256_loadu_si256(w.add(s * STEP + at).cast())) };
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 2 + 2 <= P * span = rows.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_I16_DEPTH)
+                    .cast::<i32>()
+                    .read_unaligned()
+            };
+            let x = _mm256_set1_epi32(x);
+            for (h, &v) in wv.iter().enumerate() {
+                let pairs = _mm256_madd_epi16(x, v);
+                // each pair sum next to its sign: 4 i64 in each of the two unpacked halves
+                let sign = _mm256_srai_epi32::<31>(pairs);
+                let (low, high) = (
+                    _mm256_unpacklo_epi32(pairs, sign),
+                    _mm256_unpackhi_epi32(pairs, sign),
+                );
+                sums[2 * h] = _mm256_add_epi64(sums[2 * h], low);
+                sums[2 * h + 1] = _mm256_add_epi64(sums[2 * h + 1], high);
+            }
+        }
+    }
+    for (i, sums) in sums.iter().enumerate() {
+        for h in 0..2 {
+            let (a, b) = (sums[2 * h], sums[2 * h + 1]);
+            // (0, 1, 4, 5) and (2, 3, 6, 7) back to 0..4 and 4..8
+            let quarters = [
+                _mm256_permute2x128_si256::<0x20>(a, b),
+                _mm256_permute2x128_si256::<0x31>(a, b),
+            ];
+            for (q, v) in quarters.into_iter().enumerate() {
+                let at = i * out.channels + out.first + h * 8 + q * 4;
+                let dst = &mut out.acc[at..at + 4];
+                // SAFETY: `dst` holds exactly 4 i64.
+                unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), v) };
+            }
+        }
+    }
+}
