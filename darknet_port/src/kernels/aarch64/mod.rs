@@ -6,6 +6,7 @@ mod binconv;
 mod colour;
 mod conv;
 mod gemm;
+mod gemm_i16;
 mod jpeg;
 mod quantize;
 mod resize;
@@ -19,8 +20,7 @@ static NEON: Kernels = Kernels {
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8,
-    // the portable INT16 product: no NEON version of its layout yet
-    gemm_i16: super::generic::gemm_i16,
+    gemm_i16: gemm_i16::gemm_i16,
     // matrixmultiply's NEON kernel
     sgemm_fma: None,
     // unused where there is no fused product

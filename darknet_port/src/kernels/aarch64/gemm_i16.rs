@@ -1,0 +1,93 @@
+//! The INT16 matrix product ([`GemmI16`](crate::kernels::GemmI16)) with NEON: `ld2` splits a
+//! step's weights (8 channels x 2 inputs) into one vector per input; `smull`/`smlal` by a
+//! scalar multiply them by the pixel's two inputs into a pair sum in i32, and `saddw` adds the
+//! pair sums into i64 lanes at every step (two pair sums can overflow i32).
+//!
+//! As the AVX2 kernel: a group of 16 channels at a time, outermost, its weights in L2 while
+//! every pixel passes by; within it two pixels at a time, their sums held in registers over the
+//! whole span. Integer sums, exact: the results are the generic ones.
+
+use crate::kernels::{generic, GEMM_GROUP, GEMM_I16_DEPTH};
+use std::arch::aarch64::*;
+
+/// Pixels of a block: 2 pixels x 16 channels are 16 accumulators of 2 i64; with the step's 4
+/// weight vectors and the pair sums, within the 32 registers.
+const PIXELS: usize = 2;
+
+/// The i16 of one step of a group's packed weights: 16 channels x 2 inputs.
+const STEP: usize = GEMM_GROUP * GEMM_I16_DEPTH;
+
+// A pair sum of products of a packed weight (`|w| <= 32767`, which packing checks) and any i16
+// fits i32 exactly; the sum of two such would not, hence the widening every step.
+const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
+
+pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
+    generic::check_gemm_i16(rows, span, weights, acc);
+    // SAFETY: NEON is part of the aarch64 target, and `supported()` checked it anyway.
+    unsafe { gemm_neon(rows, span, weights, acc) }
+}
+
+#[target_feature(enable = "neon")]
+fn gemm_neon(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
+    let channels = weights.len() / span;
+    let pixels = rows.len() / span;
+    for (g, weights) in weights.chunks_exact(GEMM_GROUP * span).enumerate() {
+        for p in (0..pixels).step_by(PIXELS) {
+            let n = (pixels - p).min(PIXELS);
+            let rows = &rows[p * span..][..n * span];
+            let out = Out {
+                acc: &mut acc[p * channels..][..n * channels],
+                channels,
+                first: g * GEMM_GROUP,
+            };
+            match n {
+                2 => block::<2>(rows, span, weights, out),
+                _ => block::<1>(rows, span, weights, out),
+            }
+        }
+    }
+}
+
+/// Where a block's results go: `acc` holds its pixels' whole rows of `channels` sums, the block
+/// writes channels `first..first + 16` of each.
+struct Out<'a> {
+    acc: &'a mut [i64],
+    channels: usize,
+    first: usize,
+}
+
+/// `P` pixels (`rows`, `P * span` values) against one group (`weights`, `16 * span`):
+/// `sums[i][q]` holds pixel `i`'s channels `2q, 2q + 1`.
+#[target_feature(enable = "neon")]
+fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: Out) {
+    assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
+    assert!(out.acc.len() == P * out.channels && out.first + GEMM_GROUP <= out.channels);
+    let w = weights.as_ptr();
+    let mut sums = [[vdupq_n_s64(0); GEMM_GROUP / 2]; P];
+    for s in 0..span / GEMM_I16_DEPTH {
+        // SAFETY: s * 32 + 32 <= 16 * span = weights.len(), as s < span / 2.
+        let halves = unsafe { [vld2q_s16(w.add(s * STEP)), vld2q_s16(w.add(s * STEP + 16))] };
+        for (i, sums) in sums.iter_mut().enumerate() {
+            let (x0, x1) = (rows[i * span + 2 * s], rows[i * span + 2 * s + 1]);
+            for (h, k) in halves.iter().enumerate() {
+                // channels 8h..8h + 4 and 8h + 4..8h + 8: each weight of input 0 times x0
+                // plus its weight of input 1 times x1
+                let low = vmlal_n_s16(vmull_n_s16(vget_low_s16(k.0), x0), vget_low_s16(k.1), x1);
+                let high = vmlal_high_n_s16(vmull_high_n_s16(k.0, x0), k.1, x1);
+                let q = &mut sums[4 * h..4 * h + 4];
+                q[0] = vaddw_s32(q[0], vget_low_s32(low));
+                q[1] = vaddw_high_s32(q[1], low);
+                q[2] = vaddw_s32(q[2], vget_low_s32(high));
+                q[3] = vaddw_high_s32(q[3], high);
+            }
+        }
+    }
+    for (i, sums) in sums.iter().enumerate() {
+        let at = i * out.channels + out.first;
+        let dst = &mut out.acc[at..at + GEMM_GROUP];
+        for (q, &v) in sums.iter().enumerate() {
+            // SAFETY: `dst` holds 16 i64: lanes 2q and 2q + 1 are within it.
+            unsafe { vst1q_s64(dst.as_mut_ptr().add(2 * q), v) };
+        }
+    }
+}
