@@ -3,7 +3,9 @@
 
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
-use super::windows::{for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc};
+use super::windows::{
+    for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT,
+};
 use super::winograd::{self, WinogradKernels};
 use super::Tensor;
 use crate::kernels::{Kernels, SGEMM_GROUP};
@@ -171,7 +173,7 @@ impl FloatConv {
             columns = im2col(input, self.size, self.stride, self.pad, oh, ow);
             &columns
         };
-        let mut out = Tensor::zeros(m, oh, ow);
+        let mut out = Tensor::for_overwrite(m, oh, ow);
         for (o, plane) in out.data.chunks_exact_mut(n).enumerate() {
             plane.fill(self.bias[o]);
         }
@@ -226,13 +228,13 @@ impl FloatConv {
         let windows = self.geometry().windows();
         let dims = (input.height, input.width);
         let pointwise = self.geometry().is_pointwise();
-        let mut out = Tensor::zeros(m, oh, ow);
+        let mut out = Tensor::for_overwrite(m, oh, ow);
         if n >= 16 * BLOCK_PIXELS {
             let width = groups * SGEMM_GROUP;
             for_each_block(
                 &mut out.data,
                 n,
-                BLOCK_PIXELS,
+                (BLOCK_PIXELS, ROW_SPLIT),
                 || (Vec::new(), vec![0f32; BLOCK_PIXELS * width]),
                 |(rows, sums), pixels, first, planes| {
                     let count = pixels.len();
@@ -305,11 +307,11 @@ impl FloatConv {
             .get_or_init(|| taps_hwc(&self.weights, self.in_channels, self.size));
         let windows = self.geometry().windows();
         let dims = (input.height, input.width);
-        let mut out = Tensor::zeros(m, oh, ow);
+        let mut out = Tensor::for_overwrite(m, oh, ow);
         for_each_block(
             &mut out.data,
             n,
-            BLOCK_PIXELS,
+            (BLOCK_PIXELS, ROW_SPLIT),
             || (Vec::new(), vec![0f32; BLOCK_PIXELS * m]),
             |(rows, sums), pixels, first, planes| {
                 let count = pixels.len();

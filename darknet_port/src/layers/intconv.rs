@@ -31,7 +31,7 @@
 use super::activation::Activation;
 use super::conv::FloatConv;
 use super::geometry::ConvGeometry;
-use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc};
+use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 
@@ -430,7 +430,7 @@ impl IntConv {
             .zip(&self.w_shifts)
             .map(|(&b, &shift)| (b, (-(shift + self.in_shift) as f32).exp2()))
             .collect();
-        let mut out = Tensor::zeros(m, oh, ow);
+        let mut out = Tensor::for_overwrite(m, oh, ow);
         match &self.packed {
             Packed::Gemm(gemm) => {
                 let hwc = self.quantize_hwc_i8(input);
@@ -440,7 +440,7 @@ impl IntConv {
                 for_each_block(
                     &mut out.data,
                     n,
-                    BLOCK_PIXELS,
+                    (BLOCK_PIXELS, ROW_SPLIT),
                     || {
                         let sums = vec![0i32; BLOCK_PIXELS * channels];
                         (Vec::new(), sums.clone(), sums)
@@ -476,7 +476,7 @@ impl IntConv {
                 for_each_block(
                     &mut out.data,
                     n,
-                    BLOCK_PIXELS,
+                    (BLOCK_PIXELS, ROW_SPLIT),
                     || (Vec::new(), vec![0i64; BLOCK_PIXELS * channels]),
                     |(rows, acc), pixels, first, planes| {
                         let count = pixels.len();

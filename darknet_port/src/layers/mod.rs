@@ -12,6 +12,7 @@ pub mod quantize;
 pub mod region;
 pub mod route;
 pub mod shortcut;
+pub mod spare;
 pub mod upsample;
 mod windows;
 pub mod winograd;
@@ -70,6 +71,17 @@ impl Tensor {
             height,
             width,
             data: vec![0.0; channels * height * width],
+        }
+    }
+
+    /// A tensor for a layer that writes every one of its values: a spare buffer of an earlier
+    /// frame's when there is one ([`spare`]), its old values in place.
+    pub(crate) fn for_overwrite(channels: usize, height: usize, width: usize) -> Tensor {
+        Tensor {
+            channels,
+            height,
+            width,
+            data: spare::buffer(channels * height * width),
         }
     }
 }

@@ -182,21 +182,24 @@ pub(crate) fn taps_hwc<T: Copy + Default>(
     out
 }
 
+/// Where the row-based convolutions' workers' ranges may start: any few pixels, not whole
+/// blocks, so that a 13x13 layer's 169 pixels (under three blocks of 64) go 88 + 81, not
+/// 64 + 105.
+pub(crate) const ROW_SPLIT: usize = 8;
+
 /// Output pixels `0..n` split over the workers in ranges of nearly equal size (one a worker,
-/// none under `block`); each range's blocks of up to `block` pixels go in turn to `each(scratch, pixels, first, planes)`, where `planes` are the worker's
-/// slices of every plane of `out` (each plane `n` long), `first` is where the block starts in
-/// them, and `scratch` is the worker's own, made by `scratch()`.
+/// none under `block`, each starting at a multiple of `align`); each range's blocks of up to
+/// `block` pixels go in turn to `each(scratch, pixels, first, planes)`, where `planes` are the
+/// worker's slices of every plane of `out` (each plane `n` long), `first` is where the block
+/// starts in them, and `scratch` is the worker's own, made by `scratch()`.
 pub(crate) fn for_each_block<S>(
     out: &mut [f32],
     n: usize,
-    block: usize,
+    (block, align): (usize, usize),
     scratch: impl Fn() -> S + Sync,
     each: impl Fn(&mut S, Range<usize>, usize, &mut [&mut [f32]]) + Sync,
 ) {
-    // The workers' ranges are cut at a few pixels, not at whole blocks: a 13x13 layer's 169
-    // pixels (under three blocks) go 88 + 81, not 64 + 105.
-    const ALIGN: usize = 8;
-    let ranges = parallel::ranges(n, parallel::parts(n, block), ALIGN);
+    let ranges = parallel::ranges(n, parallel::parts(n, block), align);
     let parts = plane_parts(out, n, &ranges);
     let (scratch, each) = (&scratch, &each);
     let jobs: Vec<parallel::Job> = ranges

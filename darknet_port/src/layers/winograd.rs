@@ -156,7 +156,7 @@ pub fn forward(
         transform: table.winograd_output,
     };
     let n = oh * ow;
-    let mut out = Tensor::zeros(m, oh, ow);
+    let mut out = Tensor::for_overwrite(m, oh, ow);
     let groups = kernels.points[0].groups();
     let rows_per_block = (BLOCK_TILES / tw).max(1);
     if th >= 4 * rows_per_block {
@@ -167,7 +167,8 @@ pub fn forward(
         for_each_block(
             &mut out.data,
             n,
-            band,
+            // whole bands a worker
+            (band, band),
             || (Vec::new(), Vec::new()),
             |(inputs, products), pixels, first, planes| {
                 let tile_rows = pixels.start / (TILE * ow)..pixels.end.div_ceil(TILE * ow);

@@ -4,7 +4,7 @@
 use super::{Heads, Layer, Network, SegmentRunner, StepKind, Timings};
 use crate::error::{Error, Result};
 use crate::layers::quantize::dequantize;
-use crate::layers::Tensor;
+use crate::layers::{spare, Tensor};
 use std::time::Instant;
 
 impl Network {
@@ -82,6 +82,10 @@ impl Network {
             .filter(|(_, l)| l.is_head())
             .map(|(i, _)| (i, outputs[i].take().expect("every layer ran")))
             .collect();
+        // the next frame's layers write into these
+        for output in outputs.into_iter().flatten() {
+            spare::keep(output.data);
+        }
         Ok(Heads(heads))
     }
 }

@@ -1,0 +1,77 @@
+//! Buffers of the layer outputs a frame has finished with, kept for the next frame's layers. A
+//! network's layers have the same sizes every frame, so a layer that writes every value of its
+//! output can take the last frame's buffer: already mapped, and with no need to be zeroed (a
+//! fresh zeroed buffer costs a memset, or the kernel's zeroing of new pages: several percent of
+//! a float frame). Kept per thread (the thread that runs a frame's forward allocates its layers'
+//! outputs and ends with them), and bounded, so memory stays flat however long a run.
+
+use std::cell::RefCell;
+
+/// At most this many buffers a thread ...
+const MAX_BUFFERS: usize = 64;
+/// ... and this many bytes: a frame's outputs of YOLOv3/v4-tiny are about 30-40 MiB.
+const MAX_BYTES: usize = 64 << 20;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of `len` values for a caller that writes every one of them: the smallest spare one
+/// large enough, its old values left in place (debug builds fill it with NaN, so that a value a
+/// layer failed to write shows in the tests), else a new zeroed one.
+pub(crate) fn buffer(len: usize) -> Vec<f32> {
+    let spare = SPARE.with_borrow_mut(|spare| {
+        let best = spare
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= len)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i)?;
+        Some(spare.swap_remove(best))
+    });
+    let Some(mut data) = spare else {
+        return vec![0.0; len];
+    };
+    if data.len() >= len {
+        data.truncate(len);
+    } else {
+        data.resize(len, 0.0);
+    }
+    if cfg!(debug_assertions) {
+        data.fill(f32::NAN);
+    }
+    data
+}
+
+/// Keeps `data` for a later [`buffer`] on this thread; dropped when the spares are full.
+pub fn keep(data: Vec<f32>) {
+    SPARE.with_borrow_mut(|spare| {
+        let bytes: usize = spare.iter().map(|b| b.capacity() * 4).sum();
+        if spare.len() < MAX_BUFFERS && bytes + data.capacity() * 4 <= MAX_BYTES {
+            spare.push(data);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_buffer_is_taken_again_and_the_spares_stay_bounded() {
+        let data = vec![1.0f32; 1000];
+        let address = data.as_ptr();
+        keep(data);
+        // the smallest large enough: the kept one, shortened, not a new one
+        let again = buffer(600);
+        assert_eq!((again.as_ptr(), again.len()), (address, 600));
+        // none left: a new zeroed one
+        assert!(buffer(10).iter().all(|&v| v == 0.0));
+        for _ in 0..2 * MAX_BUFFERS {
+            keep(vec![0.0; 1 << 20]);
+        }
+        let held: usize = SPARE.with_borrow(|s| s.iter().map(|b| b.capacity() * 4).sum());
+        assert!(held <= MAX_BYTES, "{held} bytes held");
+        assert!(SPARE.with_borrow(|s| s.len()) <= MAX_BUFFERS);
+    }
+}
