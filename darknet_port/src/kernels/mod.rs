@@ -143,6 +143,45 @@ pub const GEMM_I16_DEPTH: usize = 2;
 /// weight and any i16 stays below `2^31` in magnitude and fits the i32 of a `vpmaddwd`.
 pub type GemmI16 = fn(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]);
 
+// A pair sum of products of a packed weight (`|w| <= 32767`, which packing checks) and any i16
+// fits i32 exactly, what the SIMD kernels' 32-bit pair products hold; the sum of two such
+// would not, so they widen to i64 at every step.
+const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
+
+/// Where a block of a SIMD [`GemmI16`] writes: `acc` holds its pixels' whole rows of
+/// `channels` sums, the block channels `first..first + GEMM_GROUP` of each.
+#[allow(dead_code)] // no SIMD table on some targets
+pub(crate) struct GroupOut<'a> {
+    pub acc: &'a mut [i64],
+    pub channels: usize,
+    pub first: usize,
+}
+
+/// How the SIMD [`GemmI16`] kernels walk the product: a group of [`GEMM_GROUP`] channels at a
+/// time, outermost, so that its packed weights stay in L2 while every pixel passes by; within
+/// it up to `pixels_per_block` pixels at a time, `block(pixels, rows, weights, out)` holding
+/// their sums in registers over the whole span.
+#[allow(dead_code)] // no SIMD table on some targets
+pub(crate) fn walk_gemm_i16(
+    (rows, span, weights, acc): (&[i16], usize, &[i16], &mut [i64]),
+    pixels_per_block: usize,
+    mut block: impl FnMut(usize, &[i16], &[i16], GroupOut),
+) {
+    let channels = weights.len() / span;
+    let pixels = rows.len() / span;
+    for (g, weights) in weights.chunks_exact(GEMM_GROUP * span).enumerate() {
+        for p in (0..pixels).step_by(pixels_per_block) {
+            let n = (pixels - p).min(pixels_per_block);
+            let out = GroupOut {
+                acc: &mut acc[p * channels..][..n * channels],
+                channels,
+                first: g * GEMM_GROUP,
+            };
+            block(n, &rows[p * span..][..n * span], weights, out);
+        }
+    }
+}
+
 /// INT16 weights `[o][k]` (`channels` kernels of `span` values, symmetric: `|w| <= 32767`) in
 /// the layout of [`GemmI16`]: the span rounded up to a multiple of [`GEMM_I16_DEPTH`] and the
 /// channels to a multiple of [`GEMM_GROUP`], both padded with zero weights. Returns the packed

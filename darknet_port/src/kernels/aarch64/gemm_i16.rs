@@ -3,11 +3,10 @@
 //! scalar multiply them by the pixel's two inputs into a pair sum in i32, and `saddw` adds the
 //! pair sums into i64 lanes at every step (two pair sums can overflow i32).
 //!
-//! As the AVX2 kernel: a group of 16 channels at a time, outermost, its weights in L2 while
-//! every pixel passes by; within it two pixels at a time, their sums held in registers over the
-//! whole span. Integer sums, exact: the results are the generic ones.
+//! Walked as the AVX2 kernel ([`walk_gemm_i16`]), two pixels a block. Integer sums, exact: the
+//! results are the generic ones.
 
-use crate::kernels::{generic, GEMM_GROUP, GEMM_I16_DEPTH};
+use crate::kernels::{generic, walk_gemm_i16, GroupOut, GEMM_GROUP, GEMM_I16_DEPTH};
 use std::arch::aarch64::*;
 
 /// Pixels of a block: 2 pixels x 16 channels are 16 accumulators of 2 i64; with the step's 4
@@ -17,10 +16,6 @@ const PIXELS: usize = 2;
 /// The i16 of one step of a group's packed weights: 16 channels x 2 inputs.
 const STEP: usize = GEMM_GROUP * GEMM_I16_DEPTH;
 
-// A pair sum of products of a packed weight (`|w| <= 32767`, which packing checks) and any i16
-// fits i32 exactly; the sum of two such would not, hence the widening every step.
-const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
-
 pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
     generic::check_gemm_i16(rows, span, weights, acc);
     // SAFETY: NEON is part of the aarch64 target, and `supported()` checked it anyway.
@@ -29,37 +24,23 @@ pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i6
 
 #[target_feature(enable = "neon")]
 fn gemm_neon(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
-    let channels = weights.len() / span;
-    let pixels = rows.len() / span;
-    for (g, weights) in weights.chunks_exact(GEMM_GROUP * span).enumerate() {
-        for p in (0..pixels).step_by(PIXELS) {
-            let n = (pixels - p).min(PIXELS);
-            let rows = &rows[p * span..][..n * span];
-            let out = Out {
-                acc: &mut acc[p * channels..][..n * channels],
-                channels,
-                first: g * GEMM_GROUP,
-            };
+    walk_gemm_i16(
+        (rows, span, weights, acc),
+        PIXELS,
+        |n, rows, weights, out| {
+            // (the closure has the features of the function it is in)
             match n {
                 2 => block::<2>(rows, span, weights, out),
                 _ => block::<1>(rows, span, weights, out),
             }
-        }
-    }
-}
-
-/// Where a block's results go: `acc` holds its pixels' whole rows of `channels` sums, the block
-/// writes channels `first..first + 16` of each.
-struct Out<'a> {
-    acc: &'a mut [i64],
-    channels: usize,
-    first: usize,
+        },
+    );
 }
 
 /// `P` pixels (`rows`, `P * span` values) against one group (`weights`, `16 * span`):
 /// `sums[i][q]` holds pixel `i`'s channels `2q, 2q + 1`.
 #[target_feature(enable = "neon")]
-fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: Out) {
+fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: GroupOut) {
     assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
     assert!(out.acc.len() == P * out.channels && out.first + GEMM_GROUP <= out.channels);
     let w = weights.as_ptr();

@@ -3,13 +3,12 @@
 //! adds each pair into i32. The pair sums are widened to i64 at every step: two of them can
 //! overflow i32.
 //!
-//! The output is walked a group of 16 channels at a time, outermost, so that the group's
-//! packed weights (144 KiB for a 3x3x512 span) stay in L2 while every pixel passes by; within
-//! it a few pixels at a time, their sums held in registers over the whole span, so each weight
-//! load feeds every pixel of the block and each input broadcast the 16 channels. Integer sums,
-//! so the order of the additions changes nothing: the results are the generic ones.
+//! The output is walked as [`walk_gemm_i16`] does (a group's packed weights, 144 KiB for a
+//! 3x3x512 span, in L2 while every pixel passes by), so each weight load feeds every pixel of
+//! a block and each input broadcast the 16 channels. Integer sums, so the order of the
+//! additions changes nothing: the results are the generic ones.
 
-use crate::kernels::{generic, GEMM_GROUP, GEMM_I16_DEPTH};
+use crate::kernels::{generic, walk_gemm_i16, GroupOut, GEMM_GROUP, GEMM_I16_DEPTH};
 use std::arch::x86_64::*;
 
 /// Pixels of a block: 2 pixels x 16 channels are 8 accumulators of 4 i64; with the step's two
@@ -19,10 +18,6 @@ const PIXELS: usize = 2;
 /// The i16 of one step of a group's packed weights: 16 channels x 2 inputs.
 const STEP: usize = GEMM_GROUP * GEMM_I16_DEPTH;
 
-// A `vpmaddwd` pair sum of products of a packed weight (`|w| <= 32767`, which packing checks)
-// and any i16 fits i32 exactly; the sum of two such would not, hence the widening every step.
-const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
-
 pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
     generic::check_gemm_i16(rows, span, weights, acc);
     // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected.
@@ -31,38 +26,24 @@ pub(super) fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i6
 
 #[target_feature(enable = "avx2")]
 fn avx2(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
-    let channels = weights.len() / span;
-    let pixels = rows.len() / span;
-    for (g, weights) in weights.chunks_exact(GEMM_GROUP * span).enumerate() {
-        for p in (0..pixels).step_by(PIXELS) {
-            let n = (pixels - p).min(PIXELS);
-            let rows = &rows[p * span..][..n * span];
-            let out = Out {
-                acc: &mut acc[p * channels..][..n * channels],
-                channels,
-                first: g * GEMM_GROUP,
-            };
+    walk_gemm_i16(
+        (rows, span, weights, acc),
+        PIXELS,
+        |n, rows, weights, out| {
+            // (the closure has the features of the function it is in)
             match n {
                 2 => block::<2>(rows, span, weights, out),
                 _ => block::<1>(rows, span, weights, out),
             }
-        }
-    }
-}
-
-/// Where a block's results go: `acc` holds its pixels' whole rows of `channels` sums, the block
-/// writes channels `first..first + 16` of each.
-struct Out<'a> {
-    acc: &'a mut [i64],
-    channels: usize,
-    first: usize,
+        },
+    );
 }
 
 /// `P` pixels (`rows`, `P * span` values) against one group (`weights`, `16 * span`): each
 /// step loads the group's 32 weights as two registers (channels 0-7 and 8-15, two inputs each)
 /// and broadcasts each pixel's two inputs once, for `2 * P` `vpmaddwd`.
 #[target_feature(enable = "avx2")]
-fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: Out) {
+fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: GroupOut) {
     assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
     assert!(out.acc.len() == P * out.channels && out.first + GEMM_GROUP <= out.channels);
     let (r, w) = (rows.as_ptr(), weights.as_ptr());
