@@ -12,8 +12,21 @@ const MAX_BUFFERS: usize = 64;
 /// ... and this many bytes: a frame's outputs of YOLOv3/v4-tiny are about 30-40 MiB.
 const MAX_BYTES: usize = 64 << 20;
 
+/// A thread's spare buffers, oldest first, and the lengths its layers have asked for: only
+/// buffers of those lengths are kept (a pool's or a route's output is not asked for again, and
+/// would only take room).
+struct Spare {
+    buffers: Vec<Vec<f32>>,
+    wanted: Vec<usize>,
+}
+
 thread_local! {
-    static SPARE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Spare> = const {
+        RefCell::new(Spare {
+            buffers: Vec::new(),
+            wanted: Vec::new(),
+        })
+    };
 }
 
 /// A buffer of `len` values for a caller that writes every one of them: the smallest spare one
@@ -21,13 +34,20 @@ thread_local! {
 /// layer failed to write shows in the tests), else a new zeroed one.
 pub(crate) fn buffer(len: usize) -> Vec<f32> {
     let spare = SPARE.with_borrow_mut(|spare| {
+        if !spare.wanted.contains(&len) {
+            if spare.wanted.len() == MAX_BUFFERS {
+                spare.wanted.remove(0);
+            }
+            spare.wanted.push(len);
+        }
         let best = spare
+            .buffers
             .iter()
             .enumerate()
             .filter(|(_, b)| b.capacity() >= len)
             .min_by_key(|(_, b)| b.capacity())
             .map(|(i, _)| i)?;
-        Some(spare.swap_remove(best))
+        Some(spare.buffers.remove(best))
     });
     let Some(mut data) = spare else {
         return vec![0.0; len];
@@ -43,12 +63,17 @@ pub(crate) fn buffer(len: usize) -> Vec<f32> {
     data
 }
 
-/// Keeps `data` for a later [`buffer`] on this thread; dropped when the spares are full.
+/// Keeps `data` for a later [`buffer`] on this thread, if its length is one asked for; the
+/// oldest spares go when there are too many.
 pub fn keep(data: Vec<f32>) {
     SPARE.with_borrow_mut(|spare| {
-        let bytes: usize = spare.iter().map(|b| b.capacity() * 4).sum();
-        if spare.len() < MAX_BUFFERS && bytes + data.capacity() * 4 <= MAX_BYTES {
-            spare.push(data);
+        if !spare.wanted.contains(&data.len()) {
+            return;
+        }
+        spare.buffers.push(data);
+        let bytes = |b: &[Vec<f32>]| b.iter().map(|b| b.capacity() * 4).sum::<usize>();
+        while spare.buffers.len() > MAX_BUFFERS || bytes(&spare.buffers) > MAX_BYTES {
+            spare.buffers.remove(0);
         }
     });
 }
@@ -59,19 +84,25 @@ mod tests {
 
     #[test]
     fn a_kept_buffer_is_taken_again_and_the_spares_stay_bounded() {
+        // a length no layer asked for is not kept
+        keep(vec![1.0f32; 999]);
+        assert!(buffer(999).iter().all(|&v| v == 0.0), "a new zeroed one");
         let data = vec![1.0f32; 1000];
         let address = data.as_ptr();
+        assert_eq!(buffer(1000).len(), 1000);
         keep(data);
         // the smallest large enough: the kept one, shortened, not a new one
         let again = buffer(600);
         assert_eq!((again.as_ptr(), again.len()), (address, 600));
         // none left: a new zeroed one
         assert!(buffer(10).iter().all(|&v| v == 0.0));
+        let big = 1 << 20;
+        assert_eq!(buffer(big).len(), big);
         for _ in 0..2 * MAX_BUFFERS {
-            keep(vec![0.0; 1 << 20]);
+            keep(vec![0.0; big]);
         }
-        let held: usize = SPARE.with_borrow(|s| s.iter().map(|b| b.capacity() * 4).sum());
+        let held = SPARE.with_borrow(|s| s.buffers.iter().map(|b| b.capacity() * 4).sum::<usize>());
         assert!(held <= MAX_BYTES, "{held} bytes held");
-        assert!(SPARE.with_borrow(|s| s.len()) <= MAX_BUFFERS);
+        assert!(SPARE.with_borrow(|s| s.buffers.len()) <= MAX_BUFFERS);
     }
 }
