@@ -7,7 +7,7 @@ use super::windows::{
     for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT,
 };
 use super::winograd::{self, WinogradKernels};
-use super::Tensor;
+use super::{spare, Tensor};
 use crate::kernels::{Kernels, SGEMM_GROUP};
 use crate::{kernels, parallel};
 use std::sync::OnceLock;
@@ -346,27 +346,35 @@ impl FloatConv {
         let conv = kernels::active().conv_direct;
         let s = self.stride;
         let pointwise = p == 0 && k == 1 && s == 1;
-        let padded;
         // Pointwise: each plane is one long row (no borders to skip).
-        let (source, ph, pw, k) = if pointwise {
-            (&input.data, 1, ih * iw, 1)
-        } else {
-            let (ph, pw) = (ih + 2 * p, iw + 2 * p);
-            let mut planes = vec![0f32; self.in_channels * ph * pw];
+        let (ph, pw) = (ih + 2 * p, iw + 2 * p);
+        let padded = (!pointwise).then(|| {
+            // every value written, the border's zeros too: a spare buffer will do
+            let mut planes = spare::buffer(self.in_channels * ph * pw);
             for (src, dst) in input
                 .data
                 .chunks_exact(ih * iw)
                 .zip(planes.chunks_exact_mut(ph * pw))
             {
-                for (s, d) in src.chunks_exact(iw).zip(dst[p * pw..].chunks_exact_mut(pw)) {
+                let (top, rest) = dst.split_at_mut(p * pw);
+                let (rows, bottom) = rest.split_at_mut(ih * pw);
+                top.fill(0.0);
+                bottom.fill(0.0);
+                for (s, d) in src.chunks_exact(iw).zip(rows.chunks_exact_mut(pw)) {
+                    d[..p].fill(0.0);
                     d[p..p + iw].copy_from_slice(s);
+                    d[p + iw..].fill(0.0);
                 }
             }
-            padded = planes;
-            (&padded, ph, pw, k)
+            planes
+        });
+        let (source, ph, pw, k) = match &padded {
+            None => (&input.data, 1, ih * iw, 1),
+            Some(planes) => (planes, ph, pw, k),
         };
-        // Output channels split over the workers: each part its own kernels and planes.
-        let mut out = Tensor::zeros(self.out_channels, oh, ow);
+        // Output channels split over the workers: each part its own kernels and planes (every
+        // output starts at its bias, so the buffer's old values do not matter).
+        let mut out = Tensor::for_overwrite(self.out_channels, oh, ow);
         let span = self.in_channels * k * k;
         parallel::for_each_part(&mut out.data, oh * ow, 2, |range, mine| {
             let weights = &self.weights[range.start * span..range.end * span];
@@ -376,6 +384,9 @@ impl FloatConv {
                 *v = self.activation.apply(*v);
             }
         });
+        if let Some(planes) = padded {
+            spare::keep(planes);
+        }
         out
     }
 
