@@ -4,7 +4,7 @@
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
 use super::windows::{
-    for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT,
+    for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc_f32, ROW_SPLIT,
 };
 use super::winograd::{self, WinogradKernels};
 use super::{spare, Tensor};
@@ -224,7 +224,7 @@ impl FloatConv {
             kernels::PackedF32::new(&kernels, m, span)
         });
         let groups = packed.groups();
-        let hwc = to_hwc(input, |x| x);
+        let hwc = to_hwc_f32(input);
         let windows = self.geometry().windows();
         let dims = (input.height, input.width);
         let pointwise = self.geometry().is_pointwise();
@@ -249,6 +249,7 @@ impl FloatConv {
                     self.finish(sums, width, 0, planes, first);
                 },
             );
+            spare::keep(hwc);
             return out;
         }
         let all_rows;
@@ -269,6 +270,7 @@ impl FloatConv {
             product(rows, packed, range, &mut sums);
             self.finish(&sums, width, first_channel, planes, 0);
         });
+        spare::keep(hwc);
         out
     }
 
@@ -300,7 +302,7 @@ impl FloatConv {
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
         let (n, m) = (oh * ow, self.out_channels);
         let span = self.in_channels * self.size * self.size;
-        let hwc = to_hwc(input, |x| x);
+        let hwc = to_hwc_f32(input);
         let kernels = self
             .packed
             .taps
@@ -322,6 +324,7 @@ impl FloatConv {
                 self.finish(sums, m, 0, planes, first);
             },
         );
+        spare::keep(hwc);
         out
     }
 

@@ -4,7 +4,7 @@
 //! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
 
 use super::activation::Activation;
-use super::Tensor;
+use super::{spare, Tensor};
 use crate::kernels::SGEMM_GROUP;
 use crate::parallel;
 use std::ops::Range;
@@ -12,6 +12,24 @@ use std::ops::Range;
 /// `input` in HWC order (a pixel's channels contiguous), each value through `convert`; pixels
 /// split over the workers.
 pub(crate) fn to_hwc<T>(input: &Tensor, convert: impl Fn(f32) -> T + Sync) -> Vec<T>
+where
+    T: Copy + Default + Send,
+{
+    let mut hwc = vec![T::default(); input.data.len()];
+    to_hwc_into(input, convert, &mut hwc);
+    hwc
+}
+
+/// [`to_hwc`] of the floats as they are, in a spare buffer ([`spare`]; every value is
+/// written): for the float convolutions, which give it back with [`spare::keep`] when done.
+pub(crate) fn to_hwc_f32(input: &Tensor) -> Vec<f32> {
+    let mut hwc = spare::buffer(input.data.len());
+    to_hwc_into(input, |x| x, &mut hwc);
+    hwc
+}
+
+/// [`to_hwc`] into `hwc`, as long as the input; every value written.
+fn to_hwc_into<T>(input: &Tensor, convert: impl Fn(f32) -> T + Sync, hwc: &mut [T])
 where
     T: Copy + Default + Send,
 {
@@ -24,8 +42,8 @@ where
     // value.
     const RUN: usize = 64;
     let (c, plane) = (input.channels, input.height * input.width);
-    let mut hwc = vec![T::default(); input.data.len()];
-    parallel::for_each_part(&mut hwc, c, (1 << 14) / c.max(1) + 1, |range, mine| {
+    assert_eq!(hwc.len(), input.data.len(), "one value an input value");
+    parallel::for_each_part(hwc, c, (1 << 14) / c.max(1) + 1, |range, mine| {
         let mut converted = [[T::default(); RUN]; PASS];
         for first in (0..c).step_by(PASS) {
             let channels = first..(first + PASS).min(c);
@@ -49,7 +67,6 @@ where
             }
         }
     });
-    hwc
 }
 
 /// The `size` x `size` windows, every `stride` pixels with `pad` around, of an HWC input of

@@ -11,8 +11,8 @@
 
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
-use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc};
-use super::Tensor;
+use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc_f32};
+use super::{spare, Tensor};
 // POINTS: the points of a transformed tile (ALPHA x ALPHA), one matrix product each
 use crate::kernels::{
     Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
@@ -135,7 +135,7 @@ pub fn forward(
     assert!(fits(conv), "a 3x3 stride-1 convolution, padding 1");
     let (c, m) = (conv.in_channels, conv.out_channels);
     let (th, tw) = (tiles(oh), tiles(ow));
-    let hwc = to_hwc(input, |x| x);
+    let hwc = to_hwc_f32(input);
     let layout = Layout {
         hwc: &hwc,
         ih,
@@ -187,6 +187,7 @@ pub fn forward(
                 target.write(products, width, tiles, planes);
             },
         );
+        spare::keep(hwc);
         return out;
     }
     // Small images: every tile's inputs transformed first (split over the workers), then each
@@ -217,6 +218,7 @@ pub fn forward(
         };
         target.write(&products, width, 0..count, planes);
     });
+    spare::keep(hwc);
     out
 }
 
