@@ -3,11 +3,12 @@
 
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
+use super::spare::Scratch;
 use super::windows::{
     for_each_block, for_each_group_share, sums_to_planes, taps_hwc, to_hwc_f32, ROW_SPLIT,
 };
 use super::winograd::{self, WinogradKernels};
-use super::{spare, Tensor};
+use super::Tensor;
 use crate::kernels::{Kernels, SGEMM_GROUP};
 use crate::{kernels, parallel};
 use std::sync::OnceLock;
@@ -249,7 +250,6 @@ impl FloatConv {
                     self.finish(sums, width, 0, planes, first);
                 },
             );
-            spare::keep(hwc);
             return out;
         }
         let all_rows;
@@ -270,7 +270,6 @@ impl FloatConv {
             product(rows, packed, range, &mut sums);
             self.finish(&sums, width, first_channel, planes, 0);
         });
-        spare::keep(hwc);
         out
     }
 
@@ -324,7 +323,6 @@ impl FloatConv {
                 self.finish(sums, m, 0, planes, first);
             },
         );
-        spare::keep(hwc);
         out
     }
 
@@ -353,7 +351,7 @@ impl FloatConv {
         let (ph, pw) = (ih + 2 * p, iw + 2 * p);
         let padded = (!pointwise).then(|| {
             // every value written, the border's zeros too: a spare buffer will do
-            let mut planes = spare::buffer(self.in_channels * ph * pw);
+            let mut planes = Scratch::new(self.in_channels * ph * pw);
             for (src, dst) in input
                 .data
                 .chunks_exact(ih * iw)
@@ -372,8 +370,8 @@ impl FloatConv {
             planes
         });
         let (source, ph, pw, k) = match &padded {
-            None => (&input.data, 1, ih * iw, 1),
-            Some(planes) => (planes, ph, pw, k),
+            None => (&input.data[..], 1, ih * iw, 1),
+            Some(planes) => (&planes[..], ph, pw, k),
         };
         // Output channels split over the workers: each part its own kernels and planes (every
         // output starts at its bias, so the buffer's old values do not matter).
@@ -387,9 +385,6 @@ impl FloatConv {
                 *v = self.activation.apply(*v);
             }
         });
-        if let Some(planes) = padded {
-            spare::keep(planes);
-        }
         out
     }
 

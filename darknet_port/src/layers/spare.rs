@@ -78,6 +78,36 @@ pub fn keep(data: Vec<f32>) {
     });
 }
 
+/// A layer's scratch buffer from the spares, given back when it goes out of scope (on every
+/// return path): [`buffer`] and [`keep`] around a value the layer only borrows.
+pub(crate) struct Scratch(Vec<f32>);
+
+impl Scratch {
+    /// Scratch of `len` values for a caller that writes every one of them (see [`buffer`]).
+    pub(crate) fn new(len: usize) -> Scratch {
+        Scratch(buffer(len))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Scratch {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        &mut self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        keep(std::mem::take(&mut self.0));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +134,16 @@ mod tests {
         let held = SPARE.with_borrow(|s| s.buffers.iter().map(|b| b.capacity() * 4).sum::<usize>());
         assert!(held <= MAX_BYTES, "{held} bytes held");
         assert!(SPARE.with_borrow(|s| s.buffers.len()) <= MAX_BUFFERS);
+    }
+
+    #[test]
+    fn scratch_goes_back_to_the_spares_when_dropped() {
+        let address = {
+            let scratch = Scratch::new(4321);
+            scratch.as_ptr()
+        };
+        // held among the spares (not freed, whose memory a new buffer might reuse too)
+        let held = SPARE.with_borrow(|s| s.buffers.iter().any(|b| b.as_ptr() == address));
+        assert!(held, "the dropped scratch is a spare");
     }
 }

@@ -4,7 +4,8 @@
 //! matrix product uses them, instead of a whole image's im2col matrix streaming from memory.
 
 use super::activation::Activation;
-use super::{spare, Tensor};
+use super::spare::Scratch;
+use super::Tensor;
 use crate::kernels::SGEMM_GROUP;
 use crate::parallel;
 use std::ops::Range;
@@ -20,10 +21,10 @@ where
     hwc
 }
 
-/// [`to_hwc`] of the floats as they are, in a spare buffer ([`spare`]; every value is
-/// written): for the float convolutions, which give it back with [`spare::keep`] when done.
-pub(crate) fn to_hwc_f32(input: &Tensor) -> Vec<f32> {
-    let mut hwc = spare::buffer(input.data.len());
+/// [`to_hwc`] of the floats as they are, in scratch from the spare buffers (every value is
+/// written), which goes back to them when the float convolution is done with it.
+pub(crate) fn to_hwc_f32(input: &Tensor) -> Scratch {
+    let mut hwc = Scratch::new(input.data.len());
     to_hwc_into(input, |x| x, &mut hwc);
     hwc
 }

@@ -12,7 +12,7 @@
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
 use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc_f32};
-use super::{spare, Tensor};
+use super::Tensor;
 // POINTS: the points of a transformed tile (ALPHA x ALPHA), one matrix product each
 use crate::kernels::{
     Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
@@ -187,7 +187,6 @@ pub fn forward(
                 target.write(products, width, tiles, planes);
             },
         );
-        spare::keep(hwc);
         return out;
     }
     // Small images: every tile's inputs transformed first (split over the workers), then each
@@ -218,7 +217,6 @@ pub fn forward(
         };
         target.write(&products, width, 0..count, planes);
     });
-    spare::keep(hwc);
     out
 }
 
