@@ -114,7 +114,8 @@ impl FrameBudget {
 }
 
 impl Ticket {
-    /// A ticket of no budget (a frame made outside the pipeline, in tests).
+    /// A ticket of no budget: a frame outside the budget's count (the sequential bench's one
+    /// frame at a time, tests, and a live camera's frame read only to be dropped at once).
     pub fn unbudgeted() -> Ticket {
         Ticket(None)
     }
