@@ -28,6 +28,9 @@ pub enum ConvAlgorithm {
     Im2colSgemm,
 }
 
+/// The most inputs a pixel (`in_channels * size * size`) of a layer on the direct kernel.
+pub const DIRECT_MAX_SPAN: usize = 36;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatConv {
     pub in_channels: usize,
@@ -333,7 +336,7 @@ impl FloatConv {
     /// faster than a kernel that keeps the direct reference's rounding could be
     /// (`cargo bench -p darknet_port --bench kernels` compares them).
     pub fn runs_direct(&self) -> bool {
-        self.in_channels * self.size * self.size <= 36
+        self.in_channels * self.size * self.size <= DIRECT_MAX_SPAN
     }
 
     /// The direct convolution of the kernel table: the terms of each output in the order of

@@ -10,6 +10,10 @@
 //! the convolutions, where all the arithmetic is, run in INT8 or INT16 and nothing else
 //! changes.
 //!
+//! INT8 inputs are bytes with a zero point ([`input_bytes`]): the levels below zero only as
+//! many as the most negative input needs, so that a leaky ReLU's output (negatives a tenth of
+//! the positives) gets nearly twice the resolution a byte centred on zero would give it.
+//!
 //! INT8 weights have 6 bits and a sign (`|w| <= 32`, [`kernels::GEMM_MAX_WEIGHT`]): then four
 //! products of a byte and a weight fit in i16, which lets CPUs without VNNI multiply bytes
 //! (`vpmaddubsw`) instead of widening them to 16 bits first. Each output channel has its own
@@ -20,7 +24,7 @@
 //! - each shift minimizes the squared error of its values (a channel's weights, or the
 //!   tensor's for INT16; the inputs' calibration histogram), trading clipping of rare large
 //!   values against resolution;
-//! - inputs that are never negative (the image, in the first layer) use all 8 bits;
+//! - inputs use all 8 bits: the zero point leaves no level below the most negative input;
 //! - the bias absorbs the mean error the rounded weights cause on the calibration inputs
 //!   ("bias correction", Nagel et al. 2019).
 //!
@@ -29,11 +33,13 @@
 //! ([`crate::parallel`]).
 
 use super::activation::Activation;
-use super::conv::FloatConv;
+use super::conv::{FloatConv, DIRECT_MAX_SPAN};
 use super::geometry::ConvGeometry;
+use super::spare;
 use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
+use crate::parallel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -74,15 +80,21 @@ impl Precision {
 /// over `[0, max_abs]`): from the largest shift that clips nothing, up to three finer ones that
 /// clip the rarest large values. Rounding costs `step^2/12` a value, clipping `(x - top)^2`.
 pub fn best_shift(max_abs: f32, histogram: &[u64], bits: u32) -> i32 {
-    let safe = shift_for(max_abs, bits);
+    let top = ((1i64 << (bits - 1)) - 1) as f64;
+    least_error_shift(max_abs, histogram, shift_for(max_abs, bits), |_| top)
+}
+
+/// Among `safe..=safe + 3`, the shift whose quantization of `histogram` (magnitudes in equal
+/// bins over `[0, max_abs]`) has the least squared error, when values above `top(shift)` steps
+/// clip.
+fn least_error_shift(max_abs: f32, histogram: &[u64], safe: i32, top: impl Fn(i32) -> f64) -> i32 {
     if histogram.is_empty() || max_abs <= 0.0 {
         return safe;
     }
-    let top = ((1i64 << (bits - 1)) - 1) as f64;
     let bin_width = f64::from(max_abs) / histogram.len() as f64;
     let error = |shift: i32| -> f64 {
         let step = (-f64::from(shift)).exp2();
-        let clip = top * step;
+        let clip = top(shift) * step;
         histogram
             .iter()
             .enumerate()
@@ -100,6 +112,28 @@ pub fn best_shift(max_abs: f32, histogram: &[u64], bits: u32) -> i32 {
     (safe..=safe + 3)
         .min_by(|&a, &b| error(a).total_cmp(&error(b)))
         .unwrap_or(safe)
+}
+
+/// An INT8 layer's input scale and zero point: a value `x` is the byte `round(x * 2^shift) +
+/// zero`, in `0..=255`. The zero point is the fewest levels that hold the most negative input
+/// (at most half of them), so the rest go to the positive side: after a leaky ReLU the
+/// negatives are a tenth of the positives, and a byte centred on zero would leave nearly half
+/// its levels unused. The shift is chosen as [`best_shift`] does, on the levels above zero.
+pub fn input_bytes(stats: &InputStats) -> (i32, i32) {
+    let negative = f64::from((-stats.min).max(0.0));
+    let zero_at = |shift: i32| (negative * f64::from(shift).exp2()).ceil().min(128.0) as i32;
+    let top = |shift: i32| f64::from(255 - zero_at(shift));
+    let max_abs = f64::from(stats.max_abs);
+    if stats.max_abs <= 0.0 || !stats.max_abs.is_finite() {
+        return (0, zero_at(0));
+    }
+    // the largest shift at which the largest value fits above the zero point
+    let mut safe = shift_for(stats.max_abs, 9);
+    while max_abs * f64::from(safe).exp2() > top(safe) {
+        safe -= 1;
+    }
+    let shift = least_error_shift(stats.max_abs, stats.histogram, safe, top);
+    (shift, zero_at(shift))
 }
 
 /// The shift with the least squared error for the exact `values` stored in `[-top, top]`,
@@ -197,7 +231,10 @@ pub struct IntConv {
     /// back on channels with small weights), INT16 one for the tensor (the same in each).
     pub w_shifts: Vec<i32>,
     pub in_shift: i32,
-    /// Inputs quantized to `0..=255` (INT8 layers whose calibration saw no negative input).
+    /// INT8: the byte a real 0 becomes (inputs are bytes `0..=255`, see [`input_bytes`]);
+    /// 0 for INT16.
+    pub input_zero: i32,
+    /// The inputs are never negative (the image): INT8 weights keep 8 bits there.
     pub unsigned_input: bool,
     /// At each channel's accumulator scale `2^(w_shifts[o] + in_shift)`.
     pub bias: Vec<i64>,
@@ -212,6 +249,10 @@ pub struct IntConv {
 enum Packed {
     /// INT8: the layout of [`kernels::GemmI8`].
     Gemm(GemmWeights),
+    /// INT8 with few inputs a pixel (the image layer, [`FloatConv::runs_direct`]): the float
+    /// direct kernel on integer values, which is exact (see [`IntConv::forward_direct`]). The
+    /// weights as floats, no bias, no activation.
+    Direct(FloatConv),
     /// INT16: the layout of [`kernels::GemmI16`], and its span (`in_channels * k * k`
     /// rounded up to the kernel's depth).
     GemmI16 { packed: Vec<i16>, span: usize },
@@ -304,16 +345,10 @@ impl GemmWeights {
     fn channels(&self) -> usize {
         self.sums.len()
     }
-
-    /// The sum of channel `o`'s weights.
-    fn sum(&self, o: usize) -> i64 {
-        let coarse = i64::from(self.sums[o]);
-        match &self.fine {
-            None => coarse,
-            Some((_, fine)) => i64::from(SPLIT) * coarse + i64::from(fine[o]),
-        }
-    }
 }
+
+// The direct kernel's sums of bytes and 8-bit weights are exact in f32 (`forward_direct`).
+const _: () = assert!(255 * 127 * DIRECT_MAX_SPAN < 1 << f32::MANTISSA_DIGITS);
 
 /// Pixels whose rows are built and multiplied together: a block of rows (up to 64 x 4608
 /// values) stays in L2 while every kernel meets it.
@@ -325,8 +360,6 @@ impl IntConv {
         assert!(precision != Precision::Fp32);
         let bits = precision.bits();
         let span = conv.in_channels * conv.size * conv.size;
-        // INT8 inputs that are never negative (images) use the sign bit for one more bit of
-        // resolution: bytes 0..=255 rather than -127..=127.
         let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
         let (top, w_shifts) = match precision {
             Precision::Int8 => {
@@ -349,8 +382,10 @@ impl IntConv {
                 (top, vec![shift; conv.out_channels])
             }
         };
-        let in_bits = if unsigned_input { bits + 1 } else { bits };
-        let in_shift = best_shift(stats.max_abs, stats.histogram, in_bits);
+        let (in_shift, input_zero) = match precision {
+            Precision::Int8 => input_bytes(stats),
+            _ => (best_shift(stats.max_abs, stats.histogram, bits), 0),
+        };
         let weights: Vec<i16> = conv
             .weights
             .iter()
@@ -358,6 +393,13 @@ impl IntConv {
             .map(|(i, &w)| quantize_to(w, w_shifts[i / span], top) as i16)
             .collect();
         let packed = match precision {
+            Precision::Int8 if conv.runs_direct() => Packed::Direct(FloatConv {
+                weights: weights.iter().map(|&w| f32::from(w)).collect(),
+                bias: vec![0.0; conv.out_channels],
+                activation: Activation::Linear,
+                packed: Default::default(),
+                ..*conv
+            }),
             Precision::Int8 => Packed::Gemm(GemmWeights::new(
                 &weights,
                 conv.out_channels,
@@ -376,9 +418,11 @@ impl IntConv {
             .map(|(o, &b)| {
                 let acc_scale = f64::from(w_shifts[o] + in_shift).exp2();
                 let bias = (b * acc_scale).round() as i64;
-                match &packed {
-                    // The GEMM takes 128 off every byte: unsigned inputs need it back.
-                    Packed::Gemm(g) if unsigned_input => bias + i64::from(GEMM_OFFSET) * g.sum(o),
+                match precision {
+                    // The GEMM takes 128 off every byte where the zero point should come off.
+                    Precision::Int8 => {
+                        bias + i64::from(GEMM_OFFSET - input_zero) * kernel_sum(&weights, o, span)
+                    }
                     _ => bias,
                 }
             })
@@ -393,6 +437,7 @@ impl IntConv {
             weights,
             w_shifts,
             in_shift,
+            input_zero,
             unsigned_input,
             bias,
             activation: conv.activation,
@@ -416,7 +461,8 @@ impl IntConv {
 
     /// Output pixels in blocks, split over the workers: each block's windows as rows (in
     /// cache), multiplied by the kernels (one INT8 or INT16 matrix product),
-    /// rescaled and activated into the worker's slice of every output plane.
+    /// rescaled and activated into the worker's slice of every output plane; or, with few
+    /// inputs a pixel, the direct kernel ([`IntConv::forward_direct`]).
     pub fn forward(&self, input: &Tensor) -> Tensor {
         assert_eq!(input.channels, self.in_channels);
         let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
@@ -430,9 +476,10 @@ impl IntConv {
             .zip(&self.w_shifts)
             .map(|(&b, &shift)| (b, (-(shift + self.in_shift) as f32).exp2()))
             .collect();
-        let mut out = Tensor::for_overwrite(m, oh, ow);
         match &self.packed {
+            Packed::Direct(exact) => self.forward_direct(exact, input, &outputs),
             Packed::Gemm(gemm) => {
+                let mut out = Tensor::for_overwrite(m, oh, ow);
                 let hwc = self.quantize_hwc_i8(input);
                 let narrow = narrow_outputs(&outputs, gemm.largest_sum);
                 let (gemm_i8, channels, zero) =
@@ -466,8 +513,10 @@ impl IntConv {
                         }
                     },
                 );
+                out
             }
             Packed::GemmI16 { packed, span } => {
+                let mut out = Tensor::for_overwrite(m, oh, ow);
                 let scale = (self.in_shift as f32).exp2();
                 let top = ((1i32 << (self.precision.bits() - 1)) - 1) as f32;
                 let hwc = to_hwc(input, |x| quantize_scaled(x, scale, -top, top) as i16);
@@ -486,32 +535,77 @@ impl IntConv {
                         self.rescale(acc, channels, &outputs, planes, first..first + count);
                     },
                 );
+                out
             }
         }
+    }
+
+    /// INT8 on the float direct kernel: the inputs quantized as the GEMM's bytes are, less
+    /// the zero point (integers in `-255..=255`, the padding 0), convolved with the integer
+    /// weights as floats. Every partial sum is an integer below `255 * 127 * DIRECT_MAX_SPAN <
+    /// 2^24` in magnitude, so each is exact in f32 whatever the order of the additions: the
+    /// sums are the integer ones, and so are the outputs, bit for bit. Building the GEMM's rows
+    /// for 27 values a pixel and turning its sums around into planes cost twice the direct
+    /// kernel.
+    fn forward_direct(&self, exact: &FloatConv, input: &Tensor, outputs: &[(i64, f32)]) -> Tensor {
+        let level = self.input_level();
+        let mut levels = Tensor::for_overwrite(input.channels, input.height, input.width);
+        for (q, &x) in levels.data.iter_mut().zip(&input.data) {
+            *q = level(x);
+        }
+        let mut out = exact.forward_direct(&levels);
+        spare::keep(levels.data);
+        let span = self.in_channels * self.size * self.size;
+        let plane = out.height * out.width;
+        // The bias carries the GEMM's offset (see `from_float`): these sums are without it.
+        let offset = i64::from(GEMM_OFFSET - self.input_zero);
+        parallel::for_each_part(&mut out.data, plane, 2, |channels, mine| {
+            for (o, sums) in channels.zip(mine.chunks_exact_mut(plane)) {
+                let (bias, rescale) = outputs[o];
+                let bias = bias - offset * kernel_sum(&self.weights, o, span);
+                // A float addition rounds the exact sum to the nearest float, as converting
+                // the integer sum does: the same value when the bias is a float exactly (on
+                // vectors), else the sum in i64.
+                let float_bias = bias as f32;
+                if float_bias as i64 == bias {
+                    for v in sums.iter_mut() {
+                        *v = (*v + float_bias) * rescale;
+                    }
+                } else {
+                    for v in sums.iter_mut() {
+                        *v = (*v as i64 + bias) as f32 * rescale;
+                    }
+                }
+                self.activation.apply_in_place(sums);
+            }
+        });
         out
     }
 
     /// The byte a quantized 0 becomes in the GEMM's rows (the padding).
     fn zero_byte(&self) -> u8 {
-        if self.unsigned_input {
-            0
-        } else {
-            GEMM_OFFSET as u8
+        self.input_zero as u8
+    }
+
+    /// An INT8 input `x` quantized: its byte less the zero point, an integer in
+    /// `-input_zero..=255 - input_zero` (a float, for the direct kernel); NaN is the byte 0.
+    fn input_level(&self) -> impl Fn(f32) -> f32 {
+        let scale = (self.in_shift as f32).exp2();
+        let zero = self.input_zero as f32;
+        move |x| {
+            let level = quantize_scaled(x, scale, -zero, 255.0 - zero);
+            if level.is_nan() {
+                -zero
+            } else {
+                level
+            }
         }
     }
 
-    /// The input quantized to bytes in HWC order: `q + 128` for signed inputs, `q` itself for
-    /// unsigned ones.
+    /// The input quantized to bytes in HWC order: `level + input_zero`, in `0..=255`.
     fn quantize_hwc_i8(&self, input: &Tensor) -> Vec<u8> {
-        // Unsigned: 0..=255; signed: -127..=127 (as `quantize` with 9 and 8 bits).
-        let scale = (self.in_shift as f32).exp2();
-        let (low, high, offset) = match self.unsigned_input {
-            true => (0.0, 255.0, 0.0),
-            false => (-127.0, 127.0, GEMM_OFFSET as f32),
-        };
-        to_hwc(input, |x| {
-            (quantize_scaled(x, scale, low, high) + offset) as u8
-        })
+        let (level, zero) = (self.input_level(), self.input_zero as f32);
+        to_hwc(input, |x| (level(x) + zero) as u8)
     }
 
     /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias (the sum and
@@ -556,6 +650,14 @@ impl IntConv {
     }
 }
 
+/// The sum of output channel `o`'s weights (`weights` is `[out][span]`).
+fn kernel_sum(weights: &[i16], o: usize, span: usize) -> i64 {
+    weights[o * span..][..span]
+        .iter()
+        .map(|&w| i64::from(w))
+        .sum()
+}
+
 /// Each channel's bias in i32 and its rescale, when no sum plus its bias can leave i32 (sums
 /// are at most `largest_sum` in magnitude).
 fn narrow_outputs(outputs: &[(i64, f32)], largest_sum: i64) -> Option<(Vec<i32>, Vec<f32>)> {
@@ -570,7 +672,6 @@ fn narrow_outputs(outputs: &[(i64, f32)], largest_sum: i64) -> Option<(Vec<i32>,
 mod tests {
     use super::*;
     use crate::layers::binconv::tests::TestRng;
-    use crate::parallel;
 
     /// In `bits` signed bits.
     fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
@@ -714,24 +815,26 @@ mod tests {
     fn integer_reference(q: &IntConv, input: &Tensor) -> Tensor {
         let (oh, ow) = (q.output_dim(input.height), q.output_dim(input.width));
         let (k, c) = (q.size, q.in_channels);
-        let quantized = |x: f32| match q.unsigned_input {
-            true => quantize(x, q.in_shift, 9).max(0),
-            false => quantize(x, q.in_shift, q.precision.bits()),
+        let zero = q.input_zero;
+        let quantized = |x: f32| match q.precision {
+            Precision::Int8 => (quantize_to(x, q.in_shift, 255) + zero).clamp(0, 255) - zero,
+            _ => quantize(x, q.in_shift, q.precision.bits()),
+        };
+        // an INT8 layer's bias carries the GEMM's offset back: take it off again
+        let offset = match q.precision {
+            Precision::Int8 => i64::from(GEMM_OFFSET - zero),
+            _ => 0,
         };
         let mut out = Tensor::zeros(q.out_channels, oh, ow);
         for o in 0..q.out_channels {
             let rescale = (-(q.w_shifts[o] + q.in_shift) as f32).exp2();
             for y in 0..oh {
                 for x in 0..ow {
-                    let mut sum = q.bias[o];
-                    if q.unsigned_input {
-                        // the layer's bias carries the GEMM's offset back; take it off again
-                        let w: i64 = q.weights[o * c * k * k..][..c * k * k]
-                            .iter()
-                            .map(|&w| i64::from(w))
-                            .sum();
-                        sum -= 128 * w;
-                    }
+                    let w: i64 = q.weights[o * c * k * k..][..c * k * k]
+                        .iter()
+                        .map(|&w| i64::from(w))
+                        .sum();
+                    let mut sum = q.bias[o] - offset * w;
                     for i in 0..c {
                         for ky in 0..k {
                             for kx in 0..k {
@@ -765,19 +868,22 @@ mod tests {
                 .map(|_| (rng.next() % 2001) as f32 / 2000.0 * (1.0 - low) + low)
                 .collect()
         };
-        // (in, out, size, stride, pad, input h x w, unsigned): the first layer of YOLOv4-tiny
-        // (stride 2 on an image), odd spans and channel counts, a 1x1
+        // (in, out, size, stride, pad, input h x w, smallest input): the first layer of
+        // YOLOv4-tiny (stride 2 on an image), odd spans and channel counts, a 1x1; inputs never
+        // negative, as negative as positive, and as after a leaky ReLU (a tenth)
         let shapes = [
-            (3, 32, 3, 2, 1, (9, 11), true),
-            (3, 16, 3, 1, 1, (7, 5), true),
-            (5, 13, 3, 1, 1, (6, 6), false),
-            (20, 17, 1, 1, 0, (4, 9), false),
-            (8, 40, 3, 2, 0, (9, 9), false),
+            (3, 32, 3, 2, 1, (9, 11), 0.0),
+            (3, 16, 3, 1, 1, (7, 5), 0.0),
+            // an image of more channels than the direct kernel takes: split weights in the GEMM
+            (5, 16, 3, 1, 1, (7, 7), 0.0),
+            (5, 13, 3, 1, 1, (6, 6), -1.0),
+            (20, 17, 1, 1, 0, (4, 9), -0.1),
+            (8, 40, 3, 2, 0, (9, 9), -1.0),
             // more output pixels than a block, so that each worker gets some
-            (4, 16, 3, 1, 1, (20, 24), false),
+            (4, 16, 3, 1, 1, (20, 24), -0.1),
         ];
-        for (inputs, outputs, size, stride, pad, (h, w), unsigned) in shapes {
-            let low = if unsigned { 0.0 } else { -1.0 };
+        for (inputs, outputs, size, stride, pad, (h, w), low) in shapes {
+            let unsigned = low >= 0.0;
             let conv = FloatConv {
                 in_channels: inputs,
                 out_channels: outputs,
@@ -801,6 +907,17 @@ mod tests {
             };
             let q = IntConv::from_float(&conv, Precision::Int8, &stats);
             assert_eq!(q.unsigned_input, unsigned);
+            // few inputs a pixel: the direct kernel, exact as the GEMM is
+            let direct = matches!(q.packed, Packed::Direct(_));
+            assert_eq!(direct, inputs * size * size <= 36, "{inputs}x{size}x{size}");
+            // the zero point holds the most negative input and no more
+            let step = (-q.in_shift as f32).exp2();
+            assert!(q.input_zero as f32 * step >= -low, "zero {}", q.input_zero);
+            assert!(
+                (q.input_zero - 1) as f32 * step < -low,
+                "zero {}",
+                q.input_zero
+            );
             // on the image, 8-bit weights (two products); elsewhere within the GEMM's range
             let widest = q.weights.iter().map(|&w| i32::from(w).abs()).max();
             match unsigned {
