@@ -17,9 +17,10 @@ use zynqdet::{heap, workers};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Threads a frame's layers use (0: one per core). In the pipeline (`run`) the float
-    /// layers take one thread a frame (their workers work on several frames at once) and the
-    /// binarized layers, when they run on the CPU, split each frame over these threads.
+    /// Threads a frame's layers use (0: one per core). In the pipeline (`run`) each worker
+    /// takes one thread a frame, several frames at once: with `--backend cpu` one worker for
+    /// each of these threads, binarized layers included; with the PL (or its model) the float
+    /// layers only, around the one accelerator thread.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
 }

@@ -7,7 +7,7 @@ use crate::media::source::{RawFrame, SourceInfo};
 use crate::options::{Backend, BackendArgs, ModelArgs};
 use crate::pipeline::bench::{load_frames, pipelined, sequential, BenchOutput};
 use crate::pipeline::stats::ms;
-use crate::pipeline::{Stage, STAGES, STEADY_AFTER};
+use crate::pipeline::{workers_for, Segments, Stage, STAGES, STEADY_AFTER};
 use crate::results::{BenchPipelineJson, StageJson, TimelineJson};
 use crate::workers;
 use anyhow::{bail, Context, Result};
@@ -30,7 +30,8 @@ pub struct BenchArgs {
     /// Frames per pass (a shorter input is repeated).
     #[arg(long, default_value_t = 30)]
     pub frames: usize,
-    /// CPU threads for the float layers in the pipeline.
+    /// CPU threads for the float layers in the pipeline (at least; with the CPU backend, one
+    /// for each core lent by `--threads`, each running whole frames).
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
     #[command(flatten)]
@@ -66,12 +67,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     } else {
         scaling(args, &network, &frames, &info)?
     };
-    let alone = sequential(
-        network.clone(),
-        frames.clone(),
-        &info,
-        args.backend.runner(DEFAULT_BACKEND)?,
-    )?;
+    let runner = args.backend.runner(DEFAULT_BACKEND)?;
+    let (workers, segments) = workers_for(&*runner, args.workers);
+    let alone = sequential(network.clone(), frames.clone(), &info, runner)?;
     let detections_only = pipelined(
         network.clone(),
         frames.clone(),
@@ -89,15 +87,23 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         BenchOutput::AnnotatedVideo,
     )?;
 
-    // The bound: each thread is a stage; the float layers are shared by the workers.
-    let cpu_layers =
-        (alone.of(Stage::CpuFront) + alone.of(Stage::CpuBack)) / args.workers.max(1) as u32;
+    // The bound: each thread is a stage; the workers share the float layers, and the
+    // binarized ones too where each worker runs its own.
+    let shared_by_workers: &[Stage] = match segments {
+        Segments::InWorkers => &[Stage::CpuFront, Stage::Accel, Stage::CpuBack],
+        Segments::OnAccelerator => &[Stage::CpuFront, Stage::CpuBack],
+    };
+    let per_worker: Duration = shared_by_workers.iter().map(|&s| alone.of(s)).sum();
     let mut bound_stages: Vec<(String, Duration)> = STAGES
         .iter()
-        .filter(|s| !matches!(s, Stage::CpuFront | Stage::CpuBack))
+        .filter(|s| !shared_by_workers.contains(s))
         .map(|s| (s.name().to_string(), alone.of(*s)))
         .collect();
-    bound_stages.push((format!("cpu layers /{}", args.workers), cpu_layers));
+    let name = match segments {
+        Segments::InWorkers => "network",
+        Segments::OnAccelerator => "cpu layers",
+    };
+    bound_stages.push((format!("{name} /{workers}"), per_worker / workers as u32));
     let (slow_name, slow) = bound_stages
         .iter()
         .max_by_key(|(_, d)| *d)
@@ -113,13 +119,17 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     };
 
     println!(
-        "bench-pipeline: {} frames of {}x{} ({}), backend {}, {} CPU workers, {} cores",
+        "bench-pipeline: {} frames of {}x{} ({}), backend {}, {} CPU workers{}, {} cores",
         n,
         info.width,
         info.height,
         info.name,
         args.backend.backend_or(DEFAULT_BACKEND).name(),
-        args.workers,
+        workers,
+        match segments {
+            Segments::InWorkers => " (each runs whole frames, binarized layers included)",
+            Segments::OnAccelerator => " (the binarized layers on the accelerator thread)",
+        },
         std::thread::available_parallelism().map_or(1, |p| p.get())
     );
     println!(
@@ -134,7 +144,6 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             ms(in_pipeline(s))
         );
     }
-    let bound = fps(slow);
     let piped = report
         .steady_throughput()
         .unwrap_or_else(|| report.throughput());
@@ -144,10 +153,26 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         fps(sum),
         n as f64 / alone.elapsed.as_secs_f64()
     );
+    // The pipeline is bound by its slowest stage, or by all its work shared over the cores
+    // when the stages are more busy than the cores can serve.
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let spread = sum / cores as u32;
+    let bound = fps(slow.max(spread));
+    let bound_mark = |d: Duration| match d == slow.max(spread) {
+        true => "  = the pipeline's bound",
+        false => "",
+    };
     println!(
-        "slowest stage ({slow_name:<11})  {:>8.2} ms/frame  {:>6.2} frames/s  = the pipeline's bound",
+        "slowest stage ({slow_name:<11})  {:>8.2} ms/frame  {:>6.2} frames/s{}",
         ms(slow),
-        bound
+        fps(slow),
+        bound_mark(slow)
+    );
+    println!(
+        "all stages over {cores:>2} cores      {:>8.2} ms/frame  {:>6.2} frames/s{}",
+        ms(spread),
+        fps(spread),
+        bound_mark(spread)
     );
     println!(
         "pipeline, annotated video    {:>8.2} ms/frame  {:>6.2} frames/s  = {:.1}% of the bound, {:.2}x sequential",
@@ -166,8 +191,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     );
     let (macs, bits) = binarized_macs(&network)?;
     if macs > 0 && !alone.of(Stage::Accel).is_zero() {
-        // The ceiling on the workers the accelerator stage is lent (`--threads`).
-        let limit = popcount_limit(1152, Duration::from_millis(100));
+        // The ceiling on the threads the binarized layers of one frame run on: the workers
+        // lent to the accelerator stage (`--threads`), or the one of a worker that runs them.
+        let limit = darknet_port::parallel::with_workers(segments.frame_workers(), || {
+            popcount_limit(1152, Duration::from_millis(100))
+        });
         let rate = macs as f64 / alone.of(Stage::Accel).as_secs_f64();
         println!(
             "binarized layers alone          {:>6.1} G W1A{bits}-MAC/s = {:.0}% of this machine's AND+popcount limit ({:.1} G/s on {} threads, {})",
@@ -193,7 +221,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             model: network.name.clone(),
             input: info.name.clone(),
             frames: n,
-            workers: args.workers,
+            workers,
             backend: args.backend.backend_or(DEFAULT_BACKEND).name().into(),
             stages: STAGES
                 .iter()

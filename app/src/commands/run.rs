@@ -60,7 +60,8 @@ pub struct RunArgs {
     /// Camera frame rate; for a directory of images, the rate their timestamps assume.
     #[arg(long)]
     pub fps: Option<f64>,
-    /// CPU threads for the float layers around the accelerator.
+    /// CPU threads for the float layers around the accelerator (at least; with `--backend
+    /// cpu`, one for each core lent by `--threads`, each running whole frames).
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
     #[command(flatten)]

@@ -12,7 +12,7 @@ use super::stages::postprocess::Postprocess;
 use super::stages::preprocess::Preprocess;
 use super::stages::{Process, Processed, Shared};
 use super::stats::Report;
-use super::Config;
+use super::{Config, Frame};
 use crate::media::sink::avi::AviWriter;
 use crate::media::sink::{encode_jpeg, JsonSink, OutputFrame, Sink};
 use crate::media::source::memory::{synthetic_clip, MemorySource};
@@ -20,6 +20,7 @@ use crate::media::source::{self, Rate, RawFrame, SourceInfo, SourceOptions};
 use crate::options::nms_for;
 use anyhow::{bail, Result};
 use darknet_port::network::{Network, SegmentRunner};
+use darknet_port::parallel::{self, Workers};
 use std::io::Cursor;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -105,8 +106,23 @@ impl Sequential {
     }
 }
 
+/// A stage whose layers split their work over `workers` (the pipeline's workers run their
+/// frames' binarized segments on their own thread alone: so does their stage here).
+struct SplitOver<P> {
+    stage: P,
+    workers: &'static dyn Workers,
+}
+
+impl<P: Process> Process for SplitOver<P> {
+    fn process(&mut self, frame: Frame) -> Result<Processed> {
+        parallel::with_workers(self.workers, || self.stage.process(frame))
+    }
+}
+
 /// `frames` stage after stage on this thread, into an in-memory MJPEG AVI: every stage of a
-/// frame, then the next frame.
+/// frame, then the next frame. The network's stage splits its work as it does in the pipeline
+/// ([`super::workers_for`]): over the workers lent to this thread when an accelerator thread
+/// runs the segments, on one thread when each worker runs its own.
 pub fn sequential(
     network: Arc<Network>,
     frames: Vec<RawFrame>,
@@ -120,13 +136,14 @@ pub fn sequential(
     let sink = Box::new(MemoryAvi::new(info.width, info.height, info.rate)?);
     let mut capture = Capture::new(source, shared.clone(), false);
     let nms = nms_for(None, &network);
+    let workers = super::workers_for(&*runner, 1).1.frame_workers();
+    let infer = Infer::new(network.clone(), LocalRunner::new(runner), shared.clone());
     let mut stages: Vec<Box<dyn Process>> = vec![
         Box::new(Preprocess::new(network.clone(), shared.clone(), false)),
-        Box::new(Infer::new(
-            network.clone(),
-            LocalRunner::new(runner),
-            shared.clone(),
-        )),
+        Box::new(SplitOver {
+            stage: infer,
+            workers,
+        }),
         Box::new(Postprocess::new(network.clone(), BENCH_THRESH, nms)),
         Box::new(Annotate::new(network.names.len(), true)),
         Box::new(Output::new(vec![sink])),

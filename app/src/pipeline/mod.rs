@@ -5,6 +5,10 @@
 //! capture -> preprocess -> CPU layers (2 workers) <-> accelerator -> postprocess -> annotate -> output
 //! ```
 //!
+//! With a runner that owns no device (the CPU kernels) there is no accelerator thread: each
+//! worker runs its frames' binarized layers itself, one worker for each core lent
+//! ([`workers_for`]).
+//!
 //! Stages are joined by bounded channels, so a slow stage holds the ones before it back
 //! instead of letting queues grow. A live source (a camera, or a replay with `--realtime`)
 //! must not wait: when the first queue is full, capture drops the oldest queued frame (counted)
@@ -38,7 +42,7 @@ use indicatif::ProgressBar;
 use pool::Ticket;
 use stages::annotate::Annotate;
 use stages::capture::Capture;
-use stages::infer::{self, Infer, RemoteRunner};
+use stages::infer::{self, Infer, LocalRunner, RemoteRunner};
 use stages::output::Output;
 use stages::postprocess::{InOrder, Postprocess};
 use stages::preprocess::Preprocess;
@@ -60,7 +64,7 @@ pub struct Config {
     pub max_frames: Option<u64>,
     /// Draw the detections onto the frames (not needed when only detections are written).
     pub annotate: bool,
-    /// CPU worker threads for the float layers.
+    /// CPU worker threads for the float layers (at least; see [`workers_for`]).
     pub workers: usize,
     /// Print the statistics this often.
     pub stats_every: Option<Duration>,
@@ -80,6 +84,41 @@ impl Default for Config {
             stats_every: None,
             progress: false,
         }
+    }
+}
+
+/// Where a run's binarized segments run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segments {
+    /// In each CPU worker, on its own frame: a runner with no device (the CPU kernels) is
+    /// duplicated, and the cores work on whole frames at once, none waiting for another to
+    /// finish its half of a layer.
+    InWorkers,
+    /// On one accelerator thread that owns the runner (the PL engine, its model, the RTL), fed
+    /// by the workers.
+    OnAccelerator,
+}
+
+impl Segments {
+    /// The workers one frame's segments split their work over: the ones lent to this thread
+    /// (the accelerator thread gets them), or none when each worker runs its own frame's.
+    pub fn frame_workers(self) -> &'static dyn darknet_port::parallel::Workers {
+        match self {
+            Segments::InWorkers => &darknet_port::parallel::Serial,
+            Segments::OnAccelerator => darknet_port::parallel::active(),
+        }
+    }
+}
+
+/// The CPU workers a run with `runner` has and where its segments go: one worker for each
+/// core lent to the caller (`--threads`) when they run in the workers, at least `workers`.
+pub fn workers_for(runner: &dyn SegmentRunner, workers: usize) -> (usize, Segments) {
+    match runner.duplicate() {
+        Some(_) => {
+            let cores = darknet_port::parallel::active().count();
+            (workers.max(cores).max(1), Segments::InWorkers)
+        }
+        None => (workers.max(1), Segments::OnAccelerator),
     }
 }
 
@@ -166,7 +205,7 @@ pub fn run(
     let live = info.live || cfg.realtime;
     // A live source keeps queues short: a frame waiting is a frame getting old.
     let depth = if live { 1 } else { 2 };
-    let workers = cfg.workers.max(1);
+    let (workers, segments) = workers_for(&*runner, cfg.workers);
     let shared = Arc::new(Shared::new(stop, frames_in_flight(workers)));
     let start = Instant::now();
     let progress = progress_bar(cfg, &info);
@@ -190,22 +229,35 @@ pub fn run(
     };
     let preprocess = Preprocess::new(network.clone(), shared.clone(), info.live);
     let preprocess = spawn_stage("preprocess", &shared, preprocess, cap_rx, pre_tx);
-    // The accelerator stage gets the workers lent to the caller (`--threads`): where the
-    // binarized layers run on the CPU they split each frame over the cores; the PL engine
-    // does not use them.
+    let mut own_runners: Vec<_> = match segments {
+        Segments::InWorkers => (0..workers).filter_map(|_| runner.duplicate()).collect(),
+        Segments::OnAccelerator => Vec::new(),
+    };
+    // The accelerator thread, where there is one, gets the workers lent to the caller
+    // (`--threads`) for a runner that would split a segment over them; the PL engine does not
+    // use them.
     let lent = darknet_port::parallel::active();
-    let accel = {
+    let accel = (segments == Segments::OnAccelerator).then(|| {
         let network = network.clone();
         spawn("accelerator", &shared, move || {
             darknet_port::parallel::with_workers(lent, || infer::serve(network, runner, acc_rx))
         })
-    };
+    });
     let cpu_workers: Vec<_> = (0..workers)
         .map(|i| {
-            let remote = RemoteRunner::new(acc_tx.clone());
-            let stage = Infer::new(network.clone(), remote, shared.clone());
             let name = format!("cpu-layers-{i}");
-            spawn_stage(&name, &shared, stage, pre_rx.clone(), work_tx.clone())
+            let (input, output) = (pre_rx.clone(), work_tx.clone());
+            match own_runners.pop() {
+                Some(own) => {
+                    let stage = Infer::new(network.clone(), LocalRunner::new(own), shared.clone());
+                    spawn_stage(&name, &shared, stage, input, output)
+                }
+                None => {
+                    let remote = RemoteRunner::new(acc_tx.clone());
+                    let stage = Infer::new(network.clone(), remote, shared.clone());
+                    spawn_stage(&name, &shared, stage, input, output)
+                }
+            }
         })
         .collect();
     drop((pre_rx, work_tx, acc_tx));
@@ -237,11 +289,11 @@ pub fn run(
         false
     });
     errors.extend(joined(preprocess, "preprocess").err());
-    let accel_result = joined(accel, "accelerator");
+    let accel_result = accel.map(|accel| joined(accel, "accelerator"));
     for (i, worker) in cpu_workers.into_iter().enumerate() {
         errors.extend(joined(worker, &format!("cpu-layers-{i}")).err());
     }
-    errors.extend(accel_result.err());
+    errors.extend(accel_result.and_then(Result::err));
     errors.extend(joined(postprocess, "postprocess").err());
     errors.extend(joined(annotate, "annotate").err());
     let tally = match joined(output, "output") {
@@ -472,6 +524,82 @@ pub(crate) mod tests {
             "{} frame buffers for a budget of {budget} frames",
             r.buffers_allocated
         );
+    }
+
+    /// A frame's number and its detections: class, and the bits of the probability and box.
+    type Written = (u64, Vec<(usize, u32, [u32; 4])>);
+
+    /// Each frame's detections, in the order written.
+    struct Collect(Arc<std::sync::Mutex<Vec<Written>>>);
+
+    impl Sink for Collect {
+        fn write(&mut self, frame: &crate::media::sink::OutputFrame) -> Result<()> {
+            let found = frame.found.iter();
+            let bits = found.map(|f| (f.class_id, f.prob.to_bits(), f.bbox.map(f32::to_bits)));
+            self.0.lock().unwrap().push((frame.index, bits.collect()));
+            Ok(())
+        }
+        fn finish(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The CPU kernels, but not duplicable: the segments go to the accelerator thread.
+    struct OneCpu;
+
+    impl SegmentRunner for OneCpu {
+        fn run(
+            &mut self,
+            segment: &darknet_port::network::Segment,
+            input: darknet_port::layers::QTensor,
+            timings: &mut darknet_port::network::Timings,
+        ) -> darknet_port::Result<darknet_port::layers::QTensor> {
+            darknet_port::network::CpuRunner.run(segment, input, timings)
+        }
+    }
+
+    #[test]
+    fn segments_in_the_workers_or_on_the_accelerator_give_the_same_detections() {
+        let network = Arc::new(builtin_network());
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples");
+        let (frames, info) = bench::load_frames(Some(samples), 6).unwrap();
+        let cpu: Box<dyn SegmentRunner + Send> = Box::new(darknet_port::network::CpuRunner);
+        let one: Box<dyn SegmentRunner + Send> = Box::new(OneCpu);
+        // three cores lent: the CPU kernels run in three workers, the other in the two asked
+        let lent = crate::workers::started_threads(3);
+        let plans = darknet_port::parallel::with_workers(lent, || {
+            [workers_for(&*cpu, 2), workers_for(&*one, 2)]
+        });
+        assert_eq!(
+            plans,
+            [(3, Segments::InWorkers), (2, Segments::OnAccelerator)]
+        );
+        let mut outputs = Vec::new();
+        for runner in [cpu, one] {
+            let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let source = Box::new(crate::media::source::memory::MemorySource::new(
+                frames.clone(),
+                info.clone(),
+            ));
+            let outcome = darknet_port::parallel::with_workers(lent, || {
+                let sink = Box::new(Collect(written.clone()));
+                let cfg = Config::default();
+                run(
+                    network.clone(),
+                    source,
+                    vec![sink],
+                    runner,
+                    &cfg,
+                    Arc::default(),
+                )
+            });
+            assert!(outcome.error.is_none(), "{:?}", outcome.error);
+            let written = std::mem::take(&mut *written.lock().unwrap());
+            assert_eq!(written.len(), 6);
+            outputs.push(written);
+        }
+        assert!(outputs[0].iter().all(|(_, found)| !found.is_empty()));
+        assert_eq!(outputs[0], outputs[1]);
     }
 
     #[test]

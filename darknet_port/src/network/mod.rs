@@ -105,6 +105,13 @@ impl Segment<'_> {
 /// Runs a segment of binarized layers: on the CPU, on the accelerator, or on its model.
 pub trait SegmentRunner {
     fn run(&mut self, segment: &Segment, input: QTensor, timings: &mut Timings) -> Result<QTensor>;
+
+    /// Another runner doing the same work, for runners that own no device (the CPU kernels):
+    /// a pipeline then runs whole frames on each of its threads instead of sending every
+    /// segment to one. `None` (the default) for a runner that drives a device, or its model.
+    fn duplicate(&self) -> Option<Box<dyn SegmentRunner + Send>> {
+        None
+    }
 }
 
 /// Runs segments with the popcount kernels of this crate.
@@ -112,6 +119,10 @@ pub trait SegmentRunner {
 pub struct CpuRunner;
 
 impl SegmentRunner for CpuRunner {
+    fn duplicate(&self) -> Option<Box<dyn SegmentRunner + Send>> {
+        Some(Box::new(CpuRunner))
+    }
+
     fn run(&mut self, segment: &Segment, input: QTensor, timings: &mut Timings) -> Result<QTensor> {
         let mut act = input;
         for step in &segment.steps {

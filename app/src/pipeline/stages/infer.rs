@@ -10,7 +10,10 @@
 
 //!
 //! Run stage after stage (`bench-pipeline`), the same [`Infer`] stage calls the runner itself
-//! through [`LocalRunner`], which times the calls the same way.
+//! through [`LocalRunner`], which times the calls the same way. So does each worker of the
+//! pipeline when the runner owns no device (the CPU kernels, see
+//! [`SegmentRunner::duplicate`](darknet_port::network::SegmentRunner::duplicate)): then
+//! every worker runs whole frames, and there is no accelerator thread.
 
 use super::{Process, Processed, Shared};
 use crate::pipeline::frame::{Frame, Stage};
