@@ -140,6 +140,10 @@ pub struct AgreementRow {
     pub borderline_map: f32,
     pub class_set_changed: usize,
     pub frame_ms: f64,
+    /// The detection layers' raw outputs against FP32's, in dB (`None` for FP32 itself, and
+    /// in files written before it was measured).
+    #[serde(default)]
+    pub output_snr_db: Option<f64>,
 }
 
 /// What `agreement --json` writes.

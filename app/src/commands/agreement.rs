@@ -1,5 +1,6 @@
 //! `zynqdet agreement`: INT16 and INT8 scored against FP32 on the same pictures (mAP@0.5 with
-//! FP32's detections as the ground truth, changed class sets, frame time).
+//! FP32's detections as the ground truth, changed class sets, the detection layers' output SNR,
+//! frame time).
 
 use crate::media::stills::load_inputs;
 use crate::options::{nms_for, parse_nms, parse_precision, parse_thresh, ModelArgs};
@@ -52,20 +53,59 @@ pub struct AgreementArgs {
     pub model: ModelArgs,
 }
 
-/// One level's detections on every frame, and its mean frame time.
+/// What a level did on every frame: its detections, its mean frame time and, against a
+/// reference network, the signal-to-noise ratio of its detection layers' raw outputs.
+struct Run {
+    found: Vec<Vec<Found>>,
+    frame_time: Duration,
+    output_snr_db: Option<f64>,
+}
+
+/// Runs `network` on every frame (timed, after one untimed warm-up frame) and `reference`, when
+/// given, beside it (not timed), one frame at a time, so that memory does not grow with the
+/// frames.
 fn detect_all(
     network: &Network,
+    reference: Option<&Network>,
     inputs: &[(Tensor, usize, usize)],
     thresh: f32,
     nms: f32,
-) -> Result<(Vec<Vec<Found>>, Duration)> {
-    let mut all = Vec::with_capacity(inputs.len());
-    let start = Instant::now();
-    for (input, w, h) in inputs {
-        let heads = network.forward(input, &mut CpuRunner, &mut Timings::off())?;
-        all.push(network.decode(&heads, *w, *h, thresh, nms)?);
+) -> Result<Run> {
+    let mut found = Vec::with_capacity(inputs.len());
+    let mut frame_time = Duration::ZERO;
+    let (mut signal, mut noise) = (0f64, 0f64);
+    // one frame untimed first: the first run packs kernels and faults in its buffers
+    if let Some((input, _, _)) = inputs.first() {
+        network.forward(input, &mut CpuRunner, &mut Timings::off())?;
     }
-    Ok((all, start.elapsed() / inputs.len().max(1) as u32))
+    for (input, w, h) in inputs {
+        let start = Instant::now();
+        let heads = network.forward(input, &mut CpuRunner, &mut Timings::off())?;
+        frame_time += start.elapsed();
+        if let Some(reference) = reference {
+            let want = reference.forward(input, &mut CpuRunner, &mut Timings::off())?;
+            for ((_, got), (_, want)) in heads.0.iter().zip(&want.0) {
+                for (&x, &r) in got.data.iter().zip(&want.data) {
+                    signal += f64::from(r).powi(2);
+                    noise += f64::from(x - r).powi(2);
+                }
+            }
+        }
+        found.push(network.decode(&heads, *w, *h, thresh, nms)?);
+    }
+    Ok(Run {
+        found,
+        frame_time: frame_time / inputs.len().max(1) as u32,
+        output_snr_db: reference.map(|_| snr_db(signal, noise)),
+    })
+}
+
+/// `10 log10(signal / noise)`; outputs equal to the reference's have an infinite ratio.
+fn snr_db(signal: f64, noise: f64) -> f64 {
+    if noise == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (signal / noise).log10()
 }
 
 fn class_set(found: &[Found], thresh: f32) -> BTreeSet<usize> {
@@ -99,7 +139,11 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
     let inputs = load_inputs(&fp32, &args.inputs, args.every)?;
     let nms = nms_for(args.nms, &fp32);
     let score_thresh = args.score_thresh.min(args.thresh);
-    let (reference, fp32_time) = detect_all(&fp32, &inputs, score_thresh, nms)?;
+    let Run {
+        found: reference,
+        frame_time: fp32_time,
+        ..
+    } = detect_all(&fp32, None, &inputs, score_thresh, nms)?;
     let select = |keep: &dyn Fn(f32) -> bool| -> Vec<Vec<Found>> {
         reference
             .iter()
@@ -122,15 +166,16 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
          {thresh} as borderline: found or missed at no cost)"
     );
     println!(
-        "{:<7} {:>8} {:>11} {:>18} {:>12} {:>8}",
-        "level", "mAP@0.5", "borderline", "class set changed", "frame ms", "speed"
+        "{:<7} {:>8} {:>11} {:>18} {:>14} {:>10} {:>8}",
+        "level", "mAP@0.5", "borderline", "class set changed", "output SNR dB", "frame ms", "speed"
     );
     println!(
-        "{:<7} {:>8.3} {:>11.3} {:>18} {:>12.1} {:>7.2}x",
+        "{:<7} {:>8.3} {:>11.3} {:>18} {:>14} {:>10.1} {:>7.2}x",
         "fp32",
         1.0,
         1.0,
         0,
+        "-",
         ms(fp32_time),
         1.0
     );
@@ -140,11 +185,17 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
         borderline_map: 1.0,
         class_set_changed: 0,
         frame_ms: ms(fp32_time),
+        output_snr_db: None,
     }];
     let overrides = args.model.overrides();
     for &level in &args.levels {
         let network = fp32.with_precision(level, overrides, &calibration)?;
-        let (found, time) = detect_all(&network, &inputs, score_thresh, nms)?;
+        let Run {
+            found,
+            frame_time: time,
+            output_snr_db,
+        } = detect_all(&network, Some(&fp32), &inputs, score_thresh, nms)?;
+        let snr = output_snr_db.unwrap_or(f64::INFINITY);
         let classes = fp32.names.len();
         let map = mean_average_precision(&truth, &[], &found, classes, 0.5);
         let clear_map = mean_average_precision(&clear_truth, &borderline, &found, classes, 0.5);
@@ -154,11 +205,12 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
             .filter(|(t, f)| class_set(t, args.thresh) != class_set(f, args.thresh))
             .count();
         println!(
-            "{:<7} {:>8.3} {:>11.3} {:>18} {:>12.1} {:>7.2}x",
+            "{:<7} {:>8.3} {:>11.3} {:>18} {:>14.1} {:>10.1} {:>7.2}x",
             level.name(),
             map,
             clear_map,
             format!("{changed} of {}", inputs.len()),
+            snr,
             ms(time),
             fp32_time.as_secs_f64() / time.as_secs_f64()
         );
@@ -171,6 +223,7 @@ pub fn run(args: &AgreementArgs) -> Result<ExitCode> {
             borderline_map: clear_map,
             class_set_changed: changed,
             frame_ms: ms(time),
+            output_snr_db: snr.is_finite().then_some(snr),
         });
     }
     if let Some(path) = &args.json {

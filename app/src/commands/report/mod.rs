@@ -274,6 +274,7 @@ fn agreement_table(a: &AgreementJson) -> Table {
             "mAP@0.5 vs FP32",
             "borderline",
             "class set changed",
+            "output SNR dB",
             "frame ms",
         ]
         .map(String::from)
@@ -287,6 +288,8 @@ fn agreement_table(a: &AgreementJson) -> Table {
                     format!("{:.3}", r.map),
                     format!("{:.3}", r.borderline_map),
                     r.class_set_changed.to_string(),
+                    r.output_snr_db
+                        .map_or_else(|| "-".into(), |db| format!("{db:.1}")),
                     format!("{:.1}", r.frame_ms),
                 ]
             })
