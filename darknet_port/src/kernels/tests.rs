@@ -229,7 +229,14 @@ fn check_gemm_i16(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
         (t.gemm_i16)(&padded_rows, padded, &packed, &mut got);
         (GENERIC.gemm_i16)(&padded_rows, padded, &packed, &mut want);
         let case = format!("span {span} channels {channels} pixels {pixels} kind {kind}");
-        errors.extend(differ("gemm_i16", case, &got, &want));
+        errors.extend(differ("gemm_i16", case.clone(), &got, &want));
+        // the same product in i32: the extremes wrap, alike on every table
+        if let Some(narrow) = t.gemm_i16_i32 {
+            let (mut got, mut want) = (vec![7i32; len], vec![-7i32; len]);
+            narrow(&padded_rows, padded, &packed, &mut got);
+            generic::gemm_i16_i32(&padded_rows, padded, &packed, &mut want);
+            errors.extend(differ("gemm_i16_i32", case, &got, &want));
+        }
     };
     // every pixel count of the register blocks' tails, odd spans, channel counts that leave
     // a group part padded
@@ -836,6 +843,10 @@ fn bad_gemm_i16(r: &[i16], s: usize, w: &[i16], acc: &mut [i64]) {
     (GENERIC.gemm_i16)(r, s, w, acc);
     last_bit(acc, |x| x ^ 1);
 }
+fn bad_gemm_i16_i32(r: &[i16], s: usize, w: &[i16], acc: &mut [i32]) {
+    generic::gemm_i16_i32(r, s, w, acc);
+    last_bit(acc, |x| x ^ 1);
+}
 fn bad_conv(
     i: &[f32],
     h: usize,
@@ -899,7 +910,7 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 19] = [
+    let broken: [(&str, Kernels); 20] = [
         (
             "winograd_input",
             Kernels {
@@ -911,6 +922,13 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
             "winograd_output",
             Kernels {
                 winograd_output: bad_winograd_output,
+                ..g
+            },
+        ),
+        (
+            "gemm_i16_i32",
+            Kernels {
+                gemm_i16_i32: Some(bad_gemm_i16_i32),
                 ..g
             },
         ),
@@ -1347,6 +1365,11 @@ fn generic_gemm_i16_is_the_plain_product() {
         }
         let mut acc = vec![7i64; pixels * groups];
         (GENERIC.gemm_i16)(&padded_rows, padded, &packed, &mut acc);
+        // in i32: the same sums, wrapped
+        let mut narrow = vec![7i32; pixels * groups];
+        generic::gemm_i16_i32(&padded_rows, padded, &packed, &mut narrow);
+        let wrapped: Vec<i32> = acc.iter().map(|&s| s as i32).collect();
+        assert_eq!(narrow, wrapped, "span {span} channels {channels}: in i32");
         for p in 0..pixels {
             for o in 0..groups {
                 let want: i64 = if o < channels {

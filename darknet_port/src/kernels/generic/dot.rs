@@ -2,7 +2,7 @@
 
 use crate::kernels::{GEMM_DEPTH, GEMM_GROUP, GEMM_I16_DEPTH, GEMM_MAX_SPAN, GEMM_OFFSET};
 
-pub(crate) fn check_gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &[i64]) {
+pub(crate) fn check_gemm_i16<T>(rows: &[i16], span: usize, weights: &[i16], acc: &[T]) {
     assert!(
         span > 0 && span.is_multiple_of(GEMM_I16_DEPTH),
         "span {span}"
@@ -39,6 +39,35 @@ pub fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
                 for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_I16_DEPTH)) {
                     for (&x, &w) in inputs.iter().zip(w) {
                         *lane += i64::from(x) * i64::from(w);
+                    }
+                }
+            }
+            out.copy_from_slice(&lanes);
+        }
+    }
+}
+
+/// [`GemmI16I32`](crate::kernels::GemmI16I32): [`gemm_i16`] with wrapping i32 sums.
+pub fn gemm_i16_i32(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]) {
+    check_gemm_i16(rows, span, weights, acc);
+    let channels = weights.len() / span;
+    if channels == 0 {
+        return;
+    }
+    let group_len = GEMM_GROUP * span;
+    for (row, out) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(channels)) {
+        for (group, out) in weights
+            .chunks_exact(group_len)
+            .zip(out.chunks_exact_mut(GEMM_GROUP))
+        {
+            let mut lanes = [0i32; GEMM_GROUP];
+            for (step, inputs) in group
+                .chunks_exact(GEMM_GROUP * GEMM_I16_DEPTH)
+                .zip(row.chunks_exact(GEMM_I16_DEPTH))
+            {
+                for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_I16_DEPTH)) {
+                    for (&x, &w) in inputs.iter().zip(w) {
+                        *lane = lane.wrapping_add(i32::from(x) * i32::from(w));
                     }
                 }
             }

@@ -15,7 +15,7 @@ mod winograd;
 pub use binconv::{activate, pack_planes, popcount_dots, window_sums};
 pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
-pub use dot::{gemm_i16, gemm_i8};
+pub use dot::{gemm_i16, gemm_i16_i32, gemm_i8};
 pub use jpeg::{idct_block, upsample_h2v1, upsample_h2v2, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
@@ -32,6 +32,8 @@ pub(super) const TABLE: Kernels = Kernels {
     pack_planes,
     gemm_i8,
     gemm_i16,
+    // gemm_i8 needs a third of its multiplies
+    gemm_i16_i32: None,
     // correct but slow: on CPUs without a table of their own, matrixmultiply is faster
     sgemm_fma: None,
     winograd_min_tiles: 36,

@@ -92,3 +92,67 @@ fn block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: GroupO
         }
     }
 }
+
+/// Pixels of a block of the i32 product: 6 pixels x 16 channels are 12 accumulators; with
+/// the step's two weight vectors and the broadcast input, 15 of the 16 registers.
+const NARROW_PIXELS: usize = 6;
+
+pub(super) fn gemm_i16_i32(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]) {
+    generic::check_gemm_i16(rows, span, weights, acc);
+    // SAFETY: reachable only through the AVX2 tables, handed out after AVX2 was detected.
+    unsafe { avx2_narrow(rows, span, weights, acc) }
+}
+
+#[target_feature(enable = "avx2")]
+fn avx2_narrow(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]) {
+    walk_gemm_i16(
+        (rows, span, weights, acc),
+        NARROW_PIXELS,
+        |n, rows, weights, out| {
+            // (the closure has the features of the function it is in)
+            match n {
+                6 => narrow_block::<6>(rows, span, weights, out),
+                5 => narrow_block::<5>(rows, span, weights, out),
+                4 => narrow_block::<4>(rows, span, weights, out),
+                3 => narrow_block::<3>(rows, span, weights, out),
+                2 => narrow_block::<2>(rows, span, weights, out),
+                _ => narrow_block::<1>(rows, span, weights, out),
+            }
+        },
+    );
+}
+
+/// As [`block`], the pair sums added into i32 lanes as they are (wrapping, as the generic
+/// kernel's sums do): `2 * P` `vpmaddwd` and as many additions a step, nothing else.
+#[target_feature(enable = "avx2")]
+fn narrow_block<const P: usize>(rows: &[i16], span: usize, weights: &[i16], out: GroupOut<i32>) {
+    assert!(rows.len() == P * span && weights.len() == GEMM_GROUP * span);
+    assert!(out.acc.len() == P * out.channels && out.first + GEMM_GROUP <= out.channels);
+    let (r, w) = (rows.as_ptr(), weights.as_ptr());
+    let mut sums = [[_mm256_setzero_si256(); 2]; P];
+    for s in 0..span / GEMM_I16_DEPTH {
+        // SAFETY: s * 32 + 32 <= 16 * span = weights.len(), as s < span / 2; unaligned loads
+        // are allowed.
+        let wv = unsafe { [0, 16].map(|at| _mm256_loadu_si256(w.add(s * STEP + at).cast())) };
+        for (i, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: i * span + s * 2 + 2 <= P * span = rows.len().
+            let x = unsafe {
+                r.add(i * span + s * GEMM_I16_DEPTH)
+                    .cast::<i32>()
+                    .read_unaligned()
+            };
+            let x = _mm256_set1_epi32(x);
+            for (sum, &v) in sums.iter_mut().zip(&wv) {
+                *sum = _mm256_add_epi32(*sum, _mm256_madd_epi16(x, v));
+            }
+        }
+    }
+    for (i, sums) in sums.iter().enumerate() {
+        for (h, &v) in sums.iter().enumerate() {
+            let at = i * out.channels + out.first + h * 8;
+            let dst = &mut out.acc[at..at + 8];
+            // SAFETY: `dst` holds exactly 8 i32.
+            unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), v) };
+        }
+    }
+}
