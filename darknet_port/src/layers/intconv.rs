@@ -30,16 +30,24 @@
 //!
 //! INT8 and INT16 run as one matrix product of the kernel table ([`kernels::GemmI8`],
 //! [`kernels::GemmI16`]) a block of output pixels, the blocks split over the caller's workers
-//! ([`crate::parallel`]).
+//! ([`crate::parallel`]). INT8 layers with few inputs a pixel (the image) run the float direct
+//! kernel on integer values instead, and 3x3 stride-1 INT8 layers, on tables with
+//! [`kernels::GemmI16I32`], Winograd's F(2x2, 3x3) in integers ([`super::int_winograd`]) when
+//! it is faster there: both ways give the same bits, so the layer times each on its first calls
+//! and keeps the faster ([`super::race`]).
 
 use super::activation::Activation;
 use super::conv::{FloatConv, DIRECT_MAX_SPAN};
 use super::geometry::ConvGeometry;
+use super::int_winograd::{self, IntWinograd};
+use super::race::Race;
 use super::spare;
 use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 use crate::parallel;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -297,6 +305,34 @@ struct GemmWeights {
     /// The largest magnitude a sum can have, `255 * max|w| * span`: with its bias within i32
     /// too, the sums are rescaled on vectors (see [`IntConv::rescale_narrow`]).
     largest_sum: i64,
+    /// Winograd's transformed kernels of a 3x3 stride-1 layer, packed the first time a table
+    /// with [`kernels::GemmI16I32`] runs it (`None` inside: its sums could leave i32).
+    winograd: WinogradOnce,
+    /// Winograd or the matrix product, whichever is faster here (see [`super::race`]).
+    race: Race,
+}
+
+/// INT8's Winograd for a layer: its transformed kernels, each output channel's sum of
+/// weights, the product.
+#[derive(Clone, Copy)]
+struct Winograd<'a> {
+    kernels: &'a IntWinograd,
+    kernel_sums: &'a [i64],
+    product: kernels::GemmI16I32,
+}
+
+/// [`Race`] way of [`IntConv::forward_winograd`] (the other, 0, is the matrix product).
+const WINOGRAD: usize = 1;
+
+/// Derived from the weights, so any two are alike: the transformed kernels and each output
+/// channel's sum of weights (the bias takes the GEMM's offset back with it).
+#[derive(Debug, Clone, Default)]
+struct WinogradOnce(OnceLock<Option<(IntWinograd, Vec<i64>)>>);
+
+impl PartialEq for WinogradOnce {
+    fn eq(&self, _: &WinogradOnce) -> bool {
+        true
+    }
 }
 
 /// The factor of the coarse part of split weights: `|w| <= 127` gives parts within `+-8`.
@@ -320,6 +356,8 @@ impl GemmWeights {
                 fine: None,
                 span,
                 largest_sum,
+                winograd: WinogradOnce::default(),
+                race: Race::default(),
             };
         }
         let coarse: Vec<i8> = taps
@@ -339,6 +377,8 @@ impl GemmWeights {
             fine: Some((fine, fine_sums)),
             span,
             largest_sum,
+            winograd: WinogradOnce::default(),
+            race: Race::default(),
         }
     }
 
@@ -455,6 +495,16 @@ impl IntConv {
         }
     }
 
+    /// What the layer is, for timings: its precision, and for an INT8 layer that runs
+    /// Winograd, that (once its race is decided; see [`super::race`]).
+    pub fn kind(&self) -> &'static str {
+        match (&self.packed, self.precision) {
+            (_, Precision::Int16) => "conv-int16",
+            (Packed::Gemm(gemm), _) if gemm.race.winner() == Some(WINOGRAD) => "conv-int8-wino",
+            _ => "conv-int8",
+        }
+    }
+
     pub fn output_dim(&self, input: usize) -> usize {
         self.geometry().output_dim(input)
     }
@@ -478,43 +528,20 @@ impl IntConv {
             .collect();
         match &self.packed {
             Packed::Direct(exact) => self.forward_direct(exact, input, &outputs),
-            Packed::Gemm(gemm) => {
-                let mut out = Tensor::for_overwrite(m, oh, ow);
-                let hwc = self.quantize_hwc_i8(input);
-                let narrow = narrow_outputs(&outputs, gemm.largest_sum);
-                let (gemm_i8, channels, zero) =
-                    (kernels::active().gemm_i8, gemm.channels(), self.zero_byte());
-                for_each_block(
-                    &mut out.data,
-                    n,
-                    (BLOCK_PIXELS, ROW_SPLIT),
-                    || {
-                        let sums = vec![0i32; BLOCK_PIXELS * channels];
-                        (Vec::new(), sums.clone(), sums)
-                    },
-                    |(rows, acc, fine_acc), pixels, first, planes| {
-                        let count = pixels.len();
-                        windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
-                        let acc = &mut acc[..count * channels];
-                        gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
-                        if let Some((fine, fine_sums)) = &gemm.fine {
-                            let fine_acc = &mut fine_acc[..count * channels];
-                            gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
-                            for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
-                                *a = SPLIT * *a + f;
-                            }
-                        }
-                        let pixels = first..first + count;
-                        match &narrow {
-                            Some(narrow) => {
-                                self.rescale_narrow(acc, channels, narrow, planes, pixels)
-                            }
-                            None => self.rescale(acc, channels, &outputs, planes, pixels),
-                        }
-                    },
-                );
-                out
-            }
+            Packed::Gemm(gemm) => match self.winograd(gemm) {
+                // Both ways give the same bits: the faster on this CPU and layer wins.
+                Some(winograd) => {
+                    let entry = gemm.race.next();
+                    let start = Instant::now();
+                    let out = match entry.way {
+                        WINOGRAD => self.forward_winograd(winograd, input, &outputs),
+                        _ => self.forward_gemm(gemm, input, &outputs),
+                    };
+                    gemm.race.finish(entry, start.elapsed());
+                    out
+                }
+                None => self.forward_gemm(gemm, input, &outputs),
+            },
             Packed::GemmI16 { packed, span } => {
                 let mut out = Tensor::for_overwrite(m, oh, ow);
                 let scale = (self.in_shift as f32).exp2();
@@ -580,6 +607,114 @@ impl IntConv {
             }
         });
         out
+    }
+
+    /// INT8 as one matrix product a block of output pixels ([`kernels::GemmI8`]).
+    fn forward_gemm(&self, gemm: &GemmWeights, input: &Tensor, outputs: &[(i64, f32)]) -> Tensor {
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let (n, m) = (oh * ow, self.out_channels);
+        let dims = (input.height, input.width);
+        let windows = self.geometry().windows();
+        let mut out = Tensor::for_overwrite(m, oh, ow);
+        let hwc = self.quantize_hwc_i8(input);
+        let narrow = narrow_outputs(outputs, gemm.largest_sum);
+        let (gemm_i8, channels, zero) =
+            (kernels::active().gemm_i8, gemm.channels(), self.zero_byte());
+        for_each_block(
+            &mut out.data,
+            n,
+            (BLOCK_PIXELS, ROW_SPLIT),
+            || {
+                let sums = vec![0i32; BLOCK_PIXELS * channels];
+                (Vec::new(), sums.clone(), sums)
+            },
+            |(rows, acc, fine_acc), pixels, first, planes| {
+                let count = pixels.len();
+                windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
+                let acc = &mut acc[..count * channels];
+                gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
+                if let Some((fine, fine_sums)) = &gemm.fine {
+                    let fine_acc = &mut fine_acc[..count * channels];
+                    gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
+                    for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
+                        *a = SPLIT * *a + f;
+                    }
+                }
+                let pixels = first..first + count;
+                match &narrow {
+                    Some(narrow) => self.rescale_narrow(acc, channels, narrow, planes, pixels),
+                    None => self.rescale(acc, channels, outputs, planes, pixels),
+                }
+            },
+        );
+        out
+    }
+
+    /// The kernels of INT8's Winograd and the product that runs it, for a 3x3 stride-1 layer
+    /// on a table with [`kernels::GemmI16I32`] (packed on the first call); `None` where it
+    /// does not apply.
+    fn winograd<'a>(&self, gemm: &'a GemmWeights) -> Option<Winograd<'a>> {
+        let product = kernels::active().gemm_i16_i32?;
+        if !int_winograd::fits(self.size, self.stride, self.pad) {
+            return None;
+        }
+        let (kernels, kernel_sums) = gemm
+            .winograd
+            .0
+            .get_or_init(|| {
+                let kernels = IntWinograd::new(&self.weights, self.out_channels, self.in_channels)?;
+                let span = self.in_channels * self.size * self.size;
+                let sums = (0..self.out_channels)
+                    .map(|o| kernel_sum(&self.weights, o, span))
+                    .collect();
+                Some((kernels, sums))
+            })
+            .as_ref()?;
+        Some(Winograd {
+            kernels,
+            kernel_sums,
+            product,
+        })
+    }
+
+    /// INT8 3x3 stride-1 layers by Winograd's F(2x2, 3x3) in integers
+    /// ([`int_winograd`]), on tables with [`kernels::GemmI16I32`]: the same sums as the
+    /// GEMM's, exactly, so the same outputs. `None` where it does not apply.
+    fn forward_winograd(
+        &self,
+        winograd: Winograd,
+        input: &Tensor,
+        outputs: &[(i64, f32)],
+    ) -> Tensor {
+        let Winograd {
+            kernels,
+            kernel_sums,
+            product,
+        } = winograd;
+        let level = self.input_level();
+        let levels = to_hwc(input, |x| level(x) as i16);
+        // The bias carries the GEMM's offset (see `from_float`): these sums are of levels.
+        let offset = i64::from(GEMM_OFFSET - self.input_zero);
+        let bias: Vec<i64> = outputs
+            .iter()
+            .zip(kernel_sums)
+            .map(|(&(b, _), &sum)| b - offset * sum)
+            .collect();
+        let rescale: Vec<f32> = outputs.iter().map(|&(_, r)| r).collect();
+        let epilogue = int_winograd::Epilogue {
+            bias: &bias,
+            rescale: &rescale,
+            activation: self.activation,
+        };
+        let dims = (input.height, input.width, self.in_channels);
+        int_winograd::forward(
+            kernels,
+            &levels,
+            dims,
+            self.out_channels,
+            &epilogue,
+            product,
+        )
     }
 
     /// The byte a quantized 0 becomes in the GEMM's rows (the padding).
@@ -672,6 +807,7 @@ fn narrow_outputs(outputs: &[(i64, f32)], largest_sum: i64) -> Option<(Vec<i32>,
 mod tests {
     use super::*;
     use crate::layers::binconv::tests::TestRng;
+    use crate::layers::race;
 
     /// In `bits` signed bits.
     fn quantize(x: f32, shift: i32, bits: u32) -> i32 {
@@ -955,6 +1091,79 @@ mod tests {
                 worst < 0.1 * (inputs * size * size) as f32 / 8.0,
                 "worst {worst}"
             );
+        }
+    }
+
+    /// On a table with the i32 product, a 3x3 stride-1 INT8 layer races Winograd against the
+    /// matrix product: every call, whichever way it took, is the integer arithmetic exactly,
+    /// and the race ends. Layers of other shapes, and tables without the product, do not race.
+    #[test]
+    fn int8_winograd_and_the_product_race_to_the_same_bits() {
+        let with_winograd: &'static kernels::Kernels = Box::leak(Box::new(kernels::Kernels {
+            gemm_i16_i32: Some(kernels::generic::gemm_i16_i32),
+            ..*kernels::generic()
+        }));
+        let mut rng = TestRng(13);
+        let mut rand = |n: usize, low: f32| -> Vec<f32> {
+            (0..n)
+                .map(|_| (rng.next() % 2001) as f32 / 2000.0 * (1.0 - low) + low)
+                .collect()
+        };
+        // (in, out, size, stride, pad, input h x w): the small-image and the large-image
+        // paths with odd sides, then shapes Winograd does not take
+        for (inputs, outputs, size, stride, pad, (h, w), races) in [
+            (6, 20, 3, 1, 1, (13, 11), true),
+            (5, 16, 3, 1, 1, (70, 9), true),
+            (6, 16, 3, 2, 1, (13, 13), false),
+            (40, 16, 1, 1, 0, (13, 13), false),
+        ] {
+            let conv = FloatConv {
+                in_channels: inputs,
+                out_channels: outputs,
+                size,
+                stride,
+                pad,
+                weights: rand(inputs * outputs * size * size, -1.0),
+                bias: rand(outputs, -1.0),
+                packed: Default::default(),
+                activation: Activation::Leaky,
+            };
+            let input = Tensor {
+                channels: inputs,
+                height: h,
+                width: w,
+                data: rand(inputs * h * w, -0.1),
+            };
+            let stats = InputStats {
+                min: -0.1,
+                ..InputStats::range(1.0)
+            };
+            let q = IntConv::from_float(&conv, Precision::Int8, &stats);
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let want = bits(&integer_reference(&q, &input));
+            for call in 0..2 * (1 + race::TIMED) + 1 {
+                let got = kernels::with_kernels(with_winograd, || q.forward(&input));
+                assert_eq!(
+                    bits(&got),
+                    want,
+                    "{inputs}x{size}x{size} /{stride}, call {call}"
+                );
+            }
+            let Packed::Gemm(gemm) = &q.packed else {
+                panic!("an INT8 layer of {} inputs a pixel", inputs * size * size);
+            };
+            assert_eq!(
+                gemm.race.winner().is_some(),
+                races,
+                "{inputs}x{size}x{size} /{stride}"
+            );
+            // without the product: no race
+            let plain = q.clone();
+            kernels::with_kernels(kernels::generic(), || plain.forward(&input));
+            let Packed::Gemm(gemm) = &plain.packed else {
+                unreachable!()
+            };
+            assert_eq!(gemm.race.winner(), None);
         }
     }
 }

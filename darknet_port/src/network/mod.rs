@@ -20,8 +20,8 @@ pub use timings::{StepKind, Timing, Timings};
 use crate::error::Result;
 use crate::image_input::ResizeArithmetic;
 use crate::layers::{
-    BinaryConv, FloatConv, IntConv, MaxPool, Plain, Precision, QTensor, Quantizer, Region, Route,
-    Shortcut, Tensor, Yolo,
+    BinaryConv, FloatConv, IntConv, MaxPool, Plain, QTensor, Quantizer, Region, Route, Shortcut,
+    Tensor, Yolo,
 };
 use crate::model_file::QuantizationInfo;
 use std::time::Instant;
@@ -45,10 +45,7 @@ impl Layer {
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Conv(_) => "conv",
-            Layer::IntConv(c) => match c.precision {
-                Precision::Int16 => "conv-int16",
-                _ => "conv-int8",
-            },
+            Layer::IntConv(c) => c.kind(),
             Layer::Binary(_) => "binconv",
             Layer::MaxPool(_) => "maxpool",
             Layer::Route(_) => "route",
