@@ -119,9 +119,9 @@ fn detect_one(
     }
     if args.verbose {
         for step in timings.steps() {
-            eprintln!("  {:<16} {:>8.2} ms", step_label(step), ms(step.duration));
+            eprintln!("  {:<19} {:>8.2} ms", step_label(step), ms(step.duration));
         }
-        eprintln!("  {:<16} {:>8.2} ms", "total", ms(total));
+        eprintln!("  {:<19} {:>8.2} ms", "total", ms(total));
     }
     if let Some(dir) = &args.out {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
