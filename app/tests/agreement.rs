@@ -98,12 +98,12 @@ fn int8_and_int16_agree_with_fp32_on_the_shared_video_and_images() {
         );
         // Strictly, a handful of objects FP32 itself scores at the threshold (+-0.02) decide a
         // few points of mAP either way; without them INT8 must agree.
-        assert!(int8.clear_map >= 0.9, "{name} INT8:\n{report}");
+        assert!(int8.clear_map >= 0.95, "{name} INT8:\n{report}");
         assert!(int8.map >= 0.85, "{name} INT8:\n{report}");
         // The raw outputs, where no threshold decides: INT16 within a thousandth of FP32's
-        // magnitude, INT8 within a sixth (15.9 and 15.8 dB here; 14.9 and 15.4 before its
-        // inputs had a zero point).
+        // magnitude, INT8 within a tenth (21.7 and 20.9 dB here with 8-bit weights; 15.9 and
+        // 15.8 with 6-bit ones, which this bound would catch).
         assert!(int16.snr_db >= 50.0, "{name} INT16:\n{report}");
-        assert!(int8.snr_db >= 15.0, "{name} INT8:\n{report}");
+        assert!(int8.snr_db >= 19.0, "{name} INT8:\n{report}");
     }
 }

@@ -85,19 +85,20 @@ pub const GEMM_OFFSET: i32 = 128;
 /// `acc[p*channels + o] = sum_{k < span} (rows[p*span + k] as i32 - 128) * w(o, k)`
 /// exactly, where `w(o, k)` is `weights[((o/16 * span/4 + k/4) * 16 + o%16) * 4 + k%4]` (see
 /// [`pack_gemm_i8`]) and `wsum[o] = sum_k w(o, k)`. `channels` is a multiple of [`GEMM_GROUP`],
-/// `span` a multiple of [`GEMM_DEPTH`] and at most [`GEMM_MAX_SPAN`]; weights are in
-/// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` ([`pack_gemm_i8`] checks it), so every sum fits in
-/// i32, and so do, in i16, four products of a byte and a weight: the AVX2 kernel adds them
-/// there (`vpmaddubsw`), exact by construction rather than saturating.
+/// `span` a multiple of [`GEMM_DEPTH`] and at most [`GEMM_MAX_SPAN`]; weights are within the
+/// table's [`Kernels::gemm_i8_max_weight`] (at most [`GEMM_MAX_WEIGHT`], which packing
+/// checks), so every sum fits in i32. The AVX2 kernel adds four products of a byte and a weight
+/// in i16 (`vpmaddubsw`): exact by construction, for its table's 6-bit weights, rather than
+/// saturating; callers split wider weights in two products for it (see `layers::intconv`).
 pub type GemmI8 = fn(rows: &[u8], span: usize, weights: &[i8], wsum: &[i32], acc: &mut [i32]);
 
-/// The largest weight magnitude of a [`GemmI8`]: `4 * 255 * 32 = 32640` fits in i16. 6 bits
-/// and a sign (65 levels), which each output channel's own scale makes the most of (see
-/// `layers::intconv`).
-pub const GEMM_MAX_WEIGHT: i32 = 32;
+/// The largest weight magnitude a [`GemmI8`] takes on any table: a byte's, symmetric.
+pub const GEMM_MAX_WEIGHT: i32 = 127;
 
 /// The longest [`GemmI8`] span: `255 * GEMM_MAX_WEIGHT * span` stays below `2^31`.
 pub const GEMM_MAX_SPAN: usize = 65536;
+
+const _: () = assert!(255 * GEMM_MAX_WEIGHT as i64 * (GEMM_MAX_SPAN as i64) < 1 << 31);
 
 /// INT8 weights `[o][k]` (`channels` kernels of `span` values, `|w| <= GEMM_MAX_WEIGHT`) in
 /// the layout of [`GemmI8`]: the span rounded up to a multiple of [`GEMM_DEPTH`] and the
@@ -152,7 +153,8 @@ const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
 /// whose sums stay within i32 by construction, whatever the order of the additions (INT8's
 /// Winograd F(2x2, 3x3), see `layers::int_winograd`, checks it when it packs its kernels).
 /// `vpmaddwd`'s pair sums then go straight into i32 accumulators, with no widening: 16
-/// products a multiply where [`GemmI8`] on AVX2 gets 21, on 2.25 times fewer products. The
+/// products a multiply where [`GemmI8`] on AVX2 gets 21 (6-bit weights; 8-bit ones take two
+/// products), on 2.25 times fewer products. The
 /// sums wrap where they would leave i32 (the same bits on every table).
 pub type GemmI16I32 = fn(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]);
 
@@ -371,6 +373,9 @@ pub struct Kernels {
     pub activate: Activate,
     pub pack_planes: PackPlanes,
     pub gemm_i8: GemmI8,
+    /// The largest weight magnitude `gemm_i8` is exact for: [`GEMM_MAX_WEIGHT`], or 32 for
+    /// AVX2's `vpmaddubsw` (four products of a byte and a weight added in i16).
+    pub gemm_i8_max_weight: i32,
     /// The INT16 convolution as a matrix product, like `gemm_i8`: each weight load feeds a
     /// few pixels, each input load a group of channels.
     pub gemm_i16: GemmI16,

@@ -261,29 +261,32 @@ fn check_gemm_i16(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
-/// INT8 weights `[o][k]` (within `+-GEMM_MAX_WEIGHT`) and rows of `span` inputs (stored
-/// `q + 128`) of one kind: random, or at the extremes where an overflow or a saturation would
-/// show (the AVX2 kernel adds four products of the largest byte and weight in i16).
+/// INT8 weights `[o][k]` (within `+-top`) and rows of `span` inputs (stored `q + 128`) of one
+/// kind: random, or at the extremes where an overflow or a saturation would show (the AVX2
+/// kernel adds four products of the largest byte and weight in i16).
 fn gemm_case(
     rng: &mut TestRng,
-    kind: usize,
+    (kind, top): (usize, i32),
     span: usize,
     channels: usize,
     pixels: usize,
 ) -> (Vec<u8>, Vec<i8>) {
+    let top8 = top as i8;
     let (rows, weights): (Vec<u8>, Vec<i8>) = match kind {
         0 => (
             (0..pixels * span).map(|_| rng.next() as u8).collect(),
-            (0..channels * span).map(|_| random_weight(rng)).collect(),
+            (0..channels * span)
+                .map(|_| random_weight(rng, top))
+                .collect(),
         ),
         // the largest sums of either sign
-        1 => (vec![255; pixels * span], vec![TOP; channels * span]),
-        2 => (vec![255; pixels * span], vec![-TOP; channels * span]),
+        1 => (vec![255; pixels * span], vec![top8; channels * span]),
+        2 => (vec![255; pixels * span], vec![-top8; channels * span]),
         // q = -128: the most negative input
         3 => (
             vec![0; pixels * span],
             (0..channels * span)
-                .map(|i| if i % 2 == 0 { TOP } else { -TOP })
+                .map(|i| if i % 2 == 0 { top8 } else { -top8 })
                 .collect(),
         ),
         // rows alternating 0 and 255 (or 1), weights alternating with another period
@@ -292,25 +295,24 @@ fn gemm_case(
                 .map(|i| [0u8, 255, 1, 255][i % 4])
                 .collect(),
             (0..channels * span)
-                .map(|i| if i % 3 == 0 { -TOP } else { TOP })
+                .map(|i| if i % 3 == 0 { -top8 } else { top8 })
                 .collect(),
         ),
     };
     (rows, weights)
 }
 
-/// The largest INT8 weight of the kernels' contract.
-const TOP: i8 = GEMM_MAX_WEIGHT as i8;
-
-/// A weight in `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]`.
-fn random_weight(rng: &mut TestRng) -> i8 {
-    let levels = 2 * GEMM_MAX_WEIGHT as u64 + 1;
-    ((rng.next() % levels) as i32 - GEMM_MAX_WEIGHT) as i8
+/// A weight in `[-top, top]`.
+fn random_weight(rng: &mut TestRng, top: i32) -> i8 {
+    let levels = 2 * top as u64 + 1;
+    ((rng.next() % levels) as i32 - top) as i8
 }
 
+/// A table's INT8 product against the generic one, on weights within the table's range.
 fn check_gemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    let top = t.gemm_i8_max_weight;
     let mut run = |rng: &mut TestRng, kind: usize, span: usize, channels: usize, pixels: usize| {
-        let (rows, weights) = gemm_case(rng, kind, span, channels, pixels);
+        let (rows, weights) = gemm_case(rng, (kind, top), span, channels, pixels);
         let (packed, wsum, padded) = pack_gemm_i8(&weights, channels, span);
         // the padding inputs hold anything: their weights are zero
         let mut padded_rows = Vec::with_capacity(pixels * padded);
@@ -322,7 +324,7 @@ fn check_gemm(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
         let (mut got, mut want) = (vec![7i32; len], vec![-7i32; len]);
         (t.gemm_i8)(&padded_rows, padded, &packed, &wsum, &mut got);
         (GENERIC.gemm_i8)(&padded_rows, padded, &packed, &wsum, &mut want);
-        let case = format!("span {span} channels {channels} pixels {pixels} kind {kind}");
+        let case = format!("span {span} channels {channels} pixels {pixels} kind {kind} top {top}");
         errors.extend(differ("gemm_i8", case, &got, &want));
     };
     // every pixel count of the register blocks' tails, every channel count of their groups
@@ -1063,14 +1065,28 @@ fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     assert!(compare_with_generic(&g).is_empty());
 }
 
-/// Packing refuses weights past the contract's range: the AVX2 kernel's i16 sums would no
-/// longer be exact.
+/// Packing refuses weights past the contract's symmetric range: -128.
 #[test]
 #[should_panic(expected = "INT8 weights within")]
 fn packing_refuses_weights_past_the_range() {
     let mut weights = vec![1i8; 2 * 8];
-    weights[9] = (GEMM_MAX_WEIGHT + 1) as i8;
+    weights[9] = i8::MIN;
     pack_gemm_i8(&weights, 2, 8);
+}
+
+/// Each table says how wide a weight its INT8 product takes: a byte's on the generic one
+/// (the reference), 6 bits on AVX2's `vpmaddubsw`, where two steps' products meet in i16.
+#[test]
+fn each_table_names_the_weights_its_int8_product_takes() {
+    assert_eq!(GENERIC.gemm_i8_max_weight, GEMM_MAX_WEIGHT);
+    for t in supported() {
+        let top = t.gemm_i8_max_weight;
+        assert!(
+            top == GEMM_MAX_WEIGHT || 4 * 255 * top <= i32::from(i16::MAX),
+            "{}",
+            t.name
+        );
+    }
 }
 
 /// The generic kernel on packed weights is the plain triple loop on unpacked ones, padding
@@ -1087,7 +1103,7 @@ fn generic_gemm_i8_is_the_plain_product() {
         (4608, 16, 2),
     ] {
         let weights: Vec<i8> = (0..channels * span)
-            .map(|_| random_weight(&mut rng))
+            .map(|_| random_weight(&mut rng, GEMM_MAX_WEIGHT))
             .collect();
         let q: Vec<i32> = (0..pixels * span)
             .map(|_| (rng.next() % 256) as i32 - 128)

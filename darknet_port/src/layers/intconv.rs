@@ -14,11 +14,12 @@
 //! many as the most negative input needs, so that a leaky ReLU's output (negatives a tenth of
 //! the positives) gets nearly twice the resolution a byte centred on zero would give it.
 //!
-//! INT8 weights have 6 bits and a sign (`|w| <= 32`, [`kernels::GEMM_MAX_WEIGHT`]): then four
-//! products of a byte and a weight fit in i16, which lets CPUs without VNNI multiply bytes
-//! (`vpmaddubsw`) instead of widening them to 16 bits first. Each output channel has its own
-//! weight scale, to win resolution back: with one scale a tensor, channels whose weights are
-//! much smaller than the largest have few levels.
+//! INT8 weights are bytes (`|w| <= 127`, [`kernels::GEMM_MAX_WEIGHT`]), with a scale for each
+//! output channel: with one scale a tensor, channels whose weights are much smaller than the
+//! largest have few levels. Where the table's byte product takes narrower weights (AVX2's
+//! `vpmaddubsw`, exact for 6 bits), they go through it in two parts, `16 * coarse + fine`;
+//! Winograd (below) takes them whole. 6-bit weights, which once spared AVX2 the second product,
+//! cost YOLOv3-tiny 0.03 and YOLOv4-tiny 0.08 of INT8's mAP against FP32 (README).
 //!
 //! What keeps INT8 close to FP32:
 //! - each shift minimizes the squared error of its values (a channel's weights, or the
@@ -231,19 +232,16 @@ pub struct IntConv {
     pub pad: usize,
     pub precision: Precision,
     /// `[out][in*k*k]`: INT16 in `[-32767, 32767]`, INT8 in
-    /// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` (see [`kernels::GemmI8`]), or in `[-127, 127]`
-    /// for unsigned inputs (the image).
+    /// `[-GEMM_MAX_WEIGHT, GEMM_MAX_WEIGHT]` (see [`kernels::GemmI8`]).
     pub weights: Vec<i16>,
     /// The scale of each output channel's weights, `2^w_shifts[o]`: INT8 has one a channel
-    /// (what [`kernels::GEMM_MAX_WEIGHT`] takes off the range, a channel's own scale wins
-    /// back on channels with small weights), INT16 one for the tensor (the same in each).
+    /// (channels with small weights keep their levels), INT16 one for the tensor (the same in
+    /// each).
     pub w_shifts: Vec<i32>,
     pub in_shift: i32,
     /// INT8: the byte a real 0 becomes (inputs are bytes `0..=255`, see [`input_bytes`]);
     /// 0 for INT16.
     pub input_zero: i32,
-    /// The inputs are never negative (the image): INT8 weights keep 8 bits there.
-    pub unsigned_input: bool,
     /// At each channel's accumulator scale `2^(w_shifts[o] + in_shift)`.
     pub bias: Vec<i64>,
     pub activation: Activation,
@@ -291,15 +289,18 @@ impl InputStats<'_> {
     }
 }
 
-/// INT8 weights in the layout of [`kernels::GemmI8`]: as they are when they are within its
-/// range, else (8-bit weights) as `SPLIT * coarse + fine`, two products within it.
+/// INT8 weights in the layout of [`kernels::GemmI8`]: as they are, and for a table whose
+/// product takes narrower weights (AVX2's 6 bits, [`kernels::Kernels::gemm_i8_max_weight`]) as
+/// `SPLIT * coarse + fine`, two products within its range, packed the first time such a table
+/// runs the layer.
 #[derive(Debug, Clone, PartialEq)]
 struct GemmWeights {
-    /// The weights, or their coarse part.
     packed: Vec<i8>,
     sums: Vec<i32>,
-    /// The fine part of split weights, and its sums.
-    fine: Option<(Vec<i8>, Vec<i32>)>,
+    /// The weights' largest magnitude.
+    largest_weight: i32,
+    /// The coarse and the fine parts, packed, with their sums.
+    split: SplitOnce,
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
     /// The largest magnitude a sum can have, `255 * max|w| * span`: with its bias within i32
@@ -310,6 +311,21 @@ struct GemmWeights {
     winograd: WinogradOnce,
     /// Winograd or the matrix product, whichever is faster here (see [`super::race`]).
     race: Race,
+}
+
+/// Packed weights and their sums, for one [`kernels::GemmI8`].
+type PackedI8 = (Vec<i8>, Vec<i32>);
+/// The same, borrowed.
+type PackedI8Ref<'a> = (&'a [i8], &'a [i32]);
+
+/// Derived from the weights, so any two are alike (boxed: most layers never pack them).
+#[derive(Debug, Clone, Default)]
+struct SplitOnce(OnceLock<Box<[PackedI8; 2]>>);
+
+impl PartialEq for SplitOnce {
+    fn eq(&self, _: &SplitOnce) -> bool {
+        true
+    }
 }
 
 /// INT8's Winograd for a layer: its transformed kernels, each output channel's sum of
@@ -340,46 +356,60 @@ const SPLIT: i32 = 16;
 
 impl GemmWeights {
     fn new(weights: &[i16], out_channels: usize, in_channels: usize, k: usize) -> GemmWeights {
-        let taps = taps_hwc(weights, in_channels, k);
-        let pack = |part: &[i8]| kernels::pack_gemm_i8(part, out_channels, in_channels * k * k);
-        let largest_weight = taps.iter().map(|&w| i64::from(w).abs()).max().unwrap_or(0);
-        let largest_sum = 255 * largest_weight * (in_channels * k * k) as i64;
-        if taps
+        let bytes: Vec<i8> = taps_hwc(weights, in_channels, k)
             .iter()
-            .all(|&w| i32::from(w).abs() <= kernels::GEMM_MAX_WEIGHT)
-        {
-            let bytes: Vec<i8> = taps.iter().map(|&w| w as i8).collect();
-            let (packed, sums, span) = pack(&bytes);
-            return GemmWeights {
-                packed,
-                sums,
-                fine: None,
-                span,
-                largest_sum,
-                winograd: WinogradOnce::default(),
-                race: Race::default(),
-            };
-        }
-        let coarse: Vec<i8> = taps
-            .iter()
-            .map(|&w| (i32::from(w) + SPLIT / 2).div_euclid(SPLIT) as i8)
+            .map(|&w| i8::try_from(w).expect("INT8 weights are bytes"))
             .collect();
-        let fine: Vec<i8> = taps
-            .iter()
-            .zip(&coarse)
-            .map(|(&w, &c)| (i32::from(w) - SPLIT * i32::from(c)) as i8)
-            .collect();
-        let (packed, sums, span) = pack(&coarse);
-        let (fine, fine_sums, _) = pack(&fine);
+        let largest_weight = bytes.iter().map(|&w| i32::from(w).abs()).max().unwrap_or(0);
+        let largest_sum = 255 * i64::from(largest_weight) * (in_channels * k * k) as i64;
+        let (packed, sums, span) = kernels::pack_gemm_i8(&bytes, out_channels, in_channels * k * k);
         GemmWeights {
             packed,
             sums,
-            fine: Some((fine, fine_sums)),
+            largest_weight,
+            split: SplitOnce::default(),
             span,
             largest_sum,
             winograd: WinogradOnce::default(),
             race: Race::default(),
         }
+    }
+
+    /// The packed weights for a product that takes weights up to `max`: as they are, or
+    /// their coarse part and then the fine one (`weights` are the layer's, `[out][in][k][k]`).
+    fn for_product(
+        &self,
+        max: i32,
+        weights: &[i16],
+        (out_channels, in_channels, k): (usize, usize, usize),
+    ) -> (PackedI8Ref<'_>, Option<PackedI8Ref<'_>>) {
+        if self.largest_weight <= max {
+            return ((&self.packed, &self.sums), None);
+        }
+        // both parts within +-8 (see SPLIT)
+        assert!(max >= SPLIT / 2, "a product of weights up to {max}");
+        let [coarse, fine] = &**self.split.0.get_or_init(|| {
+            let taps = taps_hwc(weights, in_channels, k);
+            let coarse: Vec<i8> = taps
+                .iter()
+                .map(|&w| (i32::from(w) + SPLIT / 2).div_euclid(SPLIT) as i8)
+                .collect();
+            let fine: Vec<i8> = taps
+                .iter()
+                .zip(&coarse)
+                .map(|(&w, &c)| (i32::from(w) - SPLIT * i32::from(c)) as i8)
+                .collect();
+            let pack = |part: &[i8]| {
+                let (packed, sums, _) =
+                    kernels::pack_gemm_i8(part, out_channels, in_channels * k * k);
+                (packed, sums)
+            };
+            Box::new([pack(&coarse), pack(&fine)])
+        });
+        (
+            (coarse.0.as_slice(), coarse.1.as_slice()),
+            Some((fine.0.as_slice(), fine.1.as_slice())),
+        )
     }
 
     fn channels(&self) -> usize {
@@ -400,15 +430,9 @@ impl IntConv {
         assert!(precision != Precision::Fp32);
         let bits = precision.bits();
         let span = conv.in_channels * conv.size * conv.size;
-        let unsigned_input = precision == Precision::Int8 && stats.min >= 0.0;
         let (top, w_shifts) = match precision {
             Precision::Int8 => {
-                // The layer on the image (the first) has few products and weighs on every
-                // other: 8-bit weights, in two products (see `GemmWeights`).
-                let top = match unsigned_input {
-                    true => 127,
-                    false => kernels::GEMM_MAX_WEIGHT,
-                };
+                let top = kernels::GEMM_MAX_WEIGHT;
                 let shifts = conv
                     .weights
                     .chunks_exact(span)
@@ -478,7 +502,6 @@ impl IntConv {
             w_shifts,
             in_shift,
             input_zero,
-            unsigned_input,
             bias,
             activation: conv.activation,
             packed,
@@ -618,8 +641,11 @@ impl IntConv {
         let mut out = Tensor::for_overwrite(m, oh, ow);
         let hwc = self.quantize_hwc_i8(input);
         let narrow = narrow_outputs(outputs, gemm.largest_sum);
-        let (gemm_i8, channels, zero) =
-            (kernels::active().gemm_i8, gemm.channels(), self.zero_byte());
+        let (table, channels, zero) = (kernels::active(), gemm.channels(), self.zero_byte());
+        let shape = (self.out_channels, self.in_channels, self.size);
+        let ((packed, sums), fine) =
+            gemm.for_product(table.gemm_i8_max_weight, &self.weights, shape);
+        let gemm_i8 = table.gemm_i8;
         for_each_block(
             &mut out.data,
             n,
@@ -632,8 +658,8 @@ impl IntConv {
                 let count = pixels.len();
                 windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
                 let acc = &mut acc[..count * channels];
-                gemm_i8(rows, gemm.span, &gemm.packed, &gemm.sums, acc);
-                if let Some((fine, fine_sums)) = &gemm.fine {
+                gemm_i8(rows, gemm.span, packed, sums, acc);
+                if let Some((fine, fine_sums)) = fine {
                     let fine_acc = &mut fine_acc[..count * channels];
                     gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
                     for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
@@ -846,10 +872,10 @@ mod tests {
         let q = IntConv::from_float(&conv, Precision::Int8, &InputStats::range(1.0));
         let top = kernels::GEMM_MAX_WEIGHT;
         assert!(q.weights.iter().all(|&w| i32::from(w).abs() <= top));
-        // each channel's largest weight uses the range: 0.9 * 2^5 = 28.8, 0.009 * 2^11 = 18.4
+        // each channel's largest weight uses the range: 0.9 * 2^7 = 115.2, 0.009 * 2^13 = 73.7
         // (one shift more would clip both)
-        assert_eq!(q.w_shifts, [5, 11]);
-        assert_eq!((q.weights[0], q.weights[10]), (29, 18));
+        assert_eq!(q.w_shifts, [7, 13]);
+        assert_eq!((q.weights[0], q.weights[10]), (115, 74));
         let q = IntConv::from_float(&conv, Precision::Int16, &InputStats::range(1.0));
         assert_eq!(q.w_shifts[0], q.w_shifts[1]);
     }
@@ -1019,7 +1045,6 @@ mod tests {
             (4, 16, 3, 1, 1, (20, 24), -0.1),
         ];
         for (inputs, outputs, size, stride, pad, (h, w), low) in shapes {
-            let unsigned = low >= 0.0;
             let conv = FloatConv {
                 in_channels: inputs,
                 out_channels: outputs,
@@ -1042,7 +1067,6 @@ mod tests {
                 ..InputStats::range(1.0)
             };
             let q = IntConv::from_float(&conv, Precision::Int8, &stats);
-            assert_eq!(q.unsigned_input, unsigned);
             // few inputs a pixel: the direct kernel, exact as the GEMM is
             let direct = matches!(q.packed, Packed::Direct(_));
             assert_eq!(direct, inputs * size * size <= 36, "{inputs}x{size}x{size}");
@@ -1054,15 +1078,18 @@ mod tests {
                 "zero {}",
                 q.input_zero
             );
-            // on the image, 8-bit weights (two products); elsewhere within the GEMM's range
+            // 8-bit weights, wider than AVX2's product takes in one go
             let widest = q.weights.iter().map(|&w| i32::from(w).abs()).max();
-            match unsigned {
-                true => assert!(widest > Some(2 * kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
-                false => assert!(widest <= Some(kernels::GEMM_MAX_WEIGHT), "{widest:?}"),
-            }
+            assert!(widest > Some(64) && widest <= Some(127), "{widest:?}");
             let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let want = integer_reference(&q, &input);
-            for table in kernels::supported() {
+            // every table, and the generic product told to take 6-bit weights only: the
+            // weights split in two products, as for AVX2
+            let narrow: &'static kernels::Kernels = Box::leak(Box::new(kernels::Kernels {
+                gemm_i8_max_weight: 32,
+                ..*kernels::generic()
+            }));
+            for table in kernels::supported().into_iter().chain([narrow]) {
                 let got = kernels::with_kernels(table, || q.forward(&input));
                 assert_eq!(
                     bits(&got),

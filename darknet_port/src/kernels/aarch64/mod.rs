@@ -20,6 +20,8 @@ static NEON: Kernels = Kernels {
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8,
+    // bytes widened to 16 bits: any weight
+    gemm_i8_max_weight: super::GEMM_MAX_WEIGHT,
     gemm_i16: gemm_i16::gemm_i16,
     // INT8's product widens bytes for `smlal` too: Winograd's 2.25 times fewer products race it
     gemm_i16_i32: Some(gemm_i16::gemm_i16_i32),

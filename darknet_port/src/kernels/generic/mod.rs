@@ -31,6 +31,7 @@ pub(super) const TABLE: Kernels = Kernels {
     activate,
     pack_planes,
     gemm_i8,
+    gemm_i8_max_weight: super::GEMM_MAX_WEIGHT,
     gemm_i16,
     // gemm_i8 needs a third of its multiplies
     gemm_i16_i32: None,

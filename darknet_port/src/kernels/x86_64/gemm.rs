@@ -1,6 +1,6 @@
 //! The INT8 matrix product ([`GemmI8`](crate::kernels::GemmI8)) with AVX-512 VNNI, with
 //! AVX-VNNI (its 256-bit form, on CPUs without AVX-512) and with AVX2 (`vpmaddubsw`, exact
-//! for the contract's 6-bit weights, see [`avx2`]).
+//! for 6-bit weights, see [`avx2`]).
 //!
 //! All walk the output in blocks: up to [`BLOCK_GROUPS`] channel groups, whose packed weights
 //! stay in L2 while every pixel passes by; within them a few pixels at a time against one or
@@ -9,7 +9,7 @@
 //! (unsigned bytes); `128 * wsum[o]` comes off at the end, as in the generic kernel. Integer
 //! sums, so the order of the additions changes nothing: the results are the generic ones.
 
-use crate::kernels::{generic, GEMM_DEPTH, GEMM_GROUP, GEMM_MAX_WEIGHT, GEMM_OFFSET};
+use crate::kernels::{generic, GEMM_DEPTH, GEMM_GROUP, GEMM_OFFSET};
 use std::arch::x86_64::*;
 
 /// Channel groups a pass over the pixels reuses: 64 channels, 288 KiB of weights for a 3x3x512
@@ -265,14 +265,16 @@ pub(super) fn gemm_i8_avx2(
 /// weight vectors, the pixel's two broadcast inputs and the ones, 15 of the 16 registers.
 const AVX2_PIXELS: usize = 4;
 
-// Two steps' `vpmaddubsw` pair sums added in i16 cannot saturate or wrap: four products of a
-// byte and a weight of the contract's range.
-const _: () = assert!(4 * 255 * GEMM_MAX_WEIGHT <= i16::MAX as i32);
+/// The largest weight the AVX2 kernel is exact for: 6 bits and a sign, so that two steps'
+/// `vpmaddubsw` pair sums added in i16 (four products of a byte and a weight) cannot saturate
+/// or wrap.
+pub(super) const AVX2_MAX_WEIGHT: i32 = 32;
+const _: () = assert!(4 * 255 * AVX2_MAX_WEIGHT <= i16::MAX as i32);
 
 /// Without VNNI: `vpmaddubsw` multiplies the row bytes by the weights and adds neighbouring
 /// products into i16 (exact: the weights' range is narrower than a byte's, see
-/// [`GEMM_MAX_WEIGHT`]), and `vpmaddwd` by ones adds pairs of those into i32. With the
-/// contract's weights the i16 sums of two steps can be added before one `vpmaddwd`: three
+/// [`AVX2_MAX_WEIGHT`]), and `vpmaddwd` by ones adds pairs of those into i32. With such
+/// weights the i16 sums of two steps can be added before one `vpmaddwd`: three
 /// multiplies for 64 products a vector, the only port of some CPUs that multiplies being the
 /// bottleneck. As [`avx_vnni`], one group a block.
 #[target_feature(enable = "avx2")]

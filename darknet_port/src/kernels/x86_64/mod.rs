@@ -3,7 +3,7 @@
 //! multiply-adds (FMA on AVX2, and AVX-512), the INT16 matrix product with AVX2 (`vpmaddwd`;
 //! the AVX-512 tables keep it; summed in i32 for INT8's Winograd in the tables without VNNI),
 //! and the INT8 matrix product with AVX2
-//! (`vpmaddubsw`, exact for the contract's 6-bit weights), AVX-VNNI and AVX-512 VNNI
+//! (`vpmaddubsw`, exact for 6-bit weights: wider ones come split in two), AVX-VNNI and AVX-512 VNNI
 //! (`vpdpbusd`, whose layout [`GemmI8`](super::GemmI8) has; the intrinsics are stable since
 //! Rust 1.89, the workspace's `rust-version`).
 //!
@@ -43,6 +43,7 @@ static AVX2: Kernels = Kernels {
     activate: binconv::activate,
     pack_planes: binconv::pack_planes,
     gemm_i8: gemm::gemm_i8_avx2,
+    gemm_i8_max_weight: gemm::AVX2_MAX_WEIGHT,
     gemm_i16: gemm_i16::gemm_i16,
     // INT8's 3x3 layers by Winograd on it: no VNNI here
     gemm_i16_i32: Some(gemm_i16::gemm_i16_i32),
@@ -83,6 +84,7 @@ static AVX2_FMA: Kernels = Kernels {
 static AVX_VNNI: Kernels = Kernels {
     name: "x86_64 avx-vnni",
     gemm_i8: gemm::gemm_i8_avx_vnni,
+    gemm_i8_max_weight: super::GEMM_MAX_WEIGHT,
     // `vpdpbusd`: 32 products a multiply, on the direct taps
     gemm_i16_i32: None,
     ..AVX2_FMA
@@ -102,6 +104,7 @@ static AVX512: Kernels = Kernels {
 static AVX512_VNNI: Kernels = Kernels {
     name: "x86_64 avx512-vnni",
     gemm_i8: gemm::gemm_i8_vnni,
+    gemm_i8_max_weight: super::GEMM_MAX_WEIGHT,
     gemm_i16_i32: None,
     ..AVX512
 };
