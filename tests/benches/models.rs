@@ -23,8 +23,15 @@ use system_tests::{coco_models_dir, repo_root};
 
 const RUNS: usize = 7;
 
+/// Untimed runs first: allocation, caches, and the INT8 layers' races between two exact ways
+/// (`layers::race`: a warm-up and two timed calls of each), so that the runs time the way
+/// each layer keeps.
+const WARM_UPS: usize = 7;
+
 fn median(mut f: impl FnMut()) -> Duration {
-    f();
+    for _ in 0..WARM_UPS {
+        f();
+    }
     let mut times: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
