@@ -1022,14 +1022,42 @@ mod tests {
         out
     }
 
-    #[test]
-    fn int8_gemm_path_is_the_integer_arithmetic_exactly() {
-        let mut rng = TestRng(12);
+    /// A random leaky INT8-able convolution of `(in, out, size, stride, pad)` and its
+    /// `h` x `w` input, the inputs no lower than `low` (weights and biases in `[-1, 1]`).
+    fn random_case(
+        rng: &mut TestRng,
+        (inputs, outputs, size, stride, pad): (usize, usize, usize, usize, usize),
+        (h, w): (usize, usize),
+        low: f32,
+    ) -> (FloatConv, Tensor) {
         let mut rand = |n: usize, low: f32| -> Vec<f32> {
             (0..n)
                 .map(|_| (rng.next() % 2001) as f32 / 2000.0 * (1.0 - low) + low)
                 .collect()
         };
+        let conv = FloatConv {
+            in_channels: inputs,
+            out_channels: outputs,
+            size,
+            stride,
+            pad,
+            weights: rand(inputs * outputs * size * size, -1.0),
+            bias: rand(outputs, -1.0),
+            packed: Default::default(),
+            activation: Activation::Leaky,
+        };
+        let input = Tensor {
+            channels: inputs,
+            height: h,
+            width: w,
+            data: rand(inputs * h * w, low),
+        };
+        (conv, input)
+    }
+
+    #[test]
+    fn int8_gemm_path_is_the_integer_arithmetic_exactly() {
+        let mut rng = TestRng(12);
         // (in, out, size, stride, pad, input h x w, smallest input): the first layer of
         // YOLOv4-tiny (stride 2 on an image), odd spans and channel counts, a 1x1; inputs never
         // negative, as negative as positive, and as after a leaky ReLU (a tenth)
@@ -1045,23 +1073,8 @@ mod tests {
             (4, 16, 3, 1, 1, (20, 24), -0.1),
         ];
         for (inputs, outputs, size, stride, pad, (h, w), low) in shapes {
-            let conv = FloatConv {
-                in_channels: inputs,
-                out_channels: outputs,
-                size,
-                stride,
-                pad,
-                weights: rand(inputs * outputs * size * size, -1.0),
-                bias: rand(outputs, -1.0),
-                packed: Default::default(),
-                activation: Activation::Leaky,
-            };
-            let input = Tensor {
-                channels: inputs,
-                height: h,
-                width: w,
-                data: rand(inputs * h * w, low),
-            };
+            let shape = (inputs, outputs, size, stride, pad);
+            let (conv, input) = random_case(&mut rng, shape, (h, w), low);
             let stats = InputStats {
                 min: low,
                 ..InputStats::range(1.0)
@@ -1131,11 +1144,6 @@ mod tests {
             ..*kernels::generic()
         }));
         let mut rng = TestRng(13);
-        let mut rand = |n: usize, low: f32| -> Vec<f32> {
-            (0..n)
-                .map(|_| (rng.next() % 2001) as f32 / 2000.0 * (1.0 - low) + low)
-                .collect()
-        };
         // (in, out, size, stride, pad, input h x w): the small-image and the large-image
         // paths with odd sides, then shapes Winograd does not take
         for (inputs, outputs, size, stride, pad, (h, w), races) in [
@@ -1144,23 +1152,8 @@ mod tests {
             (6, 16, 3, 2, 1, (13, 13), false),
             (40, 16, 1, 1, 0, (13, 13), false),
         ] {
-            let conv = FloatConv {
-                in_channels: inputs,
-                out_channels: outputs,
-                size,
-                stride,
-                pad,
-                weights: rand(inputs * outputs * size * size, -1.0),
-                bias: rand(outputs, -1.0),
-                packed: Default::default(),
-                activation: Activation::Leaky,
-            };
-            let input = Tensor {
-                channels: inputs,
-                height: h,
-                width: w,
-                data: rand(inputs * h * w, -0.1),
-            };
+            let shape = (inputs, outputs, size, stride, pad);
+            let (conv, input) = random_case(&mut rng, shape, (h, w), -0.1);
             let stats = InputStats {
                 min: -0.1,
                 ..InputStats::range(1.0)

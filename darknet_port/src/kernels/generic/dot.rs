@@ -20,35 +20,26 @@ pub(crate) fn check_gemm_i16<T>(rows: &[i16], span: usize, weights: &[i16], acc:
 }
 
 pub fn gemm_i16(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i64]) {
-    check_gemm_i16(rows, span, weights, acc);
-    let channels = weights.len() / span;
-    if channels == 0 {
-        return;
-    }
-    let group_len = GEMM_GROUP * span;
-    for (row, out) in rows.chunks_exact(span).zip(acc.chunks_exact_mut(channels)) {
-        for (group, out) in weights
-            .chunks_exact(group_len)
-            .zip(out.chunks_exact_mut(GEMM_GROUP))
-        {
-            let mut lanes = [0i64; GEMM_GROUP];
-            for (step, inputs) in group
-                .chunks_exact(GEMM_GROUP * GEMM_I16_DEPTH)
-                .zip(row.chunks_exact(GEMM_I16_DEPTH))
-            {
-                for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_I16_DEPTH)) {
-                    for (&x, &w) in inputs.iter().zip(w) {
-                        *lane += i64::from(x) * i64::from(w);
-                    }
-                }
-            }
-            out.copy_from_slice(&lanes);
-        }
-    }
+    product_i16(rows, span, weights, acc, |sum, x, w| {
+        sum + i64::from(x) * i64::from(w)
+    });
 }
 
 /// [`GemmI16I32`](crate::kernels::GemmI16I32): [`gemm_i16`] with wrapping i32 sums.
 pub fn gemm_i16_i32(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]) {
+    product_i16(rows, span, weights, acc, |sum: i32, x, w| {
+        sum.wrapping_add(i32::from(x) * i32::from(w))
+    });
+}
+
+/// The INT16 product on its packed weights, each sum built by `add(sum, input, weight)` from 0.
+fn product_i16<T: Copy + Default>(
+    rows: &[i16],
+    span: usize,
+    weights: &[i16],
+    acc: &mut [T],
+    add: impl Fn(T, i16, i16) -> T,
+) {
     check_gemm_i16(rows, span, weights, acc);
     let channels = weights.len() / span;
     if channels == 0 {
@@ -60,14 +51,14 @@ pub fn gemm_i16_i32(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32])
             .chunks_exact(group_len)
             .zip(out.chunks_exact_mut(GEMM_GROUP))
         {
-            let mut lanes = [0i32; GEMM_GROUP];
+            let mut lanes = [T::default(); GEMM_GROUP];
             for (step, inputs) in group
                 .chunks_exact(GEMM_GROUP * GEMM_I16_DEPTH)
                 .zip(row.chunks_exact(GEMM_I16_DEPTH))
             {
                 for (lane, w) in lanes.iter_mut().zip(step.chunks_exact(GEMM_I16_DEPTH)) {
                     for (&x, &w) in inputs.iter().zip(w) {
-                        *lane = lane.wrapping_add(i32::from(x) * i32::from(w));
+                        *lane = add(*lane, x, w);
                     }
                 }
             }
