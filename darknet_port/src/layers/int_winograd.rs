@@ -17,10 +17,9 @@
 //! rows on large images, on small ones every tile transformed first and the channels shared.
 
 use super::activation::Activation;
-use super::windows::{for_each_block, for_each_group_share, sums_to_planes};
+use super::windows::{for_each_group_share, for_each_tile_band, sums_to_planes, transform_tiles};
 use super::Tensor;
 use crate::kernels::{pack_gemm_i16, GemmI16I32, GEMM_GROUP, GEMM_I16_DEPTH, SGEMM_GROUP};
-use crate::parallel;
 use std::ops::Range;
 
 /// Outputs along a tile's side.
@@ -223,25 +222,20 @@ pub fn forward(
     if th >= 4 * rows_per_block {
         // Large images: each worker takes bands of tile rows, every channel.
         let width = groups * GEMM_GROUP;
-        let band = rows_per_block * TILE * ow;
-        for_each_block(
+        for_each_tile_band(
             &mut out.data,
             n,
-            (band, band),
+            (ow, TILE, tw),
+            rows_per_block,
             || (Vec::new(), Vec::new()),
-            |(inputs, products), pixels, first, planes| {
-                let tile_rows = pixels.start / (TILE * ow)..pixels.end.div_ceil(TILE * ow);
-                let tiles = tile_rows.start * tw..tile_rows.end * tw;
+            |(inputs, products), tiles, origin, planes| {
                 let count = tiles.len();
                 // (every value of both is written before it is read)
                 let inputs = at_least(inputs, POINTS * count * span);
                 layout.transform(tiles.clone(), &mut split_points(inputs, count * span));
                 let products = at_least(products, POINTS * count * width);
                 kernels.multiply(inputs, count, 0..groups, product, products);
-                let target = Target {
-                    origin: pixels.start - first,
-                    ..target
-                };
+                let target = Target { origin, ..target };
                 target.write(products, width, tiles, planes);
             },
         );
@@ -250,22 +244,9 @@ pub fn forward(
     // Small images: every tile's inputs transformed first (split over the workers), then each
     // worker takes its share of the channels, so each transformed kernel is read once.
     let count = th * tw;
-    let mut inputs = vec![0i16; POINTS * count * span];
-    let ranges = parallel::ranges(count, parallel::parts(count, 8), 1);
-    let value_ranges: Vec<Range<usize>> = ranges
-        .iter()
-        .map(|r| r.start * span..r.end * span)
-        .collect();
-    let shares = plane_parts_i16(&mut inputs, count * span, &value_ranges);
-    let layout = &layout;
-    let jobs: Vec<parallel::Job> = ranges
-        .into_iter()
-        .zip(shares)
-        .map(|(tiles, mut points)| {
-            Box::new(move || layout.transform(tiles, &mut points)) as parallel::Job
-        })
-        .collect();
-    parallel::run(jobs);
+    let inputs = transform_tiles(POINTS, count, span, |tiles, points| {
+        layout.transform(tiles, points)
+    });
     let inputs = &inputs;
     for_each_group_share(&mut out.data, n, |range, planes| {
         let mut products = Vec::new();
@@ -284,24 +265,6 @@ pub fn forward(
         }
     });
     out
-}
-
-/// [`plane_parts`] for the transformed inputs: each point's matrix cut at the `ranges` of
-/// values, one list of slices (one a point) for each range's worker.
-fn plane_parts_i16<'a>(
-    buffer: &'a mut [i16],
-    len: usize,
-    ranges: &[Range<usize>],
-) -> Vec<Vec<&'a mut [i16]>> {
-    let mut parts: Vec<Vec<&mut [i16]>> = ranges.iter().map(|_| Vec::new()).collect();
-    for mut point in buffer.chunks_exact_mut(len) {
-        for (range, part) in ranges.iter().zip(&mut parts) {
-            let (mine, rest) = point.split_at_mut(range.len());
-            part.push(mine);
-            point = rest;
-        }
-    }
-    parts
 }
 
 /// The first `len` values of `buffer`, grown to hold them (with zeros: what was there is
@@ -503,6 +466,7 @@ mod tests {
     use super::*;
     use crate::kernels::{self, generic};
     use crate::layers::binconv::tests::TestRng;
+    use crate::parallel;
 
     /// Random 8-bit kernels `[out][in][3][3]` and HWC levels within a byte less a zero point.
     fn case(rng: &mut TestRng, c: usize, k: usize, h: usize, w: usize) -> (Vec<i16>, Vec<i16>) {

@@ -277,14 +277,66 @@ pub(crate) fn sums_to_planes<T: Copy>(
     }
 }
 
+/// The Winograd walk of large images: output pixels `0..n` (`ow` a row) in bands of
+/// `rows_per_band` rows of tiles (`tile` outputs a side, `tw` tiles a row), whole bands to a
+/// worker; each band's tiles (a range of row-major tile indices) go to
+/// `each(scratch, tiles, origin, planes)`, where `origin` is the pixel its planes start at.
+pub(crate) fn for_each_tile_band<S>(
+    out: &mut [f32],
+    n: usize,
+    (ow, tile, tw): (usize, usize, usize),
+    rows_per_band: usize,
+    scratch: impl Fn() -> S + Sync,
+    each: impl Fn(&mut S, Range<usize>, usize, &mut [&mut [f32]]) + Sync,
+) {
+    let band = rows_per_band * tile * ow;
+    for_each_block(
+        out,
+        n,
+        (band, band),
+        scratch,
+        |state, pixels, first, planes| {
+            let tile_rows = pixels.start / (tile * ow)..pixels.end.div_ceil(tile * ow);
+            let tiles = tile_rows.start * tw..tile_rows.end * tw;
+            each(state, tiles, pixels.start - first, planes);
+        },
+    );
+}
+
+/// The first step of Winograd on small images: `points` matrices of `count` tiles by
+/// `per_tile` values, filled by `transform(tiles, points)` (one slice a point, the rows of
+/// `tiles`) on ranges of tiles split over the workers.
+pub(crate) fn transform_tiles<T: Copy + Default + Send>(
+    points: usize,
+    count: usize,
+    per_tile: usize,
+    transform: impl Fn(Range<usize>, &mut [&mut [T]]) + Sync,
+) -> Vec<T> {
+    let mut inputs = vec![T::default(); points * count * per_tile];
+    let ranges = parallel::ranges(count, parallel::parts(count, 8), 1);
+    let values: Vec<Range<usize>> = ranges
+        .iter()
+        .map(|r| r.start * per_tile..r.end * per_tile)
+        .collect();
+    let shares = plane_parts(&mut inputs, count * per_tile, &values);
+    let transform = &transform;
+    let jobs: Vec<parallel::Job> = ranges
+        .into_iter()
+        .zip(shares)
+        .map(|(tiles, mut points)| Box::new(move || transform(tiles, &mut points)) as parallel::Job)
+        .collect();
+    parallel::run(jobs);
+    inputs
+}
+
 /// Every plane of `planes` (each `n` long) cut at the `ranges` of pixels: one list of slices,
 /// one slice a plane, for each range's worker.
-pub(crate) fn plane_parts<'a>(
-    planes: &'a mut [f32],
+pub(crate) fn plane_parts<'a, T>(
+    planes: &'a mut [T],
     n: usize,
     ranges: &[Range<usize>],
-) -> Vec<Vec<&'a mut [f32]>> {
-    let mut parts: Vec<Vec<&mut [f32]>> = ranges.iter().map(|_| Vec::new()).collect();
+) -> Vec<Vec<&'a mut [T]>> {
+    let mut parts: Vec<Vec<&mut [T]>> = ranges.iter().map(|_| Vec::new()).collect();
     for mut plane in planes.chunks_exact_mut(n) {
         for (range, part) in ranges.iter().zip(&mut parts) {
             let (mine, rest) = plane.split_at_mut(range.len());

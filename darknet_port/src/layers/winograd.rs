@@ -11,14 +11,13 @@
 
 use super::activation::Activation;
 use super::geometry::ConvGeometry;
-use super::windows::{for_each_block, for_each_group_share, plane_parts, to_hwc_f32};
+use super::windows::{for_each_group_share, for_each_tile_band, to_hwc_f32, transform_tiles};
 use super::Tensor;
 // POINTS: the points of a transformed tile (ALPHA x ALPHA), one matrix product each
 use crate::kernels::{
     Kernels, Lanes, PackedF32, SgemmFma, WinogradInput, WinogradOutput, SGEMM_GROUP,
     WINOGRAD_POINTS as POINTS,
 };
-use crate::parallel;
 use std::ops::Range;
 
 /// Channels a transform handles at once.
@@ -163,16 +162,13 @@ pub fn forward(
         // Large images (four bands or more, so the workers have several each): each worker
         // takes bands of tile rows, every channel.
         let width = groups * SGEMM_GROUP;
-        let band = rows_per_block * TILE * ow;
-        for_each_block(
+        for_each_tile_band(
             &mut out.data,
             n,
-            // whole bands a worker
-            (band, band),
+            (ow, TILE, tw),
+            rows_per_block,
             || (Vec::new(), Vec::new()),
-            |(inputs, products), pixels, first, planes| {
-                let tile_rows = pixels.start / (TILE * ow)..pixels.end.div_ceil(TILE * ow);
-                let tiles = tile_rows.start * tw..tile_rows.end * tw;
+            |(inputs, products), tiles, origin, planes| {
                 let count = tiles.len();
                 inputs.clear();
                 inputs.resize(POINTS * count * c, 0.0);
@@ -180,10 +176,7 @@ pub fn forward(
                 products.clear();
                 products.resize(POINTS * count * width, 0.0);
                 kernels.multiply(inputs, count, 0..groups, product, products);
-                let target = Target {
-                    origin: pixels.start - first,
-                    ..target
-                };
+                let target = Target { origin, ..target };
                 target.write(products, width, tiles, planes);
             },
         );
@@ -192,19 +185,9 @@ pub fn forward(
     // Small images: every tile's inputs transformed first (split over the workers), then each
     // worker takes its share of the channels, so each transformed kernel is read once.
     let count = th * tw;
-    let mut inputs = vec![0f32; POINTS * count * c];
-    let parts = parallel::parts(count, 8);
-    let ranges = parallel::ranges(count, parts, 1);
-    let shares = plane_parts(&mut inputs, count * c, &scaled(&ranges, c));
-    let layout = &layout;
-    let jobs: Vec<parallel::Job> = ranges
-        .into_iter()
-        .zip(shares)
-        .map(|(tiles, mut points)| {
-            Box::new(move || layout.transform(tiles, &mut points)) as parallel::Job
-        })
-        .collect();
-    parallel::run(jobs);
+    let inputs = transform_tiles(POINTS, count, c, |tiles, points| {
+        layout.transform(tiles, points)
+    });
     let inputs = &inputs;
     for_each_group_share(&mut out.data, n, |range, planes| {
         let width = range.len() * SGEMM_GROUP;
@@ -218,11 +201,6 @@ pub fn forward(
         target.write(&products, width, 0..count, planes);
     });
     out
-}
-
-/// `ranges` of tiles as ranges of values, `per` values a tile.
-fn scaled(ranges: &[Range<usize>], per: usize) -> Vec<Range<usize>> {
-    ranges.iter().map(|r| r.start * per..r.end * per).collect()
 }
 
 /// A buffer of [`POINTS`] matrices of `len` values each, as one slice a point.
@@ -359,6 +337,7 @@ mod tests {
     use crate::kernels::{self, generic};
     use crate::layers::binconv::tests::TestRng;
     use crate::layers::conv::{self, tests::bits, FloatConv};
+    use crate::parallel;
 
     /// A random 3x3 leaky convolution of `cin` to `cout` channels and an `h` x `w` input.
     fn case(rng: &mut TestRng, cin: usize, cout: usize, h: usize, w: usize) -> (FloatConv, Tensor) {
