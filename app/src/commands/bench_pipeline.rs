@@ -137,9 +137,14 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         "stage", "alone ms/frame", "in pipeline p50"
     );
     for s in STAGES {
+        // with the CPU kernels each worker runs the binarized layers: no accelerator thread
+        let label = match (s, segments) {
+            (Stage::Accel, Segments::InWorkers) => "binarized",
+            _ => s.name(),
+        };
         println!(
             "  {:<14} {:>14.2} {:>16.2}",
-            s.name(),
+            label,
             ms(alone.of(s)),
             ms(in_pipeline(s))
         );
