@@ -17,7 +17,9 @@
 //! rows on large images, on small ones every tile transformed first and the channels shared.
 
 use super::activation::Activation;
-use super::windows::{for_each_group_share, for_each_tile_band, sums_to_planes, transform_tiles};
+use super::windows::{
+    for_each_group_share, for_each_tile_band, narrow_bias, sums_to_planes, transform_tiles,
+};
 use super::Tensor;
 use crate::kernels::{pack_gemm_i16, GemmI16I32, GEMM_GROUP, GEMM_I16_DEPTH, SGEMM_GROUP};
 use std::ops::Range;
@@ -118,11 +120,6 @@ impl IntWinograd {
         })
     }
 
-    /// The largest magnitude of a sum of this layer's convolution, before its bias.
-    pub fn largest_sum(&self) -> i64 {
-        self.largest
-    }
-
     /// Output channels, padded to whole groups.
     fn channels(&self) -> usize {
         self.points[0].len() / self.span
@@ -188,15 +185,7 @@ pub fn forward(
     assert!(epilogue.bias.len() == out_channels && epilogue.rescale.len() == out_channels);
     let (oh, ow) = (ih, iw);
     let (th, tw) = (tiles(oh), tiles(ow));
-    let narrow: Option<Vec<i32>> = epilogue
-        .bias
-        .iter()
-        .map(|&b| {
-            i32::try_from(b.abs() + kernels.largest)
-                .ok()
-                .map(|_| b as i32)
-        })
-        .collect();
+    let narrow = narrow_bias(epilogue.bias.iter().copied(), kernels.largest);
     let layout = Layout {
         levels,
         ih,

@@ -43,7 +43,7 @@ use super::geometry::ConvGeometry;
 use super::int_winograd::{self, IntWinograd};
 use super::race::Race;
 use super::spare;
-use super::windows::{for_each_block, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
+use super::windows::{for_each_block, narrow_bias, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 use crate::parallel;
@@ -329,21 +329,20 @@ impl PartialEq for SplitOnce {
 }
 
 /// INT8's Winograd for a layer: its transformed kernels, each output channel's sum of
-/// weights, the product.
+/// weights (the packed product's), the product.
 #[derive(Clone, Copy)]
 struct Winograd<'a> {
     kernels: &'a IntWinograd,
-    kernel_sums: &'a [i64],
+    kernel_sums: &'a [i32],
     product: kernels::GemmI16I32,
 }
 
 /// [`Race`] way of [`IntConv::forward_winograd`] (the other, 0, is the matrix product).
 const WINOGRAD: usize = 1;
 
-/// Derived from the weights, so any two are alike: the transformed kernels and each output
-/// channel's sum of weights (the bias takes the GEMM's offset back with it).
+/// Derived from the weights, so any two are alike.
 #[derive(Debug, Clone, Default)]
-struct WinogradOnce(OnceLock<Option<(IntWinograd, Vec<i64>)>>);
+struct WinogradOnce(OnceLock<Option<IntWinograd>>);
 
 impl PartialEq for WinogradOnce {
     fn eq(&self, _: &WinogradOnce) -> bool {
@@ -684,28 +683,21 @@ impl IntConv {
         if !int_winograd::fits(self.size, self.stride, self.pad) {
             return None;
         }
-        let (kernels, kernel_sums) = gemm
+        let kernels = gemm
             .winograd
             .0
-            .get_or_init(|| {
-                let kernels = IntWinograd::new(&self.weights, self.out_channels, self.in_channels)?;
-                let span = self.in_channels * self.size * self.size;
-                let sums = (0..self.out_channels)
-                    .map(|o| kernel_sum(&self.weights, o, span))
-                    .collect();
-                Some((kernels, sums))
-            })
+            .get_or_init(|| IntWinograd::new(&self.weights, self.out_channels, self.in_channels))
             .as_ref()?;
         Some(Winograd {
             kernels,
-            kernel_sums,
+            kernel_sums: &gemm.sums,
             product,
         })
     }
 
     /// INT8 3x3 stride-1 layers by Winograd's F(2x2, 3x3) in integers
     /// ([`int_winograd`]), on tables with [`kernels::GemmI16I32`]: the same sums as the
-    /// GEMM's, exactly, so the same outputs. `None` where it does not apply.
+    /// GEMM's, exactly, so the same outputs.
     fn forward_winograd(
         &self,
         winograd: Winograd,
@@ -724,7 +716,7 @@ impl IntConv {
         let bias: Vec<i64> = outputs
             .iter()
             .zip(kernel_sums)
-            .map(|(&(b, _), &sum)| b - offset * sum)
+            .map(|(&(b, _), &sum)| b - offset * i64::from(sum))
             .collect();
         let rescale: Vec<f32> = outputs.iter().map(|&(_, r)| r).collect();
         let epilogue = int_winograd::Epilogue {
@@ -822,10 +814,7 @@ fn kernel_sum(weights: &[i16], o: usize, span: usize) -> i64 {
 /// Each channel's bias in i32 and its rescale, when no sum plus its bias can leave i32 (sums
 /// are at most `largest_sum` in magnitude).
 fn narrow_outputs(outputs: &[(i64, f32)], largest_sum: i64) -> Option<(Vec<i32>, Vec<f32>)> {
-    let bias = outputs
-        .iter()
-        .map(|&(b, _)| i32::try_from(b.abs() + largest_sum).ok().map(|_| b as i32))
-        .collect::<Option<Vec<i32>>>()?;
+    let bias = narrow_bias(outputs.iter().map(|&(b, _)| b), largest_sum)?;
     Some((bias, outputs.iter().map(|&(_, r)| r).collect()))
 }
 
@@ -1064,7 +1053,7 @@ mod tests {
         let shapes = [
             (3, 32, 3, 2, 1, (9, 11), 0.0),
             (3, 16, 3, 1, 1, (7, 5), 0.0),
-            // an image of more channels than the direct kernel takes: split weights in the GEMM
+            // an image of more channels than the direct kernel takes: the GEMM on 8-bit weights
             (5, 16, 3, 1, 1, (7, 7), 0.0),
             (5, 13, 3, 1, 1, (6, 6), -1.0),
             (20, 17, 1, 1, 0, (4, 9), -0.1),

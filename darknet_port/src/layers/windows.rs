@@ -236,6 +236,13 @@ pub(crate) fn for_each_block<S>(
     parallel::run(jobs);
 }
 
+/// Each channel's bias in i32, when no sum (at most `largest` in magnitude) plus its bias can
+/// leave i32: the integer layers then add them on vectors.
+pub(crate) fn narrow_bias(bias: impl Iterator<Item = i64>, largest: i64) -> Option<Vec<i32>> {
+    bias.map(|b| i32::try_from(b.abs() + largest).ok().map(|_| b as i32))
+        .collect()
+}
+
 /// A block's sums `[pixel][width]` into `planes` (one a channel) from pixel `at`:
 /// `planes[o][at + p] = activation(v)`, where `values(sums, channels, out)` turns one pixel's
 /// sums of `channels` into their values `out`. Through a small tile: the values are made along
