@@ -223,6 +223,17 @@ fn quantize_scaled(x: f32, scale: f32, low: f32, high: f32) -> f32 {
     ((x * scale).clamp(low, high) + ROUNDER) - ROUNDER
 }
 
+/// [`quantize_scaled`] as an integer, except that NaN becomes `low`: the rounded sum's low
+/// bits are the integer, so the hot loops stay on vectors (a float's `as` conversion to an
+/// integer saturates, which keeps them off).
+#[inline]
+fn quantize_scaled_int(x: f32, scale: f32, low: f32, high: f32) -> i32 {
+    const ROUNDER: f32 = 12_582_912.0;
+    // `max` takes `low` over NaN; the sum's unit is 1, its bits `ROUNDER`'s plus the integer
+    let rounded = (x * scale).max(low).min(high) + ROUNDER;
+    rounded.to_bits() as i32 - ROUNDER.to_bits() as i32
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntConv {
     pub in_channels: usize,
@@ -600,7 +611,7 @@ impl IntConv {
         let level = self.input_level();
         let mut levels = Tensor::for_overwrite(input.channels, input.height, input.width);
         for (q, &x) in levels.data.iter_mut().zip(&input.data) {
-            *q = level(x);
+            *q = level(x) as f32;
         }
         let mut out = exact.forward_direct(&levels);
         spare::keep(levels.data);
@@ -741,23 +752,16 @@ impl IntConv {
     }
 
     /// An INT8 input `x` quantized: its byte less the zero point, an integer in
-    /// `-input_zero..=255 - input_zero` (a float, for the direct kernel); NaN is the byte 0.
-    fn input_level(&self) -> impl Fn(f32) -> f32 {
+    /// `-input_zero..=255 - input_zero`; NaN is the byte 0.
+    fn input_level(&self) -> impl Fn(f32) -> i32 {
         let scale = (self.in_shift as f32).exp2();
         let zero = self.input_zero as f32;
-        move |x| {
-            let level = quantize_scaled(x, scale, -zero, 255.0 - zero);
-            if level.is_nan() {
-                -zero
-            } else {
-                level
-            }
-        }
+        move |x| quantize_scaled_int(x, scale, -zero, 255.0 - zero)
     }
 
     /// The input quantized to bytes in HWC order: `level + input_zero`, in `0..=255`.
     fn quantize_hwc_i8(&self, input: &Tensor) -> Vec<u8> {
-        let (level, zero) = (self.input_level(), self.input_zero as f32);
+        let (level, zero) = (self.input_level(), self.input_zero);
         to_hwc(input, |x| (level(x) + zero) as u8)
     }
 
@@ -837,6 +841,28 @@ mod tests {
         assert_eq!(shift_for(1.0, 16), 14);
         assert_eq!(quantize(1000.0, 0, 8), 127);
         assert_eq!(quantize(-1000.0, 0, 8), -127);
+    }
+
+    /// The integer form rounds and clamps as the float one does (ties to even), and takes
+    /// NaN to the bottom of the range.
+    #[test]
+    fn integer_quantization_is_the_float_one() {
+        let (low, high) = (-37.0, 218.0);
+        let mut rng = TestRng(5);
+        let ties = (-80..500).map(|i| i as f32 * 0.5);
+        let random = (0..20_000).map(|_| (rng.next() % 1_000_000) as f32 * 1e-3 - 250.0);
+        let special = [f32::INFINITY, f32::NEG_INFINITY, -0.0, 1e30, -1e30];
+        for x in ties.chain(random).chain(special) {
+            for scale in [1.0, 0.5, 4.0] {
+                let float = quantize_scaled(x, scale, low, high);
+                assert_eq!(
+                    quantize_scaled_int(x, scale, low, high),
+                    float as i32,
+                    "{x}"
+                );
+            }
+        }
+        assert_eq!(quantize_scaled_int(f32::NAN, 1.0, low, high), -37);
     }
 
     /// INT8 scales each output channel's weights on its own, within the GEMM's range; INT16
