@@ -151,11 +151,12 @@ const _: () = assert!(2 * 32767 * 32768 <= i32::MAX as i64);
 
 /// [`GemmI16`]'s product (the same rows and packed weights) with every sum in i32: for callers
 /// whose sums stay within i32 by construction, whatever the order of the additions (INT8's
-/// Winograd F(2x2, 3x3), see `layers::int_winograd`, checks it when it packs its kernels).
+/// Winograd F(2x2, 3x3), see `layers::int_winograd`, checks it when it packs its kernels;
+/// INT8's 16-bit product of bytes less 128 and 8-bit weights, see `layers::intconv`).
 /// `vpmaddwd`'s pair sums then go straight into i32 accumulators, with no widening: 16
-/// products a multiply where [`GemmI8`] on AVX2 gets 21 (6-bit weights; 8-bit ones take two
-/// products), on 2.25 times fewer products. The
-/// sums wrap where they would leave i32 (the same bits on every table).
+/// products a multiply where [`GemmI8`] on AVX2 gets 21 with 6-bit weights, and 8-bit ones
+/// take it two products. The sums wrap where they would leave i32 (the same bits on every
+/// table).
 pub type GemmI16I32 = fn(rows: &[i16], span: usize, weights: &[i16], acc: &mut [i32]);
 
 /// Where a block of a SIMD [`GemmI16`] (or [`GemmI16I32`]) writes: `acc` holds its pixels'

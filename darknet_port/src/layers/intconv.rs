@@ -18,7 +18,7 @@
 //! output channel: with one scale a tensor, channels whose weights are much smaller than the
 //! largest have few levels. Where the table's byte product takes narrower weights (AVX2's
 //! `vpmaddubsw`, exact for 6 bits), they go through it in two parts, `16 * coarse + fine`;
-//! Winograd (below) takes them whole. 6-bit weights, which once spared AVX2 the second product,
+//! Winograd and the 16-bit product (below) take them whole. 6-bit weights, which once spared AVX2 the second product,
 //! cost YOLOv3-tiny 0.03 and YOLOv4-tiny 0.08 of INT8's mAP against FP32 (README).
 //!
 //! What keeps INT8 close to FP32:
@@ -32,10 +32,11 @@
 //! INT8 and INT16 run as one matrix product of the kernel table ([`kernels::GemmI8`],
 //! [`kernels::GemmI16`]) a block of output pixels, the blocks split over the caller's workers
 //! ([`crate::parallel`]). INT8 layers with few inputs a pixel (the image) run the float direct
-//! kernel on integer values instead, and 3x3 stride-1 INT8 layers, on tables with
-//! [`kernels::GemmI16I32`], Winograd's F(2x2, 3x3) in integers ([`super::int_winograd`]) when
-//! it is faster there: both ways give the same bits, so the layer times each on its first calls
-//! and keeps the faster ([`super::race`]).
+//! kernel on integer values instead. On tables with [`kernels::GemmI16I32`], 3x3 stride-1
+//! INT8 layers can run Winograd's F(2x2, 3x3) in integers ([`super::int_winograd`]), and where
+//! the byte product would take the weights in two parts, any INT8 layer can run the 16-bit
+//! product of the bytes less 128 and the weights whole. Every way gives the same bits, so the
+//! layer times each on its first calls and keeps the fastest ([`super::race`]).
 
 use super::activation::Activation;
 use super::conv::{FloatConv, DIRECT_MAX_SPAN};
@@ -264,8 +265,9 @@ pub struct IntConv {
 /// order of the rows they meet (see `windows.rs`).
 #[derive(Debug, Clone, PartialEq)]
 enum Packed {
-    /// INT8: the layout of [`kernels::GemmI8`].
-    Gemm(GemmWeights),
+    /// INT8: the layout of [`kernels::GemmI8`] (boxed: with the forms other ways pack, the
+    /// largest of the three).
+    Gemm(Box<GemmWeights>),
     /// INT8 with few inputs a pixel (the image layer, [`FloatConv::runs_direct`]): the float
     /// direct kernel on integer values, which is exact (see [`IntConv::forward_direct`]). The
     /// weights as floats, no bias, no activation.
@@ -311,7 +313,10 @@ struct GemmWeights {
     /// The weights' largest magnitude.
     largest_weight: i32,
     /// The coarse and the fine parts, packed, with their sums.
-    split: SplitOnce,
+    split: Derived<Box<[PackedI8; 2]>>,
+    /// The weights whole in the layout of [`kernels::GemmI16I32`] and its span, packed the
+    /// first time a table whose byte product would split them runs the layer.
+    wide: Derived<(Vec<i16>, usize)>,
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
     /// The largest magnitude a sum can have, `255 * max|w| * span`: with its bias within i32
@@ -319,8 +324,9 @@ struct GemmWeights {
     largest_sum: i64,
     /// Winograd's transformed kernels of a 3x3 stride-1 layer, packed the first time a table
     /// with [`kernels::GemmI16I32`] runs it (`None` inside: its sums could leave i32).
-    winograd: WinogradOnce,
-    /// Winograd or the matrix product, whichever is faster here (see [`super::race`]).
+    winograd: Derived<Option<IntWinograd>>,
+    /// The fastest here of the ways the table offers (see [`super::race`]): [`PRODUCT`],
+    /// [`WINOGRAD`], [`WIDE`].
     race: Race,
 }
 
@@ -329,15 +335,25 @@ type PackedI8 = (Vec<i8>, Vec<i32>);
 /// The same, borrowed.
 type PackedI8Ref<'a> = (&'a [i8], &'a [i32]);
 
-/// Derived from the weights, so any two are alike (boxed: most layers never pack them).
-#[derive(Debug, Clone, Default)]
-struct SplitOnce(OnceLock<Box<[PackedI8; 2]>>);
+/// Something derived from the weights the first time a kernel table needs it, so any two
+/// are alike.
+#[derive(Debug, Clone)]
+struct Derived<T>(OnceLock<T>);
 
-impl PartialEq for SplitOnce {
-    fn eq(&self, _: &SplitOnce) -> bool {
+impl<T> Default for Derived<T> {
+    fn default() -> Derived<T> {
+        Derived(OnceLock::new())
+    }
+}
+
+impl<T> PartialEq for Derived<T> {
+    fn eq(&self, _: &Derived<T>) -> bool {
         true
     }
 }
+
+/// INT8's 16-bit product for a layer: its packed weights, their span, the product.
+type Wide<'a> = (&'a [i16], usize, kernels::GemmI16I32);
 
 /// INT8's Winograd for a layer: its transformed kernels, each output channel's sum of
 /// weights (the packed product's), the product.
@@ -348,18 +364,15 @@ struct Winograd<'a> {
     product: kernels::GemmI16I32,
 }
 
-/// [`Race`] way of [`IntConv::forward_winograd`] (the other, 0, is the matrix product).
+/// The [`Race`] ways of an INT8 layer with a matrix product: the table's byte product
+/// ([`IntConv::forward_gemm`]), Winograd ([`IntConv::forward_winograd`]) and the 16-bit
+/// product ([`IntConv::forward_wide`]).
+const PRODUCT: usize = 0;
 const WINOGRAD: usize = 1;
+const WIDE: usize = 2;
 
-/// Derived from the weights, so any two are alike.
-#[derive(Debug, Clone, Default)]
-struct WinogradOnce(OnceLock<Option<IntWinograd>>);
-
-impl PartialEq for WinogradOnce {
-    fn eq(&self, _: &WinogradOnce) -> bool {
-        true
-    }
-}
+// The 16-bit product's sums, of bytes less 128 and 8-bit weights, stay within i32.
+const _: () = assert!(128 * 127 * kernels::GEMM_MAX_SPAN as i64 <= i32::MAX as i64);
 
 /// The factor of the coarse part of split weights: `|w| <= 127` gives parts within `+-8`.
 const SPLIT: i32 = 16;
@@ -377,10 +390,11 @@ impl GemmWeights {
             packed,
             sums,
             largest_weight,
-            split: SplitOnce::default(),
+            split: Derived::default(),
+            wide: Derived::default(),
             span,
             largest_sum,
-            winograd: WinogradOnce::default(),
+            winograd: Derived::default(),
             race: Race::default(),
         }
     }
@@ -474,12 +488,12 @@ impl IntConv {
                 packed: Default::default(),
                 ..*conv
             }),
-            Precision::Int8 => Packed::Gemm(GemmWeights::new(
+            Precision::Int8 => Packed::Gemm(Box::new(GemmWeights::new(
                 &weights,
                 conv.out_channels,
                 conv.in_channels,
                 conv.size,
-            )),
+            ))),
             _ => {
                 let taps = taps_hwc(&weights, conv.in_channels, conv.size);
                 let (packed, span) = kernels::pack_gemm_i16(&taps, conv.out_channels, span);
@@ -529,11 +543,15 @@ impl IntConv {
     }
 
     /// What the layer is, for timings: its precision, and for an INT8 layer that runs
-    /// Winograd, that (once its race is decided; see [`super::race`]).
+    /// Winograd or the 16-bit product, that (once its race is decided; see [`super::race`]).
     pub fn kind(&self) -> &'static str {
         match (&self.packed, self.precision) {
             (_, Precision::Int16) => "conv-int16",
-            (Packed::Gemm(gemm), _) if gemm.race.winner() == Some(WINOGRAD) => "conv-int8-wino",
+            (Packed::Gemm(gemm), _) => match gemm.race.winner() {
+                Some(WINOGRAD) => "conv-int8-wino",
+                Some(WIDE) => "conv-int8-wide",
+                _ => "conv-int8",
+            },
             _ => "conv-int8",
         }
     }
@@ -561,20 +579,24 @@ impl IntConv {
             .collect();
         match &self.packed {
             Packed::Direct(exact) => self.forward_direct(exact, input, &outputs),
-            Packed::Gemm(gemm) => match self.winograd(gemm) {
-                // Both ways give the same bits: the faster on this CPU and layer wins.
-                Some(winograd) => {
-                    let entry = gemm.race.next();
-                    let start = Instant::now();
-                    let out = match entry.way {
-                        WINOGRAD => self.forward_winograd(winograd, input, &outputs),
-                        _ => self.forward_gemm(gemm, input, &outputs),
-                    };
-                    gemm.race.finish(entry, start.elapsed());
-                    out
-                }
-                None => self.forward_gemm(gemm, input, &outputs),
-            },
+            Packed::Gemm(gemm) => {
+                // Every way gives the same bits: the fastest on this CPU and layer wins.
+                let (winograd, wide) = (self.winograd(gemm), self.wide(gemm));
+                let ways = 1 << PRODUCT
+                    | u8::from(winograd.is_some()) << WINOGRAD
+                    | u8::from(wide.is_some()) << WIDE;
+                let entry = gemm.race.next(ways);
+                let start = Instant::now();
+                let out = match (entry.way, winograd, wide) {
+                    (WINOGRAD, Some(winograd), _) => {
+                        self.forward_winograd(winograd, input, &outputs)
+                    }
+                    (WIDE, _, Some(wide)) => self.forward_wide(gemm, wide, input, &outputs),
+                    _ => self.forward_gemm(gemm, input, &outputs),
+                };
+                gemm.race.finish(entry, start.elapsed());
+                out
+            }
             Packed::GemmI16 { packed, span } => {
                 let mut out = Tensor::for_overwrite(m, oh, ow);
                 let scale = (self.in_shift as f32).exp2();
@@ -642,40 +664,76 @@ impl IntConv {
         out
     }
 
-    /// INT8 as one matrix product a block of output pixels ([`kernels::GemmI8`]).
+    /// INT8 as one matrix product a block of output pixels ([`kernels::GemmI8`]), or two
+    /// where the table's takes narrower weights (see [`GemmWeights::for_product`]).
     fn forward_gemm(&self, gemm: &GemmWeights, input: &Tensor, outputs: &[(i64, f32)]) -> Tensor {
-        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
-        let (n, m) = (oh * ow, self.out_channels);
-        let dims = (input.height, input.width);
-        let windows = self.geometry().windows();
-        let mut out = Tensor::for_overwrite(m, oh, ow);
         let hwc = self.quantize_hwc_i8(input);
-        let narrow = narrow_outputs(outputs, gemm.largest_sum);
-        let (table, channels, zero) = (kernels::active(), gemm.channels(), self.zero_byte());
+        let table = kernels::active();
         let shape = (self.out_channels, self.in_channels, self.size);
         let ((packed, sums), fine) =
             gemm.for_product(table.gemm_i8_max_weight, &self.weights, shape);
-        let gemm_i8 = table.gemm_i8;
+        let (gemm_i8, span) = (table.gemm_i8, gemm.span);
+        let rows = (hwc.as_slice(), self.zero_byte(), span);
+        let product = |rows: &[u8], acc: &mut [i32], fine_acc: &mut Vec<i32>| {
+            gemm_i8(rows, span, packed, sums, acc);
+            if let Some((fine, fine_sums)) = fine {
+                fine_acc.resize(acc.len(), 0);
+                gemm_i8(rows, span, fine, fine_sums, fine_acc);
+                for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
+                    *a = SPLIT * *a + f;
+                }
+            }
+        };
+        self.forward_rows(input, rows, gemm, outputs, product)
+    }
+
+    /// INT8 as the 16-bit product ([`kernels::GemmI16I32`]) of the bytes less 128 and the
+    /// weights whole: one product where the table's byte product takes the weights in two
+    /// parts. The sums are the byte product's, exactly (within i32: see [`WIDE`]).
+    fn forward_wide(
+        &self,
+        gemm: &GemmWeights,
+        (packed, span, product): Wide,
+        input: &Tensor,
+        outputs: &[(i64, f32)],
+    ) -> Tensor {
+        let (level, offset) = (self.input_level(), self.input_zero - GEMM_OFFSET);
+        let hwc = to_hwc(input, |x| (level(x) + offset) as i16);
+        let rows = (hwc.as_slice(), offset as i16, span);
+        let product = |rows: &[i16], acc: &mut [i32], _: &mut Vec<i32>| {
+            product(rows, span, packed, acc);
+        };
+        self.forward_rows(input, rows, gemm, outputs, product)
+    }
+
+    /// The walk both products take: output pixels in blocks, split over the workers; each
+    /// block's windows of `hwc` as rows of `span` (`zero` the padding), multiplied into a
+    /// pixel's sums of `gemm`'s channels by `product(rows, sums, scratch)`, rescaled and
+    /// activated into the worker's slice of every output plane.
+    fn forward_rows<T: Copy + Send + Sync>(
+        &self,
+        input: &Tensor,
+        (hwc, zero, span): (&[T], T, usize),
+        gemm: &GemmWeights,
+        outputs: &[(i64, f32)],
+        product: impl Fn(&[T], &mut [i32], &mut Vec<i32>) + Sync,
+    ) -> Tensor {
+        let (oh, ow) = (self.output_dim(input.height), self.output_dim(input.width));
+        let dims = (input.height, input.width);
+        let windows = self.geometry().windows();
+        let mut out = Tensor::for_overwrite(self.out_channels, oh, ow);
+        let narrow = narrow_outputs(outputs, gemm.largest_sum);
+        let channels = gemm.channels();
         for_each_block(
             &mut out.data,
-            n,
+            oh * ow,
             (BLOCK_PIXELS, ROW_SPLIT),
-            || {
-                let sums = vec![0i32; BLOCK_PIXELS * channels];
-                (Vec::new(), sums.clone(), sums)
-            },
-            |(rows, acc, fine_acc), pixels, first, planes| {
+            || (Vec::new(), vec![0i32; BLOCK_PIXELS * channels], Vec::new()),
+            |(rows, acc, scratch), pixels, first, planes| {
                 let count = pixels.len();
-                windows.rows(&hwc, dims, ow, pixels, gemm.span, zero, rows);
+                windows.rows(hwc, dims, ow, pixels, span, zero, rows);
                 let acc = &mut acc[..count * channels];
-                gemm_i8(rows, gemm.span, packed, sums, acc);
-                if let Some((fine, fine_sums)) = fine {
-                    let fine_acc = &mut fine_acc[..count * channels];
-                    gemm_i8(rows, gemm.span, fine, fine_sums, fine_acc);
-                    for (a, &f) in acc.iter_mut().zip(fine_acc.iter()) {
-                        *a = SPLIT * *a + f;
-                    }
-                }
+                product(rows, acc, scratch);
                 let pixels = first..first + count;
                 match &narrow {
                     Some(narrow) => self.rescale_narrow(acc, channels, narrow, planes, pixels),
@@ -684,6 +742,23 @@ impl IntConv {
             },
         );
         out
+    }
+
+    /// The weights for INT8's 16-bit product and the product, on a table with
+    /// [`kernels::GemmI16I32`] whose byte product would take them in two parts (packed on the
+    /// first call); `None` where it does not apply.
+    fn wide<'a>(&self, gemm: &'a GemmWeights) -> Option<Wide<'a>> {
+        let table = kernels::active();
+        let product = table.gemm_i16_i32?;
+        if gemm.largest_weight <= table.gemm_i8_max_weight {
+            return None;
+        }
+        let (packed, span) = gemm.wide.0.get_or_init(|| {
+            let taps = taps_hwc(&self.weights, self.in_channels, self.size);
+            let span = self.in_channels * self.size * self.size;
+            kernels::pack_gemm_i16(&taps, self.out_channels, span)
+        });
+        Some((packed, *span, product))
     }
 
     /// The kernels of INT8's Winograd and the product that runs it, for a 3x3 stride-1 layer
@@ -1150,18 +1225,25 @@ mod tests {
     }
 
     /// On a table with the i32 product, a 3x3 stride-1 INT8 layer races Winograd against the
-    /// matrix product: every call, whichever way it took, is the integer arithmetic exactly,
-    /// and the race ends. Layers of other shapes, and tables without the product, do not race.
+    /// byte product, and where the byte product takes narrower weights than the layer's (as
+    /// AVX2's), the 16-bit product races too: every call, whichever way it took, is the
+    /// integer arithmetic exactly, and the race ends. Other shapes race the products only;
+    /// a table without the i32 product has the byte product alone.
     #[test]
-    fn int8_winograd_and_the_product_race_to_the_same_bits() {
-        let with_winograd: &'static kernels::Kernels = Box::leak(Box::new(kernels::Kernels {
+    fn int8_ways_race_to_the_same_bits() {
+        let with_i32: &'static kernels::Kernels = Box::leak(Box::new(kernels::Kernels {
             gemm_i16_i32: Some(kernels::generic::gemm_i16_i32),
             ..*kernels::generic()
         }));
+        let narrow_bytes: &'static kernels::Kernels = Box::leak(Box::new(kernels::Kernels {
+            gemm_i8_max_weight: 32,
+            ..*with_i32
+        }));
+        let (product, winograd, wide) = (1 << PRODUCT, 1 << WINOGRAD, 1 << WIDE);
         let mut rng = TestRng(13);
         // (in, out, size, stride, pad, input h x w): the small-image and the large-image
         // paths with odd sides, then shapes Winograd does not take
-        for (inputs, outputs, size, stride, pad, (h, w), races) in [
+        for (inputs, outputs, size, stride, pad, (h, w), winograd_takes) in [
             (6, 20, 3, 1, 1, (13, 11), true),
             (5, 16, 3, 1, 1, (70, 9), true),
             (6, 16, 3, 2, 1, (13, 13), false),
@@ -1176,29 +1258,28 @@ mod tests {
             let q = IntConv::from_float(&conv, Precision::Int8, &stats);
             let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let want = bits(&integer_reference(&q, &input));
-            for call in 0..2 * (1 + race::TIMED) + 1 {
-                let got = kernels::with_kernels(with_winograd, || q.forward(&input));
-                assert_eq!(
-                    bits(&got),
-                    want,
-                    "{inputs}x{size}x{size} /{stride}, call {call}"
-                );
+            let winograd = if winograd_takes { winograd } else { 0 };
+            for (table, ways) in [
+                (with_i32, product | winograd),
+                (narrow_bytes, product | winograd | wide),
+                (kernels::generic(), product),
+            ] {
+                let layer = q.clone();
+                for call in 0..3 * (1 + race::TIMED) + 1 {
+                    let got = kernels::with_kernels(table, || layer.forward(&input));
+                    assert_eq!(
+                        bits(&got),
+                        want,
+                        "{inputs}x{size}x{size} /{stride}, ways {ways:#b}, call {call}"
+                    );
+                }
+                let Packed::Gemm(gemm) = &layer.packed else {
+                    panic!("an INT8 layer of {} inputs a pixel", inputs * size * size);
+                };
+                assert_eq!(gemm.race.ways(), ways, "{inputs}x{size}x{size} /{stride}");
+                let winner = gemm.race.winner().expect("the race is decided");
+                assert!(ways & 1 << winner != 0);
             }
-            let Packed::Gemm(gemm) = &q.packed else {
-                panic!("an INT8 layer of {} inputs a pixel", inputs * size * size);
-            };
-            assert_eq!(
-                gemm.race.winner().is_some(),
-                races,
-                "{inputs}x{size}x{size} /{stride}"
-            );
-            // without the product: no race
-            let plain = q.clone();
-            kernels::with_kernels(kernels::generic(), || plain.forward(&input));
-            let Packed::Gemm(gemm) = &plain.packed else {
-                unreachable!()
-            };
-            assert_eq!(gemm.race.winner(), None);
         }
     }
 }
