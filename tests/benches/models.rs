@@ -14,7 +14,7 @@ use darknet_port::darknet_weights::{import, read_names};
 use darknet_port::image_input::{letterbox, load_image};
 use darknet_port::kernels;
 use darknet_port::layers::Precision;
-use darknet_port::network::{CpuRunner, Network, Timings};
+use darknet_port::network::{CpuRunner, Network, Timings, MAX_WARM_UPS};
 use darknet_port::npy;
 use darknet_port::parallel::{self, Workers};
 use std::process::Command;
@@ -23,13 +23,15 @@ use system_tests::{coco_models_dir, repo_root};
 
 const RUNS: usize = 7;
 
-/// Untimed runs first: allocation, caches, and the INT8 layers' races between two exact ways
-/// (`layers::race`: a warm-up and two timed calls of each), so that the runs time the way
-/// each layer keeps.
-const WARM_UPS: usize = 7;
+/// Untimed runs first: allocation and caches, and then until every INT8 layer has chosen
+/// among its exact ways (`Network::settled`), so that the runs time the way each layer keeps.
+const WARM_UPS: usize = 3;
 
-fn median(mut f: impl FnMut()) -> Duration {
-    for _ in 0..WARM_UPS {
+fn median(net: &Network, mut f: impl FnMut()) -> Duration {
+    for n in 0..WARM_UPS + MAX_WARM_UPS {
+        if n >= WARM_UPS && net.settled() {
+            break;
+        }
         f();
     }
     let mut times: Vec<Duration> = (0..RUNS)
@@ -103,7 +105,7 @@ fn bench(models: &std::path::Path, threads: usize) {
         let mut times = Vec::new();
         for precision in [Precision::Fp32, Precision::Int16, Precision::Int8] {
             let net = fp32.with_precision(precision, &[], &calibration).unwrap();
-            times.push(median(|| {
+            times.push(median(&net, || {
                 net.forward(input, &mut CpuRunner, &mut Timings::new())
                     .unwrap();
             }));

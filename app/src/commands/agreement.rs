@@ -61,7 +61,7 @@ struct Run {
     output_snr_db: Option<f64>,
 }
 
-/// Runs `network` on every frame (timed, after one untimed warm-up frame) and `reference`, when
+/// Runs `network` on every frame (timed, after untimed warm-ups: [`Network::warm_up`]) and `reference`, when
 /// given, beside it (not timed), one frame at a time, so that memory does not grow with the
 /// frames.
 fn detect_all(
@@ -74,9 +74,8 @@ fn detect_all(
     let mut found = Vec::with_capacity(inputs.len());
     let mut frame_time = Duration::ZERO;
     let (mut signal, mut noise) = (0f64, 0f64);
-    // one frame untimed first: the first run packs kernels and faults in its buffers
     if let Some((input, _, _)) = inputs.first() {
-        network.forward(input, &mut CpuRunner, &mut Timings::off())?;
+        network.warm_up(input, &mut CpuRunner)?;
     }
     for (input, w, h) in inputs {
         let start = Instant::now();

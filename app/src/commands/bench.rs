@@ -117,10 +117,7 @@ fn single(
     let mut runner = backend.runner(uio_name)?;
     let nms = nms_for(None, network);
     darknet_port::parallel::with_workers(workers::threads(threads), || {
-        // one frame first: buffers, caches
-        let (input, w, h) = &inputs[0];
-        let heads = network.forward(input, runner.as_mut(), &mut Timings::off())?;
-        network.decode(&heads, *w, *h, 0.3, nms)?;
+        network.warm_up(&inputs[0].0, runner.as_mut())?;
         let mut times = Vec::new();
         let mut layers: Vec<(String, f64)> = Vec::new();
         for (input, w, h) in inputs {

@@ -556,6 +556,14 @@ impl IntConv {
         }
     }
 
+    /// Whether the layer has chosen its way (see [`super::race`]); always, where it has one.
+    pub fn settled(&self) -> bool {
+        match &self.packed {
+            Packed::Gemm(gemm) => gemm.race.winner().is_some(),
+            _ => true,
+        }
+    }
+
     pub fn output_dim(&self, input: usize) -> usize {
         self.geometry().output_dim(input)
     }
@@ -1265,6 +1273,7 @@ mod tests {
                 (kernels::generic(), product),
             ] {
                 let layer = q.clone();
+                assert!(!layer.settled());
                 for call in 0..3 * (1 + race::TIMED) + 1 {
                     let got = kernels::with_kernels(table, || layer.forward(&input));
                     assert_eq!(
@@ -1279,6 +1288,7 @@ mod tests {
                 assert_eq!(gemm.race.ways(), ways, "{inputs}x{size}x{size} /{stride}");
                 let winner = gemm.race.winner().expect("the race is decided");
                 assert!(ways & 1 << winner != 0);
+                assert!(layer.settled());
             }
         }
     }

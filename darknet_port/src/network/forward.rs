@@ -7,6 +7,10 @@ use crate::layers::quantize::dequantize;
 use crate::layers::{spare, Tensor};
 use std::time::Instant;
 
+/// More untimed runs than any layer's choice takes (`layers::race`: up to four ways, a
+/// warm-up and two timed calls each).
+pub const MAX_WARM_UPS: usize = 16;
+
 impl Network {
     /// Runs the network on a letterboxed CHW image and returns its detection layers' outputs.
     pub fn forward(
@@ -16,6 +20,18 @@ impl Network {
         timings: &mut Timings,
     ) -> Result<Heads> {
         self.run(image, runner, timings, &mut |_, _| {})
+    }
+
+    /// Untimed runs on `image` before a measurement: one (the first packs kernels and faults
+    /// in buffers), then more until every layer has chosen its way ([`Network::settled`]),
+    /// at most [`MAX_WARM_UPS`]. Returns how many ran.
+    pub fn warm_up(&self, image: &Tensor, runner: &mut dyn SegmentRunner) -> Result<usize> {
+        let mut runs = 0;
+        while runs == 0 || (runs < MAX_WARM_UPS && !self.settled()) {
+            self.forward(image, runner, &mut Timings::off())?;
+            runs += 1;
+        }
+        Ok(runs)
     }
 
     /// The forward pass, `observe` seeing the input of each layer run on the CPU (what

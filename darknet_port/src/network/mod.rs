@@ -15,6 +15,7 @@ mod timings;
 
 pub use calibrate::{Calibration, HISTOGRAM_BINS};
 pub use decode::Found;
+pub use forward::MAX_WARM_UPS;
 pub use timings::{StepKind, Timing, Timings};
 
 use crate::error::Result;
@@ -157,6 +158,15 @@ pub struct Network {
 }
 
 impl Network {
+    /// Whether every layer has chosen how it runs: INT8 layers time their exact ways on their
+    /// first calls (`layers::race`), so benchmarks run untimed frames until this holds.
+    pub fn settled(&self) -> bool {
+        self.layers.iter().all(|layer| match layer {
+            Layer::IntConv(conv) => conv.settled(),
+            _ => true,
+        })
+    }
+
     fn quantizer(&self) -> Option<Quantizer> {
         self.quantization.map(|q| Quantizer {
             bits: q.bits,
