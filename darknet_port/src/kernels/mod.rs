@@ -364,6 +364,19 @@ pub type UpsampleH2V2 = fn(out: &mut [u8], near: &[u8], far: &[u8]);
 /// `near.len() > 0` samples of its one input row to `2 * near.len()` at the start of `out`.
 pub type UpsampleH2V1 = fn(out: &mut [u8], near: &[u8]);
 
+/// A block of INT8 sums back into float planes (the integer layers' epilogue before the
+/// activation): for pixel `p < sums.len() / width` and channel `o < planes.len() <= width`,
+/// `planes[o][at + p] = (sums[p * width + o] + bias[o]) as f32 * rescale[o]`, the addition in
+/// i32 (wrapping; callers keep it within i32) and one rounding to the nearest float.
+pub type RescaleSums = fn(
+    sums: &[i32],
+    width: usize,
+    bias: &[i32],
+    rescale: &[f32],
+    planes: &mut [&mut [f32]],
+    at: usize,
+);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -407,6 +420,7 @@ pub struct Kernels {
     pub ycbcr_to_rgb: YcbcrToRgb,
     pub upsample_h2v2: UpsampleH2V2,
     pub upsample_h2v1: UpsampleH2V1,
+    pub rescale_sums: RescaleSums,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

@@ -749,6 +749,47 @@ fn check_upsample(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
     }
 }
 
+fn check_rescale_sums(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    // (pixels, channels, width, at): whole 8x8 blocks, edges of pixels and of channels,
+    // planes fewer than the sums' width
+    for &(pixels, channels, width, at) in &[
+        (8usize, 8usize, 8usize, 0usize),
+        (64, 32, 32, 5),
+        (13, 20, 32, 0),
+        (7, 3, 16, 2),
+        (1, 1, 1, 0),
+        (33, 255, 256, 64),
+        (9, 17, 17, 1),
+    ] {
+        let sums: Vec<i32> = (0..pixels * width)
+            .map(|i| match i % 5 {
+                // large sums: the float rounds them
+                0 => (rng.next() as i32) >> 2,
+                1 => (rng.next() % 2000) as i32 - 1000,
+                _ => (rng.next() as i32) >> 8,
+            })
+            .collect();
+        let bias: Vec<i32> = (0..width).map(|_| (rng.next() as i32) >> 9).collect();
+        let rescale: Vec<f32> = (0..width)
+            .map(|o| (-((o % 17) as f32) - 3.0).exp2())
+            .collect();
+        let len = at + pixels + 3;
+        let run = |kernel: crate::kernels::RescaleSums| {
+            let mut planes = vec![vec![f32::NAN; len]; channels];
+            let mut slices: Vec<&mut [f32]> = planes.iter_mut().map(|p| p.as_mut_slice()).collect();
+            kernel(&sums, width, &bias, &rescale, &mut slices, at);
+            planes.concat()
+        };
+        let case = format!("{pixels} pixels, {channels} of {width} channels, from {at}");
+        errors.extend(differ(
+            "rescale_sums",
+            case,
+            &bits(&run(t.rescale_sums)),
+            &bits(&run(GENERIC.rescale_sums)),
+        ));
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -768,6 +809,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_idct(t, &mut rng, &mut errors);
     check_ycbcr(t, &mut rng, &mut errors);
     check_upsample(t, &mut rng, &mut errors);
+    check_rescale_sums(t, &mut rng, &mut errors);
     errors
 }
 
@@ -904,6 +946,21 @@ fn bad_upsample_h2v1(o: &mut [u8], n: &[u8]) {
     (GENERIC.upsample_h2v1)(o, n);
     o[2 * n.len() - 1] ^= 1;
 }
+fn bad_rescale_sums(
+    s: &[i32],
+    w: usize,
+    b: &[i32],
+    r: &[f32],
+    planes: &mut [&mut [f32]],
+    at: usize,
+) {
+    generic::rescale_sums(s, w, b, r, planes, at);
+    let pixels = s.len() / w;
+    if let Some(plane) = planes.last_mut() {
+        last_bit(&mut plane[..at + pixels], |v: f32| v + ulp(v));
+    }
+}
+
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -912,7 +969,14 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 20] = [
+    let broken: [(&str, Kernels); 21] = [
+        (
+            "rescale_sums",
+            Kernels {
+                rescale_sums: bad_rescale_sums,
+                ..g
+            },
+        ),
         (
             "winograd_input",
             Kernels {

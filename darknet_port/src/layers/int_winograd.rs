@@ -18,10 +18,11 @@
 
 use super::activation::Activation;
 use super::windows::{
-    for_each_group_share, for_each_tile_band, narrow_bias, sums_to_planes, transform_tiles,
+    for_each_group_share, for_each_tile_band, narrow_bias, rescale_to_planes, sums_to_planes,
+    transform_tiles,
 };
 use super::Tensor;
-use crate::kernels::{pack_gemm_i16, GemmI16I32, GEMM_GROUP, GEMM_I16_DEPTH, SGEMM_GROUP};
+use crate::kernels::{self, pack_gemm_i16, GemmI16I32, GEMM_GROUP, GEMM_I16_DEPTH, SGEMM_GROUP};
 use std::ops::Range;
 
 /// Outputs along a tile's side.
@@ -197,6 +198,7 @@ pub fn forward(
     let target = Target {
         epilogue,
         narrow: narrow.as_deref(),
+        rescale_sums: kernels::active().rescale_sums,
         oh,
         ow,
         tw,
@@ -353,8 +355,10 @@ impl Layout<'_> {
 #[derive(Clone, Copy)]
 struct Target<'a> {
     epilogue: &'a Epilogue<'a>,
-    /// The biases in i32, when every sum with its bias stays within i32.
+    /// The biases in i32, when every sum with its bias stays within i32, and the table's
+    /// kernel that rescales such sums.
     narrow: Option<&'a [i32]>,
+    rescale_sums: kernels::RescaleSums,
     oh: usize,
     ow: usize,
     tw: usize,
@@ -387,21 +391,10 @@ impl Target<'_> {
             &self.epilogue.rescale[at.clone()],
         );
         let narrow = self.narrow.map(|b| &b[at]);
-        let values = |sums: &[i32], channels: Range<usize>, out: &mut [f32]| {
-            let rescale = &rescale[channels.clone()];
-            match narrow {
-                Some(bias) => {
-                    let bias = &bias[channels];
-                    for (((v, &s), &b), &r) in out.iter_mut().zip(sums).zip(bias).zip(rescale) {
-                        *v = (s + b) as f32 * r;
-                    }
-                }
-                None => {
-                    let bias = &bias[channels];
-                    for (((v, &s), &b), &r) in out.iter_mut().zip(sums).zip(bias).zip(rescale) {
-                        *v = (i64::from(s) + b) as f32 * r;
-                    }
-                }
+        let wide_values = |sums: &[i32], channels: Range<usize>, out: &mut [f32]| {
+            let (bias, rescale) = (&bias[channels.clone()], &rescale[channels]);
+            for (((v, &s), &b), &r) in out.iter_mut().zip(sums).zip(bias).zip(rescale) {
+                *v = (i64::from(s) + b) as f32 * r;
             }
         };
         // one row of tiles' sums: two rows of `2 * tw` pixels of `channels`
@@ -444,7 +437,13 @@ impl Target<'_> {
                 let pixels = &sums[r * line..][..self.ow * channels];
                 let at = (top + r) * self.ow - self.origin;
                 let activation = self.epilogue.activation;
-                sums_to_planes(pixels, channels, planes, at, values, activation);
+                match narrow {
+                    Some(bias) => {
+                        let epilogue = (self.rescale_sums, bias, rescale, activation);
+                        rescale_to_planes(epilogue, pixels, channels, planes, at);
+                    }
+                    None => sums_to_planes(pixels, channels, planes, at, wide_values, activation),
+                }
             }
         }
     }

@@ -44,7 +44,9 @@ use super::geometry::ConvGeometry;
 use super::int_winograd::{self, IntWinograd};
 use super::race::Race;
 use super::spare;
-use super::windows::{for_each_block, narrow_bias, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT};
+use super::windows::{
+    for_each_block, narrow_bias, rescale_to_planes, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT,
+};
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
 use crate::parallel;
@@ -320,7 +322,7 @@ struct GemmWeights {
     /// `in_channels * k * k`, rounded up to the kernel's depth.
     span: usize,
     /// The largest magnitude a sum can have, `255 * max|w| * span`: with its bias within i32
-    /// too, the sums are rescaled on vectors (see [`IntConv::rescale_narrow`]).
+    /// too, the sums are rescaled on vectors (see [`rescale_to_planes`]).
     largest_sum: i64,
     /// Winograd's transformed kernels of a 3x3 stride-1 layer, packed the first time a table
     /// with [`kernels::GemmI16I32`] runs it (`None` inside: its sums could leave i32).
@@ -731,6 +733,7 @@ impl IntConv {
         let windows = self.geometry().windows();
         let mut out = Tensor::for_overwrite(self.out_channels, oh, ow);
         let narrow = narrow_outputs(outputs, gemm.largest_sum);
+        let rescale_sums = kernels::active().rescale_sums;
         let channels = gemm.channels();
         for_each_block(
             &mut out.data,
@@ -744,7 +747,10 @@ impl IntConv {
                 product(rows, acc, scratch);
                 let pixels = first..first + count;
                 match &narrow {
-                    Some(narrow) => self.rescale_narrow(acc, channels, narrow, planes, pixels),
+                    Some((bias, rescale)) => {
+                        let epilogue = (rescale_sums, &bias[..], &rescale[..], self.activation);
+                        rescale_to_planes(epilogue, acc, channels, planes, pixels.start);
+                    }
                     None => self.rescale(acc, channels, outputs, planes, pixels),
                 }
             },
@@ -862,27 +868,6 @@ impl IntConv {
         let values = |sums: &[T], channels: std::ops::Range<usize>, out: &mut [f32]| {
             for ((v, &s), &(b, rescale)) in out.iter_mut().zip(sums).zip(&outputs[channels]) {
                 *v = (s.into() + b) as f32 * rescale;
-            }
-        };
-        let at = pixels.start;
-        sums_to_planes(acc, channels, planes, at, values, self.activation);
-    }
-
-    /// [`IntConv::rescale`] for sums that cannot leave i32 with their bias added: the sum in
-    /// i32, which rounds to the same float as in i64, and on vectors (x86 has no conversion
-    /// of i64 to floats before AVX-512).
-    fn rescale_narrow(
-        &self,
-        acc: &[i32],
-        channels: usize,
-        (bias, rescale): &(Vec<i32>, Vec<f32>),
-        planes: &mut [&mut [f32]],
-        pixels: std::ops::Range<usize>,
-    ) {
-        let values = |sums: &[i32], channels: std::ops::Range<usize>, out: &mut [f32]| {
-            let (bias, rescale) = (&bias[channels.clone()], &rescale[channels]);
-            for (((v, &s), &b), &r) in out.iter_mut().zip(sums).zip(bias).zip(rescale) {
-                *v = (s + b) as f32 * r;
             }
         };
         let at = pixels.start;

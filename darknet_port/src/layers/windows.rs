@@ -6,7 +6,7 @@
 use super::activation::Activation;
 use super::spare::Scratch;
 use super::Tensor;
-use crate::kernels::SGEMM_GROUP;
+use crate::kernels::{self, SGEMM_GROUP};
 use crate::parallel;
 use std::ops::Range;
 
@@ -241,6 +241,29 @@ pub(crate) fn for_each_block<S>(
 pub(crate) fn narrow_bias(bias: impl Iterator<Item = i64>, largest: i64) -> Option<Vec<i32>> {
     bias.map(|b| i32::try_from(b.abs() + largest).ok().map(|_| b as i32))
         .collect()
+}
+
+/// What [`rescale_to_planes`] does to the sums: the table's kernel, the bias in i32 and the
+/// rescale of each plane's channel, then the activation.
+pub(crate) type NarrowEpilogue<'a> = (kernels::RescaleSums, &'a [i32], &'a [f32], Activation);
+
+/// A block's i32 sums `[pixel][width]` into `planes` from pixel `at`, when no sum with its
+/// bias leaves i32: biased, converted and rescaled by the table's [`kernels::RescaleSums`],
+/// then activated along each plane.
+pub(crate) fn rescale_to_planes(
+    (rescale_sums, bias, rescale, activation): NarrowEpilogue,
+    sums: &[i32],
+    width: usize,
+    planes: &mut [&mut [f32]],
+    at: usize,
+) {
+    rescale_sums(sums, width, bias, rescale, planes, at);
+    if activation != Activation::Linear {
+        let pixels = sums.len() / width.max(1);
+        for plane in planes.iter_mut() {
+            activation.apply_in_place(&mut plane[at..at + pixels]);
+        }
+    }
 }
 
 /// A block's sums `[pixel][width]` into `planes` (one a channel) from pixel `at`:

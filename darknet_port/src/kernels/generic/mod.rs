@@ -8,6 +8,7 @@ mod conv;
 mod dot;
 mod jpeg;
 mod quantize;
+mod rescale;
 mod resize;
 mod sgemm;
 mod winograd;
@@ -18,6 +19,7 @@ pub use conv::conv_direct;
 pub use dot::{gemm_i16, gemm_i16_i32, gemm_i8};
 pub use jpeg::{idct_block, upsample_h2v1, upsample_h2v2, ycbcr_to_rgb};
 pub use quantize::{level, quantize_row};
+pub use rescale::rescale_sums;
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
 pub use sgemm::sgemm_fma;
 pub use winograd::{winograd_input, winograd_output};
@@ -52,6 +54,7 @@ pub(super) const TABLE: Kernels = Kernels {
     ycbcr_to_rgb,
     upsample_h2v2,
     upsample_h2v1,
+    rescale_sums,
 };
 
 // The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
@@ -73,6 +76,8 @@ pub(crate) use jpeg::{
 };
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
+#[allow(unused_imports)]
+pub(crate) use rescale::{check_rescale, rescaled};
 #[allow(unused_imports)]
 pub(crate) use resize::{check_resize_h, fused, separate};
 #[allow(unused_imports)]

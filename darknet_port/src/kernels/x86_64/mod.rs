@@ -21,6 +21,7 @@ mod gemm;
 mod gemm_i16;
 mod jpeg;
 mod quantize;
+mod rescale;
 mod resize;
 mod sgemm;
 mod winograd;
@@ -66,6 +67,7 @@ static AVX2: Kernels = Kernels {
     ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
     upsample_h2v2: jpeg::upsample_h2v2,
     upsample_h2v1: jpeg::upsample_h2v1,
+    rescale_sums: rescale::rescale_sums,
 };
 
 /// The AVX2 table with the float product on FMA.
