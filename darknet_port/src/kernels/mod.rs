@@ -377,6 +377,26 @@ pub type RescaleSums = fn(
     at: usize,
 );
 
+/// How an INT8 layer's float inputs become integers: `x * scale` clamped to `[low, high]`
+/// (integers within 2^22) and rounded to the nearest, ties to even, plus `offset`; NaN is
+/// `low` plus `offset`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    pub scale: f32,
+    pub low: f32,
+    pub high: f32,
+    pub offset: i32,
+}
+
+/// A CHW tensor's pixels `pixels` (of planes `plane` long) quantized as [`Levels`] says into
+/// `dst` in HWC order: `dst[p * channels + c]` is channel `c` of pixel `pixels.start + p`.
+/// The levels plus the offset lie within the output type (checked).
+pub type QuantizeHwcU8 =
+    fn(src: &[f32], plane: usize, pixels: Range<usize>, levels: &Levels, dst: &mut [u8]);
+/// [`QuantizeHwcU8`] into i16.
+pub type QuantizeHwcI16 =
+    fn(src: &[f32], plane: usize, pixels: Range<usize>, levels: &Levels, dst: &mut [i16]);
+
 /// One implementation of every kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
@@ -421,6 +441,8 @@ pub struct Kernels {
     pub upsample_h2v2: UpsampleH2V2,
     pub upsample_h2v1: UpsampleH2V1,
     pub rescale_sums: RescaleSums,
+    pub quantize_hwc_u8: QuantizeHwcU8,
+    pub quantize_hwc_i16: QuantizeHwcI16,
 }
 
 /// The environment variable that names the table [`best()`] returns: one of [`supported()`]'s

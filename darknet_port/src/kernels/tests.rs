@@ -790,6 +790,50 @@ fn check_rescale_sums(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) 
     }
 }
 
+fn check_quantize_hwc(t: &Kernels, rng: &mut TestRng, errors: &mut Vec<String>) {
+    // (channels, plane, pixels): whole 8x8 blocks, blocks past 64 pixels, edges of both
+    for (channels, plane, pixels) in [
+        (8usize, 8usize, 0..8usize),
+        (16, 200, 3..150),
+        (3, 50, 0..50),
+        (13, 77, 10..77),
+        (64, 130, 64..129),
+        (1, 9, 0..9),
+        (24, 16, 5..5),
+    ] {
+        let src: Vec<f32> = (0..channels * plane)
+            .map(|i| match rng.next() % 8 {
+                0 => [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0][i % 4],
+                // halfway between two levels at scale 4: ties go to even
+                1 => ((rng.next() % 200) as f32 - 100.0 + 0.5) / 4.0,
+                _ => (rng.next() % 100_000) as f32 / 1000.0 - 30.0,
+            })
+            .collect();
+        let case = format!("{channels} channels, pixels {pixels:?} of {plane}");
+        for (low, high, offset) in [(-20.0, 235.0, 20), (0.0, 255.0, 0)] {
+            let levels = Levels {
+                scale: 4.0,
+                low,
+                high,
+                offset,
+            };
+            let n = pixels.len() * channels;
+            let (mut got, mut want) = (vec![7u8; n], vec![9u8; n]);
+            (t.quantize_hwc_u8)(&src, plane, pixels.clone(), &levels, &mut got);
+            (GENERIC.quantize_hwc_u8)(&src, plane, pixels.clone(), &levels, &mut want);
+            errors.extend(differ("quantize_hwc_u8", case.clone(), &got, &want));
+            let levels = Levels {
+                offset: offset - 128,
+                ..levels
+            };
+            let (mut got, mut want) = (vec![7i16; n], vec![9i16; n]);
+            (t.quantize_hwc_i16)(&src, plane, pixels.clone(), &levels, &mut got);
+            (GENERIC.quantize_hwc_i16)(&src, plane, pixels.clone(), &levels, &mut want);
+            errors.extend(differ("quantize_hwc_i16", case.clone(), &got, &want));
+        }
+    }
+}
+
 /// Every mismatch between `t` and the generic table, one line each.
 fn compare_with_generic(t: &Kernels) -> Vec<String> {
     let mut rng = TestRng(0x9e37_79b9_7f4a_7c15);
@@ -810,6 +854,7 @@ fn compare_with_generic(t: &Kernels) -> Vec<String> {
     check_ycbcr(t, &mut rng, &mut errors);
     check_upsample(t, &mut rng, &mut errors);
     check_rescale_sums(t, &mut rng, &mut errors);
+    check_quantize_hwc(t, &mut rng, &mut errors);
     errors
 }
 
@@ -961,6 +1006,16 @@ fn bad_rescale_sums(
     }
 }
 
+fn bad_quantize_hwc_u8(s: &[f32], p: usize, r: std::ops::Range<usize>, l: &Levels, d: &mut [u8]) {
+    generic::quantize_hwc_u8(s, p, r, l, d);
+    last_bit(d, |v| v ^ 1);
+}
+
+fn bad_quantize_hwc_i16(s: &[f32], p: usize, r: std::ops::Range<usize>, l: &Levels, d: &mut [i16]) {
+    generic::quantize_hwc_i16(s, p, r, l, d);
+    last_bit(d, |v| v ^ 1);
+}
+
 fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
     (GENERIC.nv12_to_rgb)(y, c, d);
     last_bit(d, |x| x ^ 1);
@@ -969,7 +1024,21 @@ fn bad_nv12(y: &[u8], c: &[u8], d: &mut [u8]) {
 #[test]
 fn the_comparison_catches_a_one_bit_error_in_any_kernel() {
     let g = GENERIC;
-    let broken: [(&str, Kernels); 21] = [
+    let broken: [(&str, Kernels); 23] = [
+        (
+            "quantize_hwc_u8",
+            Kernels {
+                quantize_hwc_u8: bad_quantize_hwc_u8,
+                ..g
+            },
+        ),
+        (
+            "quantize_hwc_i16",
+            Kernels {
+                quantize_hwc_i16: bad_quantize_hwc_i16,
+                ..g
+            },
+        ),
         (
             "rescale_sums",
             Kernels {

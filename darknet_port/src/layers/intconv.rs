@@ -45,7 +45,8 @@ use super::int_winograd::{self, IntWinograd};
 use super::race::Race;
 use super::spare;
 use super::windows::{
-    for_each_block, narrow_bias, rescale_to_planes, sums_to_planes, taps_hwc, to_hwc, ROW_SPLIT,
+    for_each_block, narrow_bias, quantize_to_hwc, rescale_to_planes, sums_to_planes, taps_hwc,
+    to_hwc, ROW_SPLIT,
 };
 use super::Tensor;
 use crate::kernels::{self, GEMM_OFFSET};
@@ -707,8 +708,9 @@ impl IntConv {
         input: &Tensor,
         outputs: &[(i64, f32)],
     ) -> Tensor {
-        let (level, offset) = (self.input_level(), self.input_zero - GEMM_OFFSET);
-        let hwc = to_hwc(input, |x| (level(x) + offset) as i16);
+        let offset = self.input_zero - GEMM_OFFSET;
+        let levels = self.input_levels(offset);
+        let hwc = quantize_to_hwc(input, &levels, kernels::active().quantize_hwc_i16);
         let rows = (hwc.as_slice(), offset as i16, span);
         let product = |rows: &[i16], acc: &mut [i32], _: &mut Vec<i32>| {
             product(rows, span, packed, acc);
@@ -809,8 +811,8 @@ impl IntConv {
             kernel_sums,
             product,
         } = winograd;
-        let level = self.input_level();
-        let levels = to_hwc(input, |x| level(x) as i16);
+        let levels = self.input_levels(0);
+        let levels = quantize_to_hwc(input, &levels, kernels::active().quantize_hwc_i16);
         // The bias carries the GEMM's offset (see `from_float`): these sums are of levels.
         let offset = i64::from(GEMM_OFFSET - self.input_zero);
         let bias: Vec<i64> = outputs
@@ -848,10 +850,21 @@ impl IntConv {
         move |x| quantize_scaled_int(x, scale, -zero, 255.0 - zero)
     }
 
+    /// The input quantized as [`IntConv::input_level`] does, plus `offset`.
+    fn input_levels(&self, offset: i32) -> kernels::Levels {
+        let zero = self.input_zero as f32;
+        kernels::Levels {
+            scale: (self.in_shift as f32).exp2(),
+            low: -zero,
+            high: 255.0 - zero,
+            offset,
+        }
+    }
+
     /// The input quantized to bytes in HWC order: `level + input_zero`, in `0..=255`.
     fn quantize_hwc_i8(&self, input: &Tensor) -> Vec<u8> {
-        let (level, zero) = (self.input_level(), self.input_zero);
-        to_hwc(input, |x| (level(x) + zero) as u8)
+        let levels = self.input_levels(self.input_zero);
+        quantize_to_hwc(input, &levels, kernels::active().quantize_hwc_u8)
     }
 
     /// `planes[o][pixels]` from the kernels' sums `acc[pixel][channels]`: bias (the sum and

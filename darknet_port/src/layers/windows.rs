@@ -29,6 +29,24 @@ pub(crate) fn to_hwc_f32(input: &Tensor) -> Scratch {
     hwc
 }
 
+/// An INT8 layer's input quantized into HWC order by the table's `kernel` (see
+/// [`kernels::QuantizeHwcU8`]), pixels split over the workers.
+pub(crate) fn quantize_to_hwc<T: Copy + Default + Send>(
+    input: &Tensor,
+    levels: &kernels::Levels,
+    kernel: fn(&[f32], usize, Range<usize>, &kernels::Levels, &mut [T]),
+) -> Vec<T> {
+    let (c, plane) = (input.channels, input.height * input.width);
+    let mut hwc = vec![T::default(); input.data.len()];
+    if hwc.is_empty() {
+        return hwc;
+    }
+    parallel::for_each_part(&mut hwc, c, (1 << 14) / c + 1, |pixels, mine| {
+        kernel(&input.data, plane, pixels, levels, mine)
+    });
+    hwc
+}
+
 /// [`to_hwc`] into `hwc`, as long as the input; every value written.
 fn to_hwc_into<T>(input: &Tensor, convert: impl Fn(f32) -> T + Sync, hwc: &mut [T])
 where

@@ -43,8 +43,10 @@ static NEON: Kernels = Kernels {
     ycbcr_to_rgb: jpeg::ycbcr_to_rgb,
     upsample_h2v2: jpeg::upsample_h2v2,
     upsample_h2v1: jpeg::upsample_h2v1,
-    // the generic tile walk, on NEON (the target's baseline) as compiled
+    // the generic tile walks, on NEON (the target's baseline) as compiled
     rescale_sums: super::generic::rescale_sums,
+    quantize_hwc_u8: super::generic::quantize_hwc_u8,
+    quantize_hwc_i16: super::generic::quantize_hwc_i16,
 };
 
 /// The tables this CPU runs, slowest first.

@@ -7,6 +7,7 @@ mod colour;
 mod conv;
 mod dot;
 mod jpeg;
+mod levels;
 mod quantize;
 mod rescale;
 mod resize;
@@ -18,6 +19,7 @@ pub use colour::{nv12_to_rgb, yuv_to_rgb, yuyv_to_rgb};
 pub use conv::conv_direct;
 pub use dot::{gemm_i16, gemm_i16_i32, gemm_i8};
 pub use jpeg::{idct_block, upsample_h2v1, upsample_h2v2, ycbcr_to_rgb};
+pub use levels::{quantize_hwc_i16, quantize_hwc_u8};
 pub use quantize::{level, quantize_row};
 pub use rescale::rescale_sums;
 pub use resize::{resize_h, resize_h_fused, resize_v, resize_v_fused};
@@ -55,6 +57,8 @@ pub(super) const TABLE: Kernels = Kernels {
     upsample_h2v2,
     upsample_h2v1,
     rescale_sums,
+    quantize_hwc_u8,
+    quantize_hwc_i16,
 };
 
 // The argument checks and shared pieces the SIMD versions reuse (unused where no architecture
@@ -74,6 +78,8 @@ pub(crate) use jpeg::{
     check_idct, check_upsample, check_ycbcr, fix as jpeg_fix, upsample_h2v1_columns,
     upsample_h2v2_columns, COLUMN_BIAS, ROW_BIAS,
 };
+#[allow(unused_imports)]
+pub(crate) use levels::{check_levels, level_of};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]

@@ -20,6 +20,7 @@ mod conv;
 mod gemm;
 mod gemm_i16;
 mod jpeg;
+mod levels;
 mod quantize;
 mod rescale;
 mod resize;
@@ -68,6 +69,8 @@ static AVX2: Kernels = Kernels {
     upsample_h2v2: jpeg::upsample_h2v2,
     upsample_h2v1: jpeg::upsample_h2v1,
     rescale_sums: rescale::rescale_sums,
+    quantize_hwc_u8: levels::quantize_hwc_u8,
+    quantize_hwc_i16: levels::quantize_hwc_i16,
 };
 
 /// The AVX2 table with the float product on FMA.

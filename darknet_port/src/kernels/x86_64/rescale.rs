@@ -68,7 +68,7 @@ fn avx2(
 
 /// The 8x8 block `rows[i][j]` as `columns[j][i]`.
 #[target_feature(enable = "avx2")]
-fn transpose(rows: [__m256; LANES]) -> [__m256; LANES] {
+pub(super) fn transpose(rows: [__m256; LANES]) -> [__m256; LANES] {
     let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
     // pairs of rows interleaved, then quads, then the 128-bit halves swapped into place
     let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
