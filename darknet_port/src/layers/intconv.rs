@@ -49,6 +49,7 @@ use super::windows::{
     to_hwc, ROW_SPLIT,
 };
 use super::Tensor;
+use crate::kernels::generic::level_of;
 use crate::kernels::{self, GEMM_OFFSET};
 use crate::parallel;
 use std::sync::OnceLock;
@@ -225,17 +226,6 @@ fn quantize_scaled(x: f32, scale: f32, low: f32, high: f32) -> f32 {
     // `f32::round`, no libm call in the hot loops.
     const ROUNDER: f32 = 12_582_912.0;
     ((x * scale).clamp(low, high) + ROUNDER) - ROUNDER
-}
-
-/// [`quantize_scaled`] as an integer, except that NaN becomes `low`: the rounded sum's low
-/// bits are the integer, so the hot loops stay on vectors (a float's `as` conversion to an
-/// integer saturates, which keeps them off).
-#[inline]
-fn quantize_scaled_int(x: f32, scale: f32, low: f32, high: f32) -> i32 {
-    const ROUNDER: f32 = 12_582_912.0;
-    // `max` takes `low` over NaN; the sum's unit is 1, its bits `ROUNDER`'s plus the integer
-    let rounded = (x * scale).max(low).min(high) + ROUNDER;
-    rounded.to_bits() as i32 - ROUNDER.to_bits() as i32
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -641,10 +631,10 @@ impl IntConv {
     /// for 27 values a pixel and turning its sums around into planes cost twice the direct
     /// kernel.
     fn forward_direct(&self, exact: &FloatConv, input: &Tensor, outputs: &[(i64, f32)]) -> Tensor {
-        let level = self.input_level();
+        let quantization = self.input_levels(0);
         let mut levels = Tensor::for_overwrite(input.channels, input.height, input.width);
         for (q, &x) in levels.data.iter_mut().zip(&input.data) {
-            *q = level(x) as f32;
+            *q = level_of(x, &quantization) as f32;
         }
         let mut out = exact.forward_direct(&levels);
         spare::keep(levels.data);
@@ -842,15 +832,8 @@ impl IntConv {
         self.input_zero as u8
     }
 
-    /// An INT8 input `x` quantized: its byte less the zero point, an integer in
-    /// `-input_zero..=255 - input_zero`; NaN is the byte 0.
-    fn input_level(&self) -> impl Fn(f32) -> i32 {
-        let scale = (self.in_shift as f32).exp2();
-        let zero = self.input_zero as f32;
-        move |x| quantize_scaled_int(x, scale, -zero, 255.0 - zero)
-    }
-
-    /// The input quantized as [`IntConv::input_level`] does, plus `offset`.
+    /// How INT8 inputs are quantized: each becomes its byte less the zero point, an integer in
+    /// `-input_zero..=255 - input_zero` (NaN the byte 0), plus `offset`.
     fn input_levels(&self, offset: i32) -> kernels::Levels {
         let zero = self.input_zero as f32;
         kernels::Levels {
@@ -936,14 +919,22 @@ mod tests {
         for x in ties.chain(random).chain(special) {
             for scale in [1.0, 0.5, 4.0] {
                 let float = quantize_scaled(x, scale, low, high);
-                assert_eq!(
-                    quantize_scaled_int(x, scale, low, high),
-                    float as i32,
-                    "{x}"
-                );
+                let levels = kernels::Levels {
+                    scale,
+                    low,
+                    high,
+                    offset: 0,
+                };
+                assert_eq!(level_of(x, &levels), float as i32, "{x}");
             }
         }
-        assert_eq!(quantize_scaled_int(f32::NAN, 1.0, low, high), -37);
+        let levels = kernels::Levels {
+            scale: 1.0,
+            low,
+            high,
+            offset: 0,
+        };
+        assert_eq!(level_of(f32::NAN, &levels), -37);
     }
 
     /// INT8 scales each output channel's weights on its own, within the GEMM's range; INT16

@@ -6,7 +6,7 @@
 use super::activation::Activation;
 use super::spare::Scratch;
 use super::Tensor;
-use crate::kernels::{self, SGEMM_GROUP};
+use crate::kernels::{self, generic, SGEMM_GROUP};
 use crate::parallel;
 use std::ops::Range;
 
@@ -276,19 +276,13 @@ pub(crate) fn rescale_to_planes(
     at: usize,
 ) {
     rescale_sums(sums, width, bias, rescale, planes, at);
-    if activation != Activation::Linear {
-        let pixels = sums.len() / width.max(1);
-        for plane in planes.iter_mut() {
-            activation.apply_in_place(&mut plane[at..at + pixels]);
-        }
-    }
+    activate(planes, at..at + sums.len() / width.max(1), activation);
 }
 
 /// A block's sums `[pixel][width]` into `planes` (one a channel) from pixel `at`:
 /// `planes[o][at + p] = activation(v)`, where `values(sums, channels, out)` turns one pixel's
-/// sums of `channels` into their values `out`. Through a small tile: the values are made along
-/// each pixel's sums (in vectors, as the sums lie), turned around, then activated and stored
-/// along each plane.
+/// sums of `channels` into their values `out` (the generic kernels' tile walk,
+/// [`generic::sums_into_planes`]), then activated along each plane.
 pub(crate) fn sums_to_planes<T: Copy>(
     sums: &[T],
     width: usize,
@@ -297,30 +291,15 @@ pub(crate) fn sums_to_planes<T: Copy>(
     values: impl Fn(&[T], Range<usize>, &mut [f32]),
     activation: Activation,
 ) {
-    const TILE: usize = 16;
-    let count = sums.len() / width;
-    let mut by_pixel = [[0f32; TILE]; TILE];
-    let mut by_channel = [[0f32; TILE]; TILE];
-    for p0 in (0..count).step_by(TILE) {
-        let n = TILE.min(count - p0);
-        for o0 in (0..planes.len()).step_by(TILE) {
-            let channels = o0..(o0 + TILE).min(planes.len());
-            let m = channels.len();
-            for (p, sums) in sums[p0 * width..].chunks(width).take(n).enumerate() {
-                values(
-                    &sums[channels.clone()],
-                    channels.clone(),
-                    &mut by_pixel[p][..m],
-                );
-            }
-            for (p, pixel) in by_pixel[..n].iter().enumerate() {
-                for (channel, &v) in by_channel.iter_mut().zip(&pixel[..m]) {
-                    channel[p] = v;
-                }
-            }
-            for (values, plane) in by_channel.iter().zip(&mut planes[channels]) {
-                activation.apply_to(&values[..n], &mut plane[at + p0..][..n]);
-            }
+    generic::sums_into_planes(sums, width, planes, at, values);
+    activate(planes, at..at + sums.len() / width.max(1), activation);
+}
+
+/// `activation` on `pixels` of every plane (nothing to do for a linear one).
+fn activate(planes: &mut [&mut [f32]], pixels: Range<usize>, activation: Activation) {
+    if activation != Activation::Linear {
+        for plane in planes.iter_mut() {
+            activation.apply_in_place(&mut plane[pixels.clone()]);
         }
     }
 }

@@ -83,7 +83,7 @@ pub(crate) use levels::{check_levels, level_of};
 #[allow(unused_imports)]
 pub(crate) use quantize::check_quantize;
 #[allow(unused_imports)]
-pub(crate) use rescale::{check_rescale, rescaled};
+pub(crate) use rescale::{check_rescale, rescaled, sums_into_planes};
 #[allow(unused_imports)]
 pub(crate) use resize::{check_resize_h, fused, separate};
 #[allow(unused_imports)]
