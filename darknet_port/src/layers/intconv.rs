@@ -1010,11 +1010,6 @@ mod tests {
     #[test]
     fn int16_products_give_the_generic_bits_on_every_table() {
         let mut rng = TestRng(13);
-        let mut rand = |n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
-                .collect()
-        };
         // (in, out, size, stride, pad, input h x w): odd spans and channel counts (past whole
         // groups of 16), pixel counts past whole register blocks, more pixels than a block
         for (inputs, outputs, size, stride, pad, (h, w)) in [
@@ -1023,23 +1018,8 @@ mod tests {
             (8, 40, 3, 2, 0, (9, 9)),
             (5, 6, 3, 1, 1, (13, 11)),
         ] {
-            let conv = FloatConv {
-                in_channels: inputs,
-                out_channels: outputs,
-                size,
-                stride,
-                pad,
-                weights: rand(inputs * outputs * size * size),
-                bias: rand(outputs),
-                packed: Default::default(),
-                activation: Activation::Leaky,
-            };
-            let input = Tensor {
-                channels: inputs,
-                height: h,
-                width: w,
-                data: rand(inputs * h * w),
-            };
+            let shape = (inputs, outputs, size, stride, pad);
+            let (conv, input) = random_case(&mut rng, shape, (h, w), -1.0);
             let q = IntConv::from_float(&conv, Precision::Int16, &InputStats::range(1.0));
             let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let want = bits(&kernels::with_kernels(kernels::generic(), || {
